@@ -1,0 +1,69 @@
+// ideudemon-cli: every pipeline stage from the command line.
+#include "cli/cli_common.h"
+#include "common/error.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+struct CommandInfo {
+    const char* name;
+    const char* summary;
+    int (*run)(const QStringList&);
+};
+
+const CommandInfo kCommands[] = {
+    {"detect", "find faces and their 68 landmarks", ideu::cli::runDetect},
+    {"align", "write a 512x512 aligned crop per face plus the transforms", ideu::cli::runAlign},
+};
+
+void printUsage(std::FILE* out) {
+    std::fprintf(out, "Usage: ideudemon-cli COMMAND [options]\n\nFace de-identification (IDEudemon).\n\nCommands:\n");
+    for (const CommandInfo& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+    std::fprintf(out, "\n'ideudemon-cli COMMAND --help' shows a command's options.\n"
+                      "Exit codes: 0 ok, 1 processing error, 2 usage error, 3 a photo had no face.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("ideudemon-cli");
+    QCoreApplication::setApplicationVersion(IDEU_VERSION);
+    const QStringList args = QCoreApplication::arguments();
+    if (args.size() < 2) {
+        printUsage(stderr);
+        return ideu::cli::kUsageError;
+    }
+    const QString command = args.at(1);
+    if (command == "--help" || command == "-h" || command == "help") {
+        printUsage(stdout);
+        return ideu::cli::kOk;
+    }
+    if (command == "--version") {
+        std::printf("ideudemon-cli %s\n", IDEU_VERSION);
+        return ideu::cli::kOk;
+    }
+    for (const CommandInfo& c : kCommands) {
+        if (command != c.name) continue;
+        QStringList rest = args.mid(2);
+        rest.prepend(QStringLiteral("ideudemon-cli ") + command);
+        try {
+            return c.run(rest);
+        } catch (const ideu::cli::UsageError& e) {
+            std::fprintf(stderr, "ideudemon-cli %s: %s (see --help)\n", c.name, e.what());
+            return ideu::cli::kUsageError;
+        } catch (const ideu::CancelledError&) {
+            std::fprintf(stderr, "ideudemon-cli %s: cancelled\n", c.name);
+            return ideu::cli::kProcessingError;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ideudemon-cli %s: error: %s\n", c.name, e.what());
+            return ideu::cli::kProcessingError;
+        }
+    }
+    std::fprintf(stderr, "ideudemon-cli: unknown command '%s' (see --help)\n", command.toUtf8().constData());
+    return ideu::cli::kUsageError;
+}

@@ -1,0 +1,71 @@
+// Detection speed per megapixel and the smallest face the detector finds.
+#include "bench_common.h"
+
+#include "face/face_detector.h"
+#include "io/image_io.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cstdio>
+
+namespace ideu::bench {
+
+int benchDetect(const std::vector<std::string>& args) {
+    const auto detector = FaceDetector::shared();
+    const std::vector<std::string> files = collectImages(args);
+    std::vector<double> msPerMp, msPerPhoto;
+    double smallest = 1e9;
+    std::string smallestIn;
+    std::printf("%-48s %8s %6s %10s\n", "photo", "MP", "faces", "median ms");
+    for (const std::string& file : files) {
+        Image image;
+        try {
+            image = loadImage(file);
+        } catch (const std::exception& e) {
+            std::printf("%-48s skipped: %s\n", file.c_str(), e.what());
+            continue;
+        }
+        std::vector<double> times;
+        std::size_t faces = 0;
+        for (int r = 0; r < 3; ++r) {
+            Stopwatch watch;
+            const DetectionResult result = detector->detect(image.bgr);
+            times.push_back(watch.ms());
+            faces = result.faces.size();
+            for (const DetectedFace& f : result.faces)
+                if (f.box.width < smallest) smallest = f.box.width, smallestIn = file;
+        }
+        const double mp = image.bgr.total() / 1e6;
+        const double t = median(times);
+        msPerPhoto.push_back(t);
+        msPerMp.push_back(t / mp);
+        std::printf("%-48s %8.3f %6zu %10.1f\n", file.substr(file.size() > 48 ? file.size() - 48 : 0).c_str(), mp, faces, t);
+    }
+
+    // Smallest findable face: shrink a frontal photo until the face is lost.
+    double smallestSynthetic = 0;
+    if (!files.empty()) {
+        const Image probe = loadImage(files.front());
+        const auto found = detector->detect(probe.bgr).faces;
+        if (!found.empty()) {
+            for (double side = 80; side >= 20; side -= 2) {
+                const double f = side / found[0].box.width;
+                cv::Mat small;
+                cv::resize(probe.bgr, small, cv::Size(), f, f, cv::INTER_AREA);
+                const auto faces = detector->detect(small).faces;
+                if (faces.empty()) break;
+                smallestSynthetic = faces[0].box.width;
+            }
+        }
+    }
+    std::printf("\nphotos: %zu, median %.1f ms per photo, median %.1f ms per megapixel (p90 %.1f)\n",
+                msPerPhoto.size(), median(msPerPhoto), median(msPerMp), percentile(msPerMp, 0.9));
+    std::printf("smallest face found in the set: %.0f px (%s)\n", smallest, smallestIn.c_str());
+    std::printf("smallest face found when shrinking %s: %.0f px box side\n",
+                files.empty() ? "-" : files.front().c_str(), smallestSynthetic);
+    std::printf("detect_ms_per_mp=%.1f detect_ms_per_photo=%.1f min_face_px=%.0f\n", median(msPerMp), median(msPerPhoto),
+                smallestSynthetic);
+    return 0;
+}
+
+}  // namespace ideu::bench

@@ -1,0 +1,39 @@
+// ideudemon-bench COMPONENT [args]: prints medians for one component of the pipeline.
+#include "bench_common.h"
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+struct Entry {
+    const char* name;
+    const char* help;
+    int (*run)(const std::vector<std::string>&);
+};
+const Entry kBenchmarks[] = {
+    {"detect", "face detection + landmarks: ms per megapixel, smallest face found [IMAGES]", ideu::bench::benchDetect},
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help")) {
+        std::printf("Usage: ideudemon-bench COMPONENT [args]\n\nComponents:\n");
+        for (const Entry& e : kBenchmarks) std::printf("  %-8s %s\n", e.name, e.help);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    for (const Entry& e : kBenchmarks) {
+        if (std::strcmp(argv[1], e.name) != 0) continue;
+        try {
+            return e.run(args);
+        } catch (const std::exception& ex) {
+            std::fprintf(stderr, "ideudemon-bench %s: error: %s\n", e.name, ex.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "ideudemon-bench: unknown component '%s'\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,153 @@
+#include "io/image_io.h"
+
+#include "common/error.h"
+#include "common/files.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace ideu {
+namespace {
+
+cv::Mat toEightBit(const cv::Mat& image, const std::string& name) {
+    cv::Mat out;
+    switch (image.depth()) {
+        case CV_8U: return image;
+        case CV_8S: image.convertTo(out, CV_8U, 1.0, 128.0); return out;
+        case CV_16U: image.convertTo(out, CV_8U, 1.0 / 257.0); return out;
+        case CV_16S: image.convertTo(out, CV_8U, 1.0 / 257.0, 128.0); return out;
+        case CV_32F:
+        case CV_64F: image.convertTo(out, CV_8U, 255.0); return out;  // float images are 0..1
+        default: break;
+    }
+    throw ImageError(name + ": unsupported sample format");
+}
+
+}  // namespace
+
+cv::Mat applyOrientation(const cv::Mat& image, int orientation) {
+    cv::Mat out;
+    switch (orientation) {
+        case 2: cv::flip(image, out, 1); return out;
+        case 3: cv::rotate(image, out, cv::ROTATE_180); return out;
+        case 4: cv::flip(image, out, 0); return out;
+        case 5: cv::transpose(image, out); return out;
+        case 6: cv::rotate(image, out, cv::ROTATE_90_CLOCKWISE); return out;
+        case 7: cv::transpose(image, out); cv::rotate(out, out, cv::ROTATE_180); return out;
+        case 8: cv::rotate(image, out, cv::ROTATE_90_COUNTERCLOCKWISE); return out;
+        default: return image;
+    }
+}
+
+Image decodeImage(const std::vector<std::uint8_t>& bytes, const std::string& name,
+                  const ImageLoadOptions& options) {
+    Image result;
+    result.path = name;
+    result.header = probeImage(bytes.data(), bytes.size(), name);
+    const std::uint64_t pixels = std::uint64_t(result.header.width) * std::uint64_t(result.header.height);
+    if (pixels > options.maxPixels)
+        throw ImageError(name + ": " + std::to_string(result.header.width) + "x" +
+                         std::to_string(result.header.height) + " pixels is above the limit of " +
+                         std::to_string(options.maxPixels / 1'000'000) + " MP");
+    cv::Mat decoded;
+    try {
+        decoded = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception& e) {
+        throw ImageError(name + ": corrupt " + formatName(result.header.format) + " data (" + e.err + ")");
+    }
+    if (decoded.empty())
+        throw ImageError(name + ": corrupt or unsupported " + std::string(formatName(result.header.format)) + " data");
+    if (decoded.cols != result.header.width || decoded.rows != result.header.height)
+        throw ImageError(name + ": decoded size differs from the size in the header");
+    result.sourceBitDepth = int(decoded.elemSize1() * 8);
+    result.sourceChannels = decoded.channels();
+    decoded = toEightBit(decoded, name);
+    switch (decoded.channels()) {
+        case 1: cv::cvtColor(decoded, result.bgr, cv::COLOR_GRAY2BGR); break;
+        case 3: result.bgr = decoded; break;
+        case 4: {
+            std::vector<cv::Mat> planes;
+            cv::split(decoded, planes);
+            cv::merge(std::vector<cv::Mat>{planes[0], planes[1], planes[2]}, result.bgr);
+            double minAlpha = 255;
+            cv::minMaxLoc(planes[3], &minAlpha);
+            if (minAlpha < 255) result.alpha = planes[3];
+            break;
+        }
+        default: throw ImageError(name + ": unsupported channel count " + std::to_string(decoded.channels()));
+    }
+    result.bgr = applyOrientation(result.bgr, result.header.orientation);
+    if (!result.alpha.empty()) result.alpha = applyOrientation(result.alpha, result.header.orientation);
+    return result;
+}
+
+Image loadImage(const std::string& path, const ImageLoadOptions& options) {
+    std::vector<std::uint8_t> bytes;
+    try {
+        bytes = readFileBytes(path, options.maxFileBytes);
+    } catch (const Error& e) {
+        throw ImageError(e.what());
+    }
+    InputRegistry::add(path);
+    return decodeImage(bytes, path, options);
+}
+
+ImageFormat formatForPath(const std::string& path) {
+    const auto dot = path.find_last_of('.');
+    if (dot == std::string::npos) return ImageFormat::Unknown;
+    std::string ext = path.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    if (ext == "png") return ImageFormat::Png;
+    if (ext == "jpg" || ext == "jpeg") return ImageFormat::Jpeg;
+    if (ext == "webp") return ImageFormat::WebP;
+    return ImageFormat::Unknown;
+}
+
+std::vector<std::uint8_t> encodeImage(const cv::Mat& bgr, const cv::Mat& alpha, ImageFormat format,
+                                      int quality) {
+    if (bgr.empty() || bgr.type() != CV_8UC3) throw Error("encodeImage: expected an 8-bit BGR image");
+    const bool withAlpha = !alpha.empty() && format != ImageFormat::Jpeg;
+    cv::Mat pixels = bgr;
+    if (withAlpha) {
+        cv::merge(std::vector<cv::Mat>{bgr, alpha}, pixels);
+    } else if (!alpha.empty()) {  // JPEG: flatten onto white
+        cv::Mat a, inv, white(bgr.size(), CV_8UC3, cv::Scalar::all(255));
+        cv::cvtColor(alpha, a, cv::COLOR_GRAY2BGR);
+        cv::bitwise_not(a, inv);
+        cv::Mat fg, bg;
+        cv::multiply(bgr, a, fg, 1.0 / 255);
+        cv::multiply(white, inv, bg, 1.0 / 255);
+        pixels = fg + bg;
+    }
+    std::vector<int> params;
+    std::string ext;
+    quality = std::clamp(quality, 1, 101);
+    switch (format) {
+        case ImageFormat::Png: ext = ".png"; params = {cv::IMWRITE_PNG_COMPRESSION, 3}; break;
+        case ImageFormat::Jpeg: ext = ".jpg"; params = {cv::IMWRITE_JPEG_QUALITY, std::min(quality, 100)}; break;
+        case ImageFormat::WebP: ext = ".webp"; params = {cv::IMWRITE_WEBP_QUALITY, quality}; break;
+        default: throw Error("cannot export in this format (use .png, .jpg or .webp)");
+    }
+    std::vector<std::uint8_t> bytes;
+    if (!cv::imencode(ext, pixels, bytes, params)) throw Error("encoding " + ext + " failed");
+    // The encoders write no metadata; check, because an export with the source's EXIF
+    // would defeat the purpose of the app.
+    const ImageHeader header = probeImage(bytes.data(), bytes.size(), "export");
+    if (!header.metadata.empty()) throw Error("encoder wrote a metadata block (" + header.metadata.front() + ")");
+    return bytes;
+}
+
+void saveImage(const std::string& path, const cv::Mat& bgr, const cv::Mat& alpha,
+               const ImageSaveOptions& options) {
+    const ImageFormat format = formatForPath(path);
+    if (format == ImageFormat::Unknown)
+        throw WriteError("'" + path + "': unknown output format (use .png, .jpg, .jpeg or .webp)");
+    if (InputRegistry::contains(path))
+        throw WriteError("refusing to overwrite input file '" + path + "'");
+    writeFileAtomically(path, encodeImage(bgr, alpha, format, options.quality), options.protectedPaths);
+}
+
+}  // namespace ideu

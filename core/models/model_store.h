@@ -1,0 +1,51 @@
+#pragma once
+// The model manifest (models/manifest.json, compiled in) and the cache that holds the files.
+// Every model file is checked against its SHA-256 before first use.
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ideu {
+
+struct ModelEntry {
+    std::string name;
+    std::string file;  // relative to the cache, or absolute for system files
+    std::string sha256;
+    std::string source;
+    std::string version;
+    std::string licence;
+    std::string fetch;  // npm | mirror | system | user
+    bool optional = false;
+};
+
+class ModelStore {
+public:
+    // The process-wide store; the cache folder is IDEU_MODELS when set, else the build default.
+    static ModelStore& instance();
+    explicit ModelStore(std::string cacheDir);
+
+    const std::string& cacheDir() const { return cacheDir_; }
+    const std::vector<ModelEntry>& entries() const { return entries_; }
+    const ModelEntry& entry(const std::string& name) const;  // throws ModelError if unknown
+    std::string pathOf(const ModelEntry& entry) const;
+
+    // Path of a verified model file. Throws ModelError with one line saying which file,
+    // where it was looked for, and how to get it.
+    std::string require(const std::string& name) const;
+    bool isAvailable(const std::string& name) const noexcept;
+
+    static std::string howToGet(const ModelEntry& entry);
+
+private:
+    std::string cacheDir_;
+    std::vector<ModelEntry> entries_;
+    mutable std::mutex mutex_;
+    mutable std::set<std::string> verified_;  // paths hashed in this process
+};
+
+// The manifest JSON text compiled into the binary.
+const char* embeddedModelManifest();
+
+}  // namespace ideu

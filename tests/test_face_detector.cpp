@@ -1,0 +1,136 @@
+// Face detection and landmarks on the developer face set (../shared/faces).
+#include "face/face_detector.h"
+#include "io/image_io.h"
+#include "test_support.h"
+
+#include <QtTest>
+
+#include <opencv2/imgproc.hpp>
+
+using namespace ideu;
+
+namespace {
+
+// Landmarks must be arranged like a face: brows above eyes above nose tip above mouth above
+// chin, eyes left/right of the nose, and all inside a generous box around the detection.
+void checkFaceGeometry(const DetectedFace& f) {
+    const Landmarks68& p = f.landmarks;
+    const cv::Point2d eyeR = lm::rightEyeCentre(p), eyeL = lm::leftEyeCentre(p);
+    const cv::Point2d up = eyeL - eyeR;  // along the eye line
+    const cv::Point2d down(-up.y, up.x);  // perpendicular, pointing to the chin
+    auto along = [&](const cv::Point2d& q) { return (q - eyeR).dot(down) / cv::norm(down); };
+    QVERIFY(cv::norm(up) > 0.15 * f.box.width);
+    QVERIFY(along(p[19]) < 0);                 // brow above eye line
+    QVERIFY(along(p[30]) > 0);                 // nose tip below
+    QVERIFY(along(p[57]) > along(p[30]));      // lower lip below nose tip
+    QVERIFY(along(p[8]) > along(p[57]));       // chin below lip
+    const double io = lm::interOcular(p);
+    QVERIFY(io > 0.25 * f.box.width && io < 1.3 * f.box.width);
+    cv::Rect2d grown(f.box.x - f.box.width * 0.6, f.box.y - f.box.height * 0.6, f.box.width * 2.2, f.box.height * 2.2);
+    for (const cv::Point2d& q : p) QVERIFY(grown.contains(q));
+}
+
+}  // namespace
+
+class TestFaceDetector : public QObject {
+    Q_OBJECT
+    std::shared_ptr<const FaceDetector> detector_;
+
+private slots:
+    void initTestCase() {
+        IDEU_REQUIRE_SHARED();
+        detector_ = FaceDetector::shared();
+    }
+
+    // One face in each of these; astronaut.png also has a mission patch that dlib's
+    // detector takes for a weak face (score < 0.1), so it is not listed here.
+    void expectedFaceCounts_data() {
+        QTest::addColumn<QString>("photo");
+        QTest::addColumn<int>("faces");
+        for (const char* p : {"obama/obama.jpg", "biden/biden.jpg", "jolie/img1.jpg", "jolie/img5.jpg",
+                              "bbt_amy/amy1.png", "bbt_raj/raj3.png", "kit_harington/john1.jpg",
+                              "zuckerberg/img14.jpg", "adele/Adele_crop.png", "messi/messi5.jpg",
+                              "rose_leslie/img1.jpg", "bbt_stuart/stuart4.png"})
+            QTest::newRow(p) << QString(p) << 1;
+    }
+    void expectedFaceCounts() {
+        QFETCH(QString, photo);
+        QFETCH(int, faces);
+        const Image image = loadImage(test::facePhoto(photo).toStdString());
+        const DetectionResult result = detector_->detect(image.bgr);
+        QCOMPARE(int(result.faces.size()), faces);
+        for (const DetectedFace& f : result.faces) checkFaceGeometry(f);
+    }
+
+    void everyPhotoOfTheSetHasAFace() {
+        int photos = 0, withFace = 0;
+        for (const std::string& file : test::allFacePhotos()) {
+            const Image image = loadImage(file);
+            ++photos;
+            if (!detector_->detect(image.bgr).faces.empty()) ++withFace;
+        }
+        QCOMPARE(photos, 71);
+        QCOMPARE(withFace, 71);
+    }
+
+    void facesAreSortedBySize() {
+        // Two copies of a face side by side at different sizes.
+        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        cv::Mat small;
+        cv::resize(image.bgr, small, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+        cv::Mat canvas(image.bgr.rows + small.rows, image.bgr.cols + small.cols, CV_8UC3, cv::Scalar(128, 128, 128));
+        image.bgr.copyTo(canvas(cv::Rect(0, 0, image.bgr.cols, image.bgr.rows)));
+        small.copyTo(canvas(cv::Rect(image.bgr.cols, image.bgr.rows, small.cols, small.rows)));
+        const DetectionResult result = detector_->detect(canvas);
+        QCOMPARE(int(result.faces.size()), 2);
+        QVERIFY(result.faces[0].box.area() > result.faces[1].box.area() * 2);
+    }
+
+    void findsSmallFaces() {
+        // Shrink a photo until the face is ~44 px wide (detector box), as in a group photo.
+        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        const DetectedFace big = detector_->detect(image.bgr).faces.at(0);
+        const double factor = 44.0 / big.box.width;
+        cv::Mat small;
+        cv::resize(image.bgr, small, cv::Size(), factor, factor, cv::INTER_AREA);
+        const DetectionResult result = detector_->detect(small);
+        QCOMPARE(int(result.faces.size()), 1);
+        QVERIFY(result.faces[0].box.width < 60);
+        QCOMPARE(result.minFaceSize, 40.0);
+        checkFaceGeometry(result.faces[0]);
+    }
+
+    void noFaceInAPictureWithoutFaces() {
+        const cv::Mat picture = test::syntheticPicture(640, 480);
+        QVERIFY(detector_->detect(picture).faces.empty());
+    }
+
+    void largeImagesAreCappedNotRefused() {
+        DetectionOptions options;
+        options.maxWorkPixels = 1e6;
+        const Image image = loadImage(test::facePhoto("jolie/img1.jpg").toStdString());
+        const DetectionResult result = detector_->detect(image.bgr, options);
+        QVERIFY(result.workScale < 1.0);
+        QVERIFY(result.minFaceSize > 80);
+        QCOMPARE(int(result.faces.size()), 1);
+    }
+
+    void sharedDetectorIsThreadSafe() {
+        const Image image = loadImage(test::facePhoto("bbt_amy/amy1.png").toStdString());
+        const DetectedFace reference = detector_->detect(image.bgr).faces.at(0);
+        std::vector<std::thread> threads;
+        std::atomic<int> mismatches{0};
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&] {
+                for (int i = 0; i < 3; ++i) {
+                    const auto faces = detector_->detect(image.bgr).faces;
+                    if (faces.size() != 1 || faces[0].landmarks != reference.landmarks) ++mismatches;
+                }
+            });
+        for (auto& t : threads) t.join();
+        QCOMPARE(mismatches.load(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestFaceDetector)
+#include "test_face_detector.moc"
