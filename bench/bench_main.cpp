@@ -15,6 +15,7 @@ struct Entry {
 };
 const Entry kBenchmarks[] = {
     {"detect", "face detection + landmarks: ms per megapixel, smallest face found [IMAGES]", ideu::bench::benchDetect},
+    {"fit", "3DMM landmark fit: NME of the 51 inner points (distribution) and time [IMAGES]", ideu::bench::benchFit},
 };
 }  // namespace
 

@@ -31,5 +31,6 @@ nlohmann::json toJson(const cv::Matx23d& m);
 
 int runDetect(const QStringList& args);
 int runAlign(const QStringList& args);
+int runFit(const QStringList& args);
 
 }  // namespace ideu::cli

@@ -1,0 +1,96 @@
+#include "cli/cli_common.h"
+
+#include "common/files.h"
+#include "deid/fitted_face.h"
+#include "deid/perturbed_face.h"
+#include "face/face_detector.h"
+#include "io/image_io.h"
+
+#include <cstdio>
+#include <limits>
+#include <filesystem>
+
+namespace ideu::cli {
+
+int runFit(const QStringList& args) {
+    QCommandLineParser parser;
+    parser.addPositionalArgument("IMAGE", "Photo whose faces are fitted.");
+    parser.addOption({"stages", "Folder for the stage images and codes (created).", "DIR"});
+    parser.addOption({"scale", "Identity noise scale for X_p (0-0.4, default 0.25).", "S", "0.25"});
+    parser.addOption({"seed", "Noise seed for X_p (default 1).", "N", "1"});
+    parser.addOption({"json", "Print the fitted codes as JSON."});
+    if (!parseArguments(parser, args, "Fit the 3-D face model to every face (Step I) and write its stages.")) return kOk;
+    if (parser.positionalArguments().size() != 1) throw UsageError("expected exactly one IMAGE");
+    if (!parser.isSet("stages")) throw UsageError("--stages DIR is required");
+    const std::string path = utf8(parser.positionalArguments().front());
+    const std::filesystem::path dir(utf8(parser.value("stages")));
+    const double scale = doubleOption(parser, "scale", 0.0, 1.0);
+    const auto seed = std::uint64_t(intOption(parser, "seed", 0, std::numeric_limits<long long>::max()));
+
+    const Image image = loadImage(path);
+    const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
+    const FaceModelContext& context = FaceModelContext::shared();
+    const auto& expressionNames = context.model().expressionNames;
+    nlohmann::json out = {{"image", path}, {"faces", nlohmann::json::array()}};
+    for (std::size_t i = 0; i < faces.size(); ++i) {
+        const FittedFace face = fitFace(context, image.bgr, faces[i]);
+        const PerturbedFace perturbed = perturbFace(context, face, scale, seed);
+        char prefix[32];
+        std::snprintf(prefix, sizeof prefix, "face_%02zu_", i);
+        const std::vector<std::pair<std::string, cv::Mat>> stages = {
+            {"X", face.crop.image},
+            {"landmarks", landmarkOverlay(face)},
+            {"fit", fitOverlay(context, face)},
+            {"X_f", fittedRender(context, face)},
+            {"X_p", perturbedRender(perturbed)},
+        };
+        nlohmann::json stagePaths;
+        for (const auto& [name, picture] : stages) {
+            const std::string file = (dir / (prefix + name + ".png")).string();
+            saveImage(file, picture, cv::Mat(), {95, {path}});
+            stagePaths[name] = file;
+        }
+        const Eigen::Vector3d angles = face.fit.pose.anglesDegrees();
+        nlohmann::json identity = nlohmann::json::array();
+        for (Eigen::Index k = 0; k < face.identity.shape.size(); ++k) identity.push_back(face.identity.shape(k));
+        for (Eigen::Index k = 0; k < face.identity.appearance.size(); ++k) identity.push_back(face.identity.appearance(k));
+        nlohmann::json expression = nlohmann::json::array(), expressionByName;
+        for (Eigen::Index k = 0; k < face.fit.expression.size(); ++k) {
+            expression.push_back(face.fit.expression(k));
+            if (face.fit.expression(k) > 0.01f) expressionByName[expressionNames[std::size_t(k)]] = face.fit.expression(k);
+        }
+        nlohmann::json sh = nlohmann::json::array();
+        for (int c = 0; c < 3; ++c)
+            for (int k = 0; k < 9; ++k) sh.push_back(face.lighting(k, 2 - c));  // R, G, B blocks of 9
+        nlohmann::json perturbedIdentity = nlohmann::json::array();
+        for (Eigen::Index k = 0; k < perturbed.identity.shape.size(); ++k) perturbedIdentity.push_back(perturbed.identity.shape(k));
+        for (Eigen::Index k = 0; k < perturbed.identity.appearance.size(); ++k) perturbedIdentity.push_back(perturbed.identity.appearance(k));
+        const nlohmann::json codes = {
+            {"landmark_error", face.fit.nmeInner},
+            {"identity", identity},
+            {"identity_layout", {{"shape", face.identity.shape.size()}, {"appearance", appearanceParameterNames()}}},
+            {"expression", expression},
+            {"expression_active", expressionByName},
+            {"sh", sh},
+            {"sh_layout", "9 coefficients per channel, R then G then B; shading relative to the median skin colour"},
+            {"pose", {{"yaw_deg", angles.x()}, {"pitch_deg", angles.y()}, {"roll_deg", angles.z()},
+                      {"translation_cm", {face.fit.pose.translation.x(), face.fit.pose.translation.y(), face.fit.pose.translation.z()}},
+                      {"focal_px", face.fit.camera.focal}}},
+            {"perturbed", {{"scale", scale}, {"seed", seed}, {"identity", perturbedIdentity}}},
+            {"stages", stagePaths},
+        };
+        writeTextAtomically((dir / (std::string(prefix) + "codes.json")).string(), codes.dump(2) + "\n", {path});
+        out["faces"].push_back(codes);
+    }
+    if (parser.isSet("json")) {
+        std::printf("%s\n", out.dump(2).c_str());
+    } else {
+        std::printf("%s: %zu face(s) fitted, stages in %s\n", path.c_str(), faces.size(), dir.string().c_str());
+        for (std::size_t i = 0; i < out["faces"].size(); ++i)
+            std::printf("  face %zu: landmark error %.4f (NME, 51 inner points), yaw %.1f deg\n", i,
+                        out["faces"][i]["landmark_error"].get<double>(), out["faces"][i]["pose"]["yaw_deg"].get<double>());
+    }
+    return kOk;
+}
+
+}  // namespace ideu::cli

@@ -1,0 +1,165 @@
+#include "appearance/photo_texture.h"
+
+#include <opencv2/core/utility.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ideu {
+
+std::uint8_t regionAt(const FaceModelContext& context, const RasterBuffers& raster, std::size_t pixel) {
+    const MorphableModel& model = context.model();
+    const auto& t = model.triangles[std::size_t(raster.triangle[pixel])];
+    const float* b = &raster.bary[3 * pixel];
+    const Eigen::Vector2f uv =
+        b[0] * model.uv[std::size_t(t[0])] + b[1] * model.uv[std::size_t(t[1])] + b[2] * model.uv[std::size_t(t[2])];
+    const cv::Point2f p = context.uvToPixel(uv);
+    const int x = std::clamp(cvRound(p.x), 0, context.uvSize() - 1), y = std::clamp(cvRound(p.y), 0, context.uvSize() - 1);
+    return context.regions().at<std::uint8_t>(y, x);
+}
+
+ShCoefficients estimateLighting(const FaceModelContext& context, const cv::Mat& crop, const cv::Mat& valid,
+                                const FaceGeometry& geometry, const RasterBuffers& raster, cv::Vec3f* skinColour) {
+    const MorphableModel& model = context.model();
+    std::vector<ShSample> samples;
+    std::vector<float> channel[3];
+    for (int y = 0; y < raster.height; y += 2)
+        for (int x = 0; x < raster.width; x += 2) {
+            const std::size_t i = raster.index(x, y);
+            if (raster.triangle[i] < 0 || !valid.at<std::uint8_t>(y, x)) continue;
+            if (regionAt(context, raster, i) != kUvSkin) continue;
+            const cv::Vec3b c = crop.at<cv::Vec3b>(y, x);
+            const Eigen::Vector3f n = interpolate(geometry.normals, model, raster, i).normalized();
+            samples.push_back({n, Eigen::Vector3f(c[0], c[1], c[2])});
+            for (int k = 0; k < 3; ++k) channel[k].push_back(c[k]);
+        }
+    cv::Vec3f skin(180, 180, 180);
+    if (!samples.empty())
+        for (int k = 0; k < 3; ++k) {
+            auto mid = channel[k].begin() + std::ptrdiff_t(channel[k].size() / 2);
+            std::nth_element(channel[k].begin(), mid, channel[k].end());
+            skin[k] = std::max(*mid, 8.f);
+        }
+    if (skinColour) *skinColour = skin;
+    // Shading is estimated relative to the median skin colour, so the albedo of typical skin
+    // comes out as that colour and the shading near 1.
+    for (ShSample& s : samples) s.colour = s.colour.cwiseQuotient(Eigen::Vector3f(skin[0], skin[1], skin[2]));
+    return estimateSh(samples);
+}
+
+cv::Mat pushPullFill(const cv::Mat& image, const cv::Mat& weight) {
+    CV_Assert(image.type() == CV_32FC3 && weight.type() == CV_32F && image.size() == weight.size());
+    if (image.cols <= 1 || image.rows <= 1) return image.clone();
+    // Pull: weighted average down the pyramid; push: fill the gaps from the coarser level.
+    cv::Mat w3;
+    cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
+    cv::Mat premultiplied = image.mul(w3);
+    cv::Mat smallImage, smallWeight;
+    cv::resize(premultiplied, smallImage, cv::Size((image.cols + 1) / 2, (image.rows + 1) / 2), 0, 0, cv::INTER_AREA);
+    cv::resize(weight, smallWeight, smallImage.size(), 0, 0, cv::INTER_AREA);
+    cv::Mat smallW3;
+    cv::merge(std::vector<cv::Mat>{smallWeight, smallWeight, smallWeight}, smallW3);
+    cv::Mat normalized;
+    cv::divide(smallImage, cv::max(smallW3, 1e-6), normalized);
+    cv::Mat clipped;
+    cv::min(smallWeight * 4.0, 1.0, clipped);
+    const cv::Mat coarse = pushPullFill(normalized, clipped);
+    cv::Mat up;
+    cv::resize(coarse, up, image.size(), 0, 0, cv::INTER_LINEAR);
+    cv::Mat keep;
+    cv::min(weight, 1.0, keep);
+    cv::Mat keep3;
+    cv::merge(std::vector<cv::Mat>{keep, keep, keep}, keep3);
+    return image.mul(keep3) + up.mul(cv::Scalar::all(1) - keep3);
+}
+
+PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& crop, const cv::Mat& valid,
+                                const FaceGeometry& geometry, const RasterBuffers& raster, const Camera& camera,
+                                const ShCoefficients& sh) {
+    const MorphableModel& model = context.model();
+    const UvAtlas& atlas = context.atlas();
+    const int size = atlas.size;
+    PhotoTexture tex;
+    tex.colour = cv::Mat::zeros(size, size, CV_32FC3);
+    tex.visibility = cv::Mat::zeros(size, size, CV_32F);
+    cv::Mat normals = cv::Mat::zeros(size, size, CV_32FC3);
+    cv::Mat cropF;
+    crop.convertTo(cropF, CV_32FC3);
+
+    // Camera-space vertex positions, recovered from the screen positions.
+    Eigen::Matrix<float, 3, Eigen::Dynamic> cam(3, geometry.screen.cols());
+    for (Eigen::Index v = 0; v < geometry.screen.cols(); ++v) {
+        const float z = geometry.screen(2, v);
+        cam.col(v) << (geometry.screen(0, v) - float(camera.cx)) * z / float(camera.focal),
+            (geometry.screen(1, v) - float(camera.cy)) * z / float(camera.focal), z;
+    }
+    const auto& enabled = context.faceTriangles();
+    cv::parallel_for_(cv::Range(0, size), [&](const cv::Range& rows) {
+        for (int ty = rows.start; ty < rows.end; ++ty) {
+            cv::Vec3f* colourRow = tex.colour.ptr<cv::Vec3f>(ty);
+            cv::Vec3f* normalRow = normals.ptr<cv::Vec3f>(ty);
+            float* visRow = tex.visibility.ptr<float>(ty);
+            for (int tx = 0; tx < size; ++tx) {
+                const std::size_t i = atlas.texels.index(tx, ty);
+                const int tri = atlas.texels.triangle[i];
+                if (tri < 0 || !enabled[std::size_t(tri)]) continue;
+                const auto& t = model.triangles[std::size_t(tri)];
+                const float* b = &atlas.texels.bary[3 * i];
+                const Eigen::Vector3f p = b[0] * cam.col(t[0]) + b[1] * cam.col(t[1]) + b[2] * cam.col(t[2]);
+                const Eigen::Vector3f n =
+                    (b[0] * geometry.normals.col(t[0]) + b[1] * geometry.normals.col(t[1]) + b[2] * geometry.normals.col(t[2]))
+                        .normalized();
+                normalRow[tx] = cv::Vec3f(n.x(), n.y(), n.z());
+                const float x = float(camera.cx) + float(camera.focal) * p.x() / p.z();
+                const float y = float(camera.cy) + float(camera.focal) * p.y() / p.z();
+                const int px = cvRound(x), py = cvRound(y);
+                if (px < 0 || py < 0 || px >= camera.width || py >= camera.height) continue;
+                if (!valid.at<std::uint8_t>(py, px)) continue;
+                const float facing = -n.dot(p.normalized());  // cosine towards the camera
+                if (facing <= 0.05f) continue;
+                const float depth = raster.depth[raster.index(px, py)];
+                if (!(p.z() <= depth + 0.4f)) continue;  // hidden behind another part of the face
+                colourRow[tx] = sampleBilinear(cropF, x, y);
+                // Grazing views stretch the photo: trust them less.
+                visRow[tx] = std::min(1.f, (facing - 0.05f) / 0.3f);
+            }
+        }
+    });
+
+    // Fill what the photo did not see: first from the mirrored texel (the UV layout is
+    // symmetric, u -> 1 - u), then from the neighbours.
+    cv::Mat mirroredColour, mirroredVis;
+    cv::flip(tex.colour, mirroredColour, 1);
+    cv::flip(tex.visibility, mirroredVis, 1);
+    cv::Mat weight = tex.visibility.clone();
+    cv::Mat colour = tex.colour.clone();
+    for (int ty = 0; ty < size; ++ty)
+        for (int tx = 0; tx < size; ++tx) {
+            const float w = weight.at<float>(ty, tx);
+            const float wm = mirroredVis.at<float>(ty, tx);
+            if (w >= 1.f || wm <= w) continue;
+            const float mix = (wm - w);  // how much the mirror adds
+            colour.at<cv::Vec3f>(ty, tx) = (colour.at<cv::Vec3f>(ty, tx) * w + mirroredColour.at<cv::Vec3f>(ty, tx) * mix) / (w + mix);
+            weight.at<float>(ty, tx) = std::min(1.f, w + mix);
+        }
+    tex.colour = pushPullFill(colour, weight);
+
+    tex.albedo = cv::Mat::zeros(size, size, CV_32FC3);
+    cv::parallel_for_(cv::Range(0, size), [&](const cv::Range& rows) {
+        for (int ty = rows.start; ty < rows.end; ++ty) {
+            const cv::Vec3f* c = tex.colour.ptr<cv::Vec3f>(ty);
+            const cv::Vec3f* nr = normals.ptr<cv::Vec3f>(ty);
+            cv::Vec3f* a = tex.albedo.ptr<cv::Vec3f>(ty);
+            for (int tx = 0; tx < size; ++tx) {
+                const Eigen::Vector3f n(nr[tx][0], nr[tx][1], nr[tx][2]);
+                if (n.squaredNorm() < 0.5f) continue;
+                const Eigen::Vector3f s = shShade(sh, n).cwiseMax(0.05f);
+                a[tx] = cv::Vec3f(c[tx][0] / s.x(), c[tx][1] / s.y(), c[tx][2] / s.z());
+            }
+        }
+    });
+    return tex;
+}
+
+}  // namespace ideu

@@ -1,0 +1,65 @@
+#pragma once
+// Fits the morphable model to 68 2-D landmarks: perspective camera, rotation, translation,
+// identity (Gaussian prior) and expression (weights bounded to [0,1]). Robust (Cauchy
+// weights) to wrong landmarks; the jaw contour follows the silhouette as the head turns.
+#include "face/face_detector.h"
+#include "morphable/morphable_model.h"
+#include "render/camera.h"
+
+#include <array>
+#include <vector>
+
+namespace ideu {
+
+struct FitOptions {
+    int iterations = 40;
+    double landmarkSigmaPx = 2.5;   // expected landmark noise in a 512 px crop (scaled with the crop)
+    double identityPrior = 1.0;     // weight of ||α||² (α ~ N(0,1))
+    double expressionPrior = 0.5;   // weight of ||δ||²
+    double robustScale = 3.0;       // Cauchy scale, in landmark sigmas
+    bool dynamicContour = true;
+};
+
+struct FaceFit {
+    Camera camera;
+    Pose pose;
+    Eigen::VectorXf identity;    // α, one per identity component
+    Eigen::VectorXf expression;  // δ in [0,1]
+    std::array<int, 68> landmarkVertices{};  // model vertex matched to each landmark (jaw re-matched)
+    std::array<double, 68> landmarkWeights{};  // final robust weights (0 = ignored)
+    double nmeInner = 0;       // mean error of the 51 inner points / outer-eye-corner distance
+    double rmsPixels = 0;      // all used landmarks
+
+    // Projected positions of the matched landmark vertices.
+    std::array<Eigen::Vector2d, 68> projectedLandmarks(const MorphableModel& model) const;
+};
+
+// Candidate vertices for each jaw landmark (0..16), computed once per model: the model
+// vertices at the landmark's height on the same side that can become the silhouette.
+struct ContourCandidates {
+    std::array<std::vector<int>, 17> vertices;
+    static ContourCandidates build(const MorphableModel& model);
+};
+
+class LandmarkFitter {
+public:
+    explicit LandmarkFitter(const MorphableModel& model);
+    // `landmarks` are in the camera's image (the aligned crop). `valid` may mark landmarks
+    // as missing. Deterministic and thread-safe.
+    FaceFit fit(const Landmarks68& landmarks, const Camera& camera, const FitOptions& options = {},
+                const std::array<bool, 68>* valid = nullptr) const;
+    const MorphableModel& model() const { return model_; }
+
+private:
+    const MorphableModel& model_;
+    ContourCandidates contour_;
+};
+
+// Normalised mean error over the 51 inner points (17..67) given predicted points.
+double innerNme(const std::array<Eigen::Vector2d, 68>& predicted, const Landmarks68& truth);
+
+// Projects every vertex of `shape` (3N) with the camera and pose: rows x, y, depth.
+Eigen::Matrix<float, 3, Eigen::Dynamic> projectVertices(const Eigen::VectorXf& shape, const Pose& pose,
+                                                        const Camera& camera);
+
+}  // namespace ideu

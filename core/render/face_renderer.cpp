@@ -1,0 +1,95 @@
+#include "render/face_renderer.h"
+
+#include "fitting/landmark_fitter.h"
+
+#include <opencv2/core/utility.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ideu {
+
+cv::Vec3f sampleBilinear(const cv::Mat& image, float x, float y) {
+    x = std::clamp(x, 0.f, float(image.cols - 1));
+    y = std::clamp(y, 0.f, float(image.rows - 1));
+    const int x0 = std::min(int(x), image.cols - 2 < 0 ? 0 : image.cols - 2);
+    const int y0 = std::min(int(y), image.rows - 2 < 0 ? 0 : image.rows - 2);
+    const int x1 = std::min(x0 + 1, image.cols - 1), y1 = std::min(y0 + 1, image.rows - 1);
+    const float fx = x - float(x0), fy = y - float(y0);
+    const cv::Vec3f* r0 = image.ptr<cv::Vec3f>(y0);
+    const cv::Vec3f* r1 = image.ptr<cv::Vec3f>(y1);
+    return (r0[x0] * (1 - fx) + r0[x1] * fx) * (1 - fy) + (r1[x0] * (1 - fx) + r1[x1] * fx) * fy;
+}
+
+FaceGeometry makeGeometry(const FaceModelContext& context, const Eigen::VectorXf& shape, const Pose& pose,
+                          const Camera& camera) {
+    FaceGeometry g;
+    g.vertices = shape;
+    g.normals = pose.rotation.cast<float>() * vertexNormals(shape, context.model().triangles);
+    g.screen = projectVertices(shape, pose, camera);
+    return g;
+}
+
+void rasterizeFace(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
+                   RasterBuffers& raster) {
+    RasterInput input;
+    input.screen = &geometry.screen;
+    input.triangles = &context.model().triangles;
+    input.enabled = &context.faceTriangles();
+    input.culling = Culling::Back;
+    rasterize(input, camera.width, camera.height, raster);
+}
+
+namespace {
+
+// Runs `shader(raster, pixelIndex)` on every covered pixel.
+template <typename Shader>
+RenderedFace renderWith(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
+                        Shader shader) {
+    RenderedFace out;
+    rasterizeFace(context, geometry, camera, out.raster);
+    out.image = cv::Mat::zeros(camera.height, camera.width, CV_32FC3);
+    out.mask = cv::Mat::zeros(camera.height, camera.width, CV_8U);
+    const RasterBuffers& raster = out.raster;
+    cv::parallel_for_(cv::Range(0, camera.height), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y) {
+            cv::Vec3f* dst = out.image.ptr<cv::Vec3f>(y);
+            std::uint8_t* m = out.mask.ptr<std::uint8_t>(y);
+            for (int x = 0; x < camera.width; ++x) {
+                const std::size_t i = raster.index(x, y);
+                if (raster.triangle[i] < 0) continue;
+                dst[x] = shader(raster, i);
+                m[x] = 255;
+            }
+        }
+    });
+    return out;
+}
+
+}  // namespace
+
+RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
+                            const cv::Mat& albedo, const ShCoefficients& sh) {
+    const MorphableModel& model = context.model();
+    return renderWith(context, geometry, camera, [&](const RasterBuffers& raster, std::size_t i) {
+        const auto& t = model.triangles[std::size_t(raster.triangle[i])];
+        const float* b = &raster.bary[3 * i];
+        const Eigen::Vector2f uv = b[0] * model.uv[std::size_t(t[0])] + b[1] * model.uv[std::size_t(t[1])] +
+                                   b[2] * model.uv[std::size_t(t[2])];
+        const cv::Point2f tp = context.uvToPixel(uv);
+        const cv::Vec3f a = sampleBilinear(albedo, tp.x, tp.y);
+        const Eigen::Vector3f s = shShade(sh, interpolate(geometry.normals, model, raster, i).normalized());
+        return cv::Vec3f(a[0] * s.x(), a[1] * s.y(), a[2] * s.z());
+    });
+}
+
+RenderedFace renderShaded(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
+                          const ShCoefficients& sh, const cv::Vec3f& albedo) {
+    const MorphableModel& model = context.model();
+    return renderWith(context, geometry, camera, [&](const RasterBuffers& raster, std::size_t i) {
+        const Eigen::Vector3f s = shShade(sh, interpolate(geometry.normals, model, raster, i).normalized());
+        return cv::Vec3f(albedo[0] * s.x(), albedo[1] * s.y(), albedo[2] * s.z());
+    });
+}
+
+}  // namespace ideu

@@ -1,0 +1,52 @@
+#pragma once
+// Renders the morphable model with a UV texture and SH shading (the "fitted render" X_f and
+// the perturbed render X_p), plus the overlays the GUI shows on the photo.
+#include "morphable/face_model_context.h"
+#include "render/camera.h"
+#include "render/rasterizer.h"
+#include "render/sh_lighting.h"
+
+#include <opencv2/core.hpp>
+
+namespace ideu {
+
+// A mesh instance under a pose: model-space vertices, camera-space normals, screen positions.
+struct FaceGeometry {
+    Eigen::VectorXf vertices;                       // 3N, model space
+    Eigen::Matrix<float, 3, Eigen::Dynamic> normals;  // camera space, unit
+    Eigen::Matrix<float, 3, Eigen::Dynamic> screen;   // pixel x, pixel y, depth
+};
+
+FaceGeometry makeGeometry(const FaceModelContext& context, const Eigen::VectorXf& shape, const Pose& pose,
+                          const Camera& camera);
+
+// Rasterises the face-area triangles (back faces culled).
+void rasterizeFace(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
+                   RasterBuffers& raster);
+
+struct RenderedFace {
+    cv::Mat image;  // CV_32FC3, BGR 0..255, zero where not covered
+    cv::Mat mask;   // CV_8U, 255 where the face area covers the pixel
+    RasterBuffers raster;
+};
+
+// Per pixel: albedo(uv) x shading(normal). `albedo` is CV_32FC3 in UV space.
+RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
+                            const cv::Mat& albedo, const ShCoefficients& sh);
+// Shading only (a grey clay render), for the "3DMM fit" view.
+RenderedFace renderShaded(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
+                          const ShCoefficients& sh, const cv::Vec3f& albedo = {200, 200, 200});
+
+// Interpolates a per-vertex attribute at a covered pixel.
+template <typename Matrix>
+Eigen::Vector3f interpolate(const Matrix& perVertex, const MorphableModel& model, const RasterBuffers& raster,
+                            std::size_t pixel) {
+    const auto& t = model.triangles[std::size_t(raster.triangle[pixel])];
+    const float* b = &raster.bary[3 * pixel];
+    return b[0] * perVertex.col(t[0]) + b[1] * perVertex.col(t[1]) + b[2] * perVertex.col(t[2]);
+}
+
+// Bilinear sample of a CV_32FC3 image (clamped at the border).
+cv::Vec3f sampleBilinear(const cv::Mat& image, float x, float y);
+
+}  // namespace ideu
