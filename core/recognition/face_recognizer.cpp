@@ -1,0 +1,189 @@
+// Torch headers come first: Qt's `slots` macro would break them (this file has no Qt).
+#include <torch/torch.h>
+
+#include "recognition/face_recognizer.h"
+
+#include "common/error.h"
+#include "common/files.h"
+#include "models/model_store.h"
+#include "recognition/face_chip.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+namespace ideu {
+namespace {
+
+struct Conv {
+    torch::Tensor filters, bias, scale, shift;
+};
+
+torch::Tensor conv(const torch::Tensor& x, const Conv& c, int stride, bool relu, int padding) {
+    torch::Tensor y = torch::conv2d(x, c.filters, {}, stride, padding);
+    y = y + c.bias;
+    y = y * c.scale + c.shift;
+    return relu ? torch::relu(y) : y;
+}
+
+}  // namespace
+
+struct FaceRecognizer::Impl {
+    std::map<std::string, Conv> convs;
+    torch::Tensor fc;
+    torch::Tensor mean;
+
+    const Conv& at(const std::string& name) const {
+        auto it = convs.find(name);
+        if (it == convs.end()) throw ModelError("face recogniser weights lack '" + name + "'");
+        return it->second;
+    }
+    torch::Tensor residual(const torch::Tensor& x, const std::string& p) const {
+        torch::Tensor out = conv(x, at(p + "/conv1"), 1, true, 1);
+        out = conv(out, at(p + "/conv2"), 1, false, 1);
+        return torch::relu(out + x);
+    }
+    torch::Tensor residualDown(const torch::Tensor& x, const std::string& p) const {
+        torch::Tensor out = conv(x, at(p + "/conv1"), 2, true, 0);
+        out = conv(out, at(p + "/conv2"), 1, false, 1);
+        torch::Tensor pooled = torch::avg_pool2d(x, 2, 2);
+        // face-api pads ONE zero row (bottom) and column (right) when the conv path is smaller,
+        // and zero channels after the pooled ones when the widths differ.
+        if (pooled.size(2) != out.size(2)) out = torch::constant_pad_nd(out, {0, 1, 0, 1});
+        if (pooled.size(1) != out.size(1)) pooled = torch::cat({pooled, torch::zeros_like(pooled)}, 1);
+        return torch::relu(pooled + out);
+    }
+    torch::Tensor forward(torch::Tensor x) const {  // x: N,3,150,150 normalised
+        x = conv(x, at("conv32_down"), 2, true, 0);
+        x = torch::max_pool2d(x, 3, 2);
+        for (const char* p : {"conv32_1", "conv32_2", "conv32_3"}) x = residual(x, p);
+        x = residualDown(x, "conv64_down");
+        for (const char* p : {"conv64_1", "conv64_2", "conv64_3"}) x = residual(x, p);
+        x = residualDown(x, "conv128_down");
+        for (const char* p : {"conv128_1", "conv128_2"}) x = residual(x, p);
+        x = residualDown(x, "conv256_down");
+        for (const char* p : {"conv256_1", "conv256_2"}) x = residual(x, p);
+        x = residualDown(x, "conv256_down_out");
+        x = x.mean({2, 3});
+        return torch::matmul(x, fc);
+    }
+};
+
+std::shared_ptr<const FaceRecognizer> FaceRecognizer::shared() {
+    static std::mutex mutex;
+    static std::shared_ptr<const FaceRecognizer> instance;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!instance) {
+        ModelStore& store = ModelStore::instance();
+        instance = std::make_shared<FaceRecognizer>(store.require("face-recognition"), store.require("face-recognition-manifest"));
+    }
+    return instance;
+}
+
+FaceRecognizer::FaceRecognizer(const std::string& weightsPath, const std::string& manifestPath)
+    : impl_(std::make_unique<Impl>()) {
+    nlohmann::json manifest;
+    {
+        std::ifstream in(manifestPath);
+        if (!in) throw ModelError("cannot read '" + manifestPath + "'");
+        try {
+            manifest = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::exception& e) {
+            throw ModelError("'" + manifestPath + "' is not valid JSON: " + e.what());
+        }
+    }
+    std::vector<std::uint8_t> bytes;
+    try {
+        bytes = readFileBytes(weightsPath, std::uint64_t(1) << 30);
+    } catch (const Error& e) {
+        throw ModelError(e.what());
+    }
+    std::map<std::string, torch::Tensor> tensors;
+    std::size_t offset = 0;
+    try {
+        for (const auto& group : manifest)
+            for (const auto& w : group.at("weights")) {
+                const std::string name = w.at("name");
+                std::vector<std::int64_t> shape = w.at("shape").get<std::vector<std::int64_t>>();
+                std::int64_t count = 1;
+                for (std::int64_t d : shape) count *= d;
+                torch::Tensor t = torch::empty({count}, torch::kFloat32);
+                float* dst = t.data_ptr<float>();
+                if (w.contains("quantization")) {
+                    const auto& q = w.at("quantization");
+                    if (q.at("dtype") != "uint8") throw ModelError("unsupported quantisation in '" + manifestPath + "'");
+                    const double scale = q.at("scale"), min = q.at("min");
+                    if (offset + std::size_t(count) > bytes.size()) throw ModelError("'" + weightsPath + "' is too short");
+                    // tfjs decodes in double (JS numbers) and stores float32.
+                    for (std::int64_t i = 0; i < count; ++i) dst[i] = float(double(bytes[offset + std::size_t(i)]) * scale + min);
+                    offset += std::size_t(count);
+                } else {
+                    if (offset + 4 * std::size_t(count) > bytes.size()) throw ModelError("'" + weightsPath + "' is too short");
+                    std::memcpy(dst, bytes.data() + offset, 4 * std::size_t(count));  // little-endian float32
+                    offset += 4 * std::size_t(count);
+                }
+                tensors[name] = t.reshape(shape);
+            }
+    } catch (const nlohmann::json::exception& e) {
+        throw ModelError("'" + manifestPath + "' is malformed: " + e.what());
+    }
+    if (offset != bytes.size()) throw ModelError("'" + weightsPath + "' does not match its weights manifest");
+    for (const auto& [name, t] : tensors) {
+        const auto slash = name.rfind('/');
+        if (name == "fc") continue;
+        const std::string leaf = name.substr(slash + 1);
+        const std::string group = name.substr(0, slash);  // e.g. conv32_1/conv1/conv or conv32_1/conv1/scale
+        const std::string layer = group.substr(0, group.rfind('/'));
+        Conv& c = impl_->convs[layer];
+        if (leaf == "filters") c.filters = t.permute({3, 2, 0, 1}).contiguous();  // HWIO -> OIHW
+        else if (leaf == "bias") c.bias = t.view({1, -1, 1, 1});
+        else if (leaf == "weights") c.scale = t.view({1, -1, 1, 1});
+        else if (leaf == "biases") c.shift = t.view({1, -1, 1, 1});
+    }
+    if (!tensors.count("fc")) throw ModelError("face recogniser weights lack 'fc'");
+    impl_->fc = tensors["fc"];
+    for (const auto& [name, c] : impl_->convs)
+        if (!c.filters.defined() || !c.bias.defined() || !c.scale.defined() || !c.shift.defined())
+            throw ModelError("face recogniser layer '" + name + "' is incomplete");
+    impl_->mean = torch::tensor({122.782f, 117.001f, 104.298f}).view({1, 1, 1, 3});
+}
+
+FaceRecognizer::~FaceRecognizer() = default;
+
+std::vector<FaceDescriptor> FaceRecognizer::describeChips(const std::vector<cv::Mat>& chips) const {
+    if (chips.empty()) return {};
+    torch::NoGradGuard noGrad;
+    torch::Tensor batch = torch::empty({std::int64_t(chips.size()), kChipSize, kChipSize, 3}, torch::kFloat32);
+    for (std::size_t i = 0; i < chips.size(); ++i) {
+        cv::Mat chip = chips[i];
+        if (chip.rows != kChipSize || chip.cols != kChipSize || chip.channels() != 3)
+            throw Error("face chip must be 150x150 with 3 channels");
+        if (chip.depth() != CV_32F) chip.convertTo(chip, CV_32FC3);
+        if (!chip.isContinuous()) chip = chip.clone();
+        std::memcpy(batch[std::int64_t(i)].data_ptr<float>(), chip.ptr<float>(), sizeof(float) * kChipSize * kChipSize * 3);
+    }
+    torch::Tensor x = ((batch - impl_->mean) / 255.0f).permute({0, 3, 1, 2}).contiguous();
+    const torch::Tensor out = impl_->forward(x).contiguous();
+    std::vector<FaceDescriptor> result(chips.size());
+    for (std::size_t i = 0; i < chips.size(); ++i)
+        std::memcpy(result[i].data(), out[std::int64_t(i)].data_ptr<float>(), sizeof(float) * 128);
+    return result;
+}
+
+FaceDescriptor FaceRecognizer::describeChip(const cv::Mat& chip) const { return describeChips({chip}).front(); }
+
+FaceDescriptor FaceRecognizer::describe(const cv::Mat& bgr, const Landmarks68& landmarks) const {
+    return describeChip(extractChip(bgr, chipTransform(landmarks)));
+}
+
+double descriptorDistance(const FaceDescriptor& a, const FaceDescriptor& b) {
+    double sum = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) sum += double(a[i] - b[i]) * double(a[i] - b[i]);
+    return std::sqrt(sum);
+}
+
+}  // namespace ideu
