@@ -21,5 +21,6 @@ private:
 
 int benchDetect(const std::vector<std::string>& args);
 int benchFit(const std::vector<std::string>& args);
+int benchProbe(const std::vector<std::string>& args);
 
 }  // namespace ideu::bench

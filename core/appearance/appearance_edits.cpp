@@ -1,20 +1,336 @@
 #include "appearance/appearance_edits.h"
 
+#include "appearance/photo_texture.h"
+#include "identity/seeded_noise.h"
+
 #include <opencv2/imgproc.hpp>
 
-namespace ideu {
+#include <algorithm>
+#include <cmath>
 
-cv::Mat applyAppearanceEdits(const FaceModelContext& context, const cv::Mat& albedo, const cv::Vec3f& skinColour,
-                             const IdentityCode& code) {
-    cv::Mat out = albedo.clone();
-    if (code.appearance.size() < 3) return out;
-    // Skin tone within the same family: lightness +-6 % per unit, redness and yellowness as
-    // small opposite shifts of the colour channels.
-    const float l = 1.f + 0.06f * code.appearance(0);
-    const float red = 0.03f * code.appearance(1), yellow = 0.03f * code.appearance(2);
-    const cv::Scalar gain(l * (1 - yellow), l * (1 - 0.5f * red + 0.3f * yellow), l * (1 + red));
-    cv::multiply(out, gain, out);
+namespace ideu {
+namespace {
+
+// Effect of one unit (one between-person standard deviation) of each parameter.
+constexpr float kSkinLightness = 0.07f;
+constexpr float kSkinRedness = 0.04f;
+constexpr float kSkinYellowness = 0.04f;
+constexpr float kRegionalTone = 0.05f;
+constexpr float kBrowShift = 0.35f;      // x brow half-height
+constexpr float kBrowThickness = 0.15f;  // relative
+constexpr float kBrowArch = 0.30f;       // x brow half-height
+constexpr float kBrowTilt = 0.30f;       // x brow half-height
+constexpr float kBrowContrast = 0.20f;
+constexpr float kSocketShade = 0.06f;
+constexpr float kUnderEyeShade = 0.05f;
+constexpr float kLipRedness = 0.06f;
+constexpr float kLipLightness = 0.07f;
+// Share of the photo's skin relief replaced at full detail mix, and the synthetic texture's
+// strength relative to the photo's own fine detail.
+constexpr float kReliefReplaced = 0.75f;
+constexpr float kSyntheticTexture = 0.6f;
+
+cv::Mat labelMask(const cv::Mat& regions, std::initializer_list<int> labels) {
+    cv::Mat m = cv::Mat::zeros(regions.size(), CV_8U);
+    for (int l : labels) m |= (regions == l);
+    return m;
+}
+
+cv::Mat grow(const cv::Mat& mask, int radius) {
+    cv::Mat out;
+    if (radius <= 0) return mask.clone();
+    cv::dilate(mask, out, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radius + 1, 2 * radius + 1)));
     return out;
+}
+
+cv::Mat soft(const cv::Mat& mask, double sigma) {
+    cv::Mat f;
+    mask.convertTo(f, CV_32F, 1.0 / 255.0);
+    if (sigma > 0) cv::GaussianBlur(f, f, cv::Size(0, 0), sigma);
+    return f;
+}
+
+// Weighted Gaussian average (normalised convolution), for colour fields that must ignore
+// features such as brows and beards.
+cv::Mat weightedBlur(const cv::Mat& image, const cv::Mat& weight, double sigma) {
+    cv::Mat w3, num, den;
+    cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
+    cv::GaussianBlur(image.mul(w3), num, cv::Size(0, 0), sigma);
+    cv::GaussianBlur(w3, den, cv::Size(0, 0), sigma);
+    cv::Mat out;
+    cv::divide(num, cv::max(den, 1e-4), out);
+    return out;
+}
+
+cv::Mat gaussianBlob(const cv::Size& size, cv::Point2f centre, cv::Point2f sigma) {
+    cv::Mat out(size, CV_32F);
+    for (int y = 0; y < size.height; ++y)
+        for (int x = 0; x < size.width; ++x) {
+            const float dx = (x - centre.x) / sigma.x, dy = (y - centre.y) / sigma.y;
+            out.at<float>(y, x) = std::exp(-0.5f * (dx * dx + dy * dy));
+        }
+    return out;
+}
+
+float param(const IdentityCode& code, const char* name) {
+    const int i = appearanceParameterIndex(name);
+    return i >= 0 && i < code.appearance.size() ? code.appearance(i) : 0.f;
+}
+
+// Seeded fine skin texture: band-passed noise (1-3 texels), unit standard deviation,
+// tiled over the ROI.
+cv::Mat syntheticTexture(std::uint64_t seed, const cv::Size& size) {
+    constexpr int kTile = 256;
+    cv::Mat noise(kTile, kTile, CV_32F);
+    SeededRandom random(seed);
+    for (int y = 0; y < kTile; ++y)
+        for (int x = 0; x < kTile; ++x) noise.at<float>(y, x) = float(random.uniform() - 0.5);
+    // Blur a wrapped copy so the band-passed tile is periodic and tiles without seams.
+    constexpr int kPad = 16;
+    cv::Mat padded, fine, coarse;
+    cv::copyMakeBorder(noise, padded, kPad, kPad, kPad, kPad, cv::BORDER_WRAP);
+    cv::GaussianBlur(padded, fine, cv::Size(0, 0), 1.0);
+    cv::GaussianBlur(padded, coarse, cv::Size(0, 0), 3.0);
+    cv::Mat band = cv::Mat(fine - coarse)(cv::Rect(kPad, kPad, kTile, kTile)).clone();
+    cv::Scalar mean, stddev;
+    cv::meanStdDev(band, mean, stddev);
+    band = (band - mean[0]) / std::max(1e-6, stddev[0]);
+    cv::Mat out(size, CV_32F);
+    for (int y = 0; y < size.height; ++y)
+        for (int x = 0; x < size.width; ++x) out.at<float>(y, x) = band.at<float>(y % kTile, x % kTile);
+    return out;
+}
+
+// y of a polyline (sorted or reverse-sorted in x) at x; the end values beyond its ends.
+float polylineY(const std::vector<cv::Point2f>& line, float x) {
+    for (std::size_t k = 0; k + 1 < line.size(); ++k) {
+        const float a = line[k].x, b = line[k + 1].x;
+        if (a != b && (x - a) * (x - b) <= 0) return line[k].y + (line[k + 1].y - line[k].y) * (x - a) / (b - a);
+    }
+    return std::abs(x - line.front().x) < std::abs(x - line.back().x) ? line.front().y : line.back().y;
+}
+
+}  // namespace
+
+int appearanceParameterIndex(const std::string& name) {
+    const auto& names = appearanceParameterNames();
+    const auto it = std::find(names.begin(), names.end(), name);
+    return it == names.end() ? -1 : int(it - names.begin());
+}
+
+AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::Mat& albedo, const cv::Vec3f& skinColour) {
+    AppearanceLayers layers;
+    const cv::Mat& faceMask = context.faceMask();
+    const cv::Rect bounds = cv::boundingRect(faceMask);
+    layers.roi = cv::Rect(bounds.x - 16, bounds.y - 16, bounds.width + 32, bounds.height + 32) &
+                 cv::Rect(0, 0, albedo.cols, albedo.rows);
+    const cv::Rect roi = layers.roi;
+    layers.fullAlbedo = albedo;
+    layers.albedo = albedo(roi).clone();
+    layers.skinColour = skinColour;
+    const cv::Mat regions = context.regions()(roi);
+    const cv::Point2f offset(float(roi.x), float(roi.y));
+    auto uv = [&](int landmark) { return context.landmarkUv(landmark) - offset; };
+
+    const float eyeY = (uv(37).y + uv(44).y) * 0.5f;
+    const float browY = (uv(19).y + uv(24).y) * 0.5f;
+    layers.browHalfHeight = 0.22f * (eyeY - browY);
+
+    // Features the skin colour field must not see.
+    const int featureGrow = int(std::lround(layers.browHalfHeight));
+    cv::Mat features = grow(labelMask(regions, {kUvBrowLeft, kUvBrowRight, kUvEyeLeft, kUvEyeRight, kUvLips, kUvMouth}),
+                            featureGrow);
+    cv::Mat nostrils = cv::Mat::zeros(regions.size(), CV_8U);
+    {
+        std::vector<cv::Point> pts;
+        const cv::Point2f tip = uv(33);
+        for (int i : {31, 32, 33, 34, 35}) {
+            const cv::Point2f p = tip + (uv(i) - tip) * 1.5f;
+            pts.emplace_back(cvRound(p.x), cvRound(p.y));
+        }
+        pts.emplace_back(cvRound(uv(30).x), cvRound(uv(30).y));
+        cv::fillConvexPoly(nostrils, pts, cv::Scalar(255));
+    }
+    features |= nostrils;
+    const cv::Mat face = faceMask(roi) > 0;
+    cv::Mat skin = face & ~features;
+
+    // Smooth skin colour: weighted blur, then a second pass that down-weights pixels far
+    // from it (beard, moles, hair strands), then filled over the features.
+    cv::Mat weight = soft(skin, 0);
+    cv::Mat low = weightedBlur(layers.albedo, weight, 12);
+    {
+        cv::Mat diff;
+        cv::absdiff(layers.albedo, low, diff);
+        std::vector<cv::Mat> d;
+        cv::split(diff, d);
+        cv::Mat dev = (d[0] + d[1] + d[2]) / (3.0 * std::max(20.f, (skinColour[0] + skinColour[1] + skinColour[2]) / 3.f));
+        cv::Mat robust;
+        cv::divide(1.0, 1.0 + dev.mul(dev) * 25.0, robust);
+        weight = weight.mul(robust);
+    }
+    low = weightedBlur(layers.albedo, weight, 40);
+    cv::Mat lowFilled = pushPullFill(low, soft(skin, 0));
+    layers.low = cv::max(lowFilled, 1.0);
+    cv::Mat fine;
+    cv::GaussianBlur(layers.albedo, fine, cv::Size(0, 0), 2.0);
+    cv::divide(fine - layers.low, layers.low, layers.mid);
+    cv::divide(layers.albedo - fine, layers.low, layers.high);
+
+    // Where the relief is replaced: the skin, fading out at the features and the face edge.
+    cv::Mat inner;
+    cv::erode(face, inner, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(9, 9)));
+    layers.skinWeight = soft(inner & ~grow(features, featureGrow / 2), layers.browHalfHeight * 0.6);
+    layers.browWeight = soft(labelMask(regions, {kUvBrowLeft, kUvBrowRight}), layers.browHalfHeight * 0.3);
+    layers.lipWeight = soft(labelMask(regions, {kUvLips}), 2.0);
+
+    // Upper lids and sockets: between the brow band and the eye; under-eye: below the eye.
+    const cv::Size size = regions.size();
+    const float eyeBrow = eyeY - browY;
+    layers.socketWeight = cv::Mat::zeros(size, CV_32F);
+    layers.underEyeWeight = cv::Mat::zeros(size, CV_32F);
+    for (const auto& [first, last] : {std::pair{36, 39}, std::pair{42, 45}}) {
+        const cv::Point2f c = (uv(first) + uv(last)) * 0.5f;
+        const float width = cv::norm(uv(last) - uv(first));
+        layers.socketWeight += gaussianBlob(size, c - cv::Point2f(0, 0.45f * eyeBrow), {0.75f * width, 0.28f * eyeBrow});
+        layers.underEyeWeight += gaussianBlob(size, c + cv::Point2f(0, 0.45f * eyeBrow), {0.6f * width, 0.22f * eyeBrow});
+    }
+    const cv::Mat notEyes = 1.0 - soft(grow(labelMask(regions, {kUvEyeLeft, kUvEyeRight}), 2), 2);
+    layers.socketWeight = layers.socketWeight.mul(notEyes).mul(1.0 - layers.browWeight);
+    layers.underEyeWeight = layers.underEyeWeight.mul(notEyes);
+
+    const float faceWidth = cv::norm(uv(16) - uv(0));
+    const cv::Point2f midBrow = (uv(21) + uv(22)) * 0.5f;
+    layers.regional[0] = gaussianBlob(size, midBrow - cv::Point2f(0, 0.8f * eyeBrow), {0.35f * faceWidth, 0.9f * eyeBrow});
+    layers.regional[1] = gaussianBlob(size, (uv(2) + uv(31)) * 0.5f, {0.14f * faceWidth, 0.14f * faceWidth}) +
+                         gaussianBlob(size, (uv(14) + uv(35)) * 0.5f, {0.14f * faceWidth, 0.14f * faceWidth});
+    layers.regional[2] = gaussianBlob(size, (uv(57) + uv(8)) * 0.5f, {0.22f * faceWidth, 0.12f * faceWidth});
+    return layers;
+}
+
+cv::Mat applyAppearanceEdits(const FaceModelContext& context, const AppearanceLayers& layers, const IdentityCode& code) {
+    const cv::Rect roi = layers.roi;
+    cv::Mat full;
+    const bool neutral = code.detailMix <= 0.f && (code.appearance.size() == 0 || code.appearance.isZero(0.f));
+    cv::Mat base;
+    if (neutral) {
+        base = layers.albedo.clone();
+    } else {
+        // Tone: global gains, regional lightness fields.
+        // Colour shifts scale with the skin's own saturation: a black-and-white photo stays grey.
+        const cv::Vec3f& sc = layers.skinColour;
+        const float maxc = std::max({sc[0], sc[1], sc[2]}), minc = std::min({sc[0], sc[1], sc[2]});
+        const float chroma = std::clamp((maxc - minc) / std::max(maxc, 1.f) / 0.15f, 0.f, 1.f);
+        const float l = 1.f + kSkinLightness * param(code, "skin_lightness");
+        const float red = chroma * kSkinRedness * param(code, "skin_redness");
+        const float yellow = chroma * kSkinYellowness * param(code, "skin_yellowness");
+        const cv::Scalar gain(l * (1 - yellow), l * (1 - 0.5f * red + 0.25f * yellow), l * (1 + red));
+        cv::Mat tone(roi.size(), CV_32F, cv::Scalar(1.0));
+        const char* regionalNames[3] = {"tone_forehead", "tone_cheeks", "tone_jaw"};
+        for (int k = 0; k < 3; ++k) tone += layers.regional[k] * (kRegionalTone * param(code, regionalNames[k]));
+        tone -= layers.socketWeight * (kSocketShade * param(code, "eye_socket_shade"));
+        tone -= layers.underEyeWeight * (kUnderEyeShade * param(code, "under_eye_shade"));
+
+        // Relief: part of the photo's mid-frequency skin relief is replaced by a seeded fine
+        // texture (the new geometry's broad shading comes from the renderer).
+        const float mix = std::clamp(code.detailMix, 0.f, 1.f);
+        cv::Mat keep = 1.0 - layers.skinWeight * (kReliefReplaced * mix);
+        cv::Mat detail;
+        {
+            std::vector<cv::Mat> m, h;
+            cv::split(layers.mid, m);
+            cv::split(layers.high, h);
+            cv::Mat synthetic;
+            if (mix > 0 && code.detailSeed != 0) {
+                cv::Scalar mean, sd;
+                cv::meanStdDev((h[0] + h[1] + h[2]) / 3, mean, sd, layers.skinWeight > 0.5);
+                synthetic = syntheticTexture(code.detailSeed, roi.size()).mul(layers.skinWeight) *
+                            (kSyntheticTexture * mix * sd[0]);
+            } else {
+                synthetic = cv::Mat::zeros(roi.size(), CV_32F);
+            }
+            for (int c = 0; c < 3; ++c) m[std::size_t(c)] = m[std::size_t(c)].mul(keep) + h[std::size_t(c)] + synthetic;
+            cv::merge(m, detail);
+        }
+        cv::Mat low = layers.low.mul(gain);
+        cv::Mat tone3;
+        cv::merge(std::vector<cv::Mat>{tone, tone, tone}, tone3);
+        base = low.mul(tone3).mul(cv::Scalar::all(1) + detail);
+
+        // Lips: colour and lightness.
+        {
+            const float lr = chroma * kLipRedness * param(code, "lip_redness");
+            const float ll = 1.f + kLipLightness * param(code, "lip_lightness");
+            const cv::Scalar lipGain(ll * (1 - 0.5f * lr), ll * (1 - 0.5f * lr), ll * (1 + lr));
+            cv::Mat w3;
+            cv::merge(std::vector<cv::Mat>{layers.lipWeight, layers.lipWeight, layers.lipWeight}, w3);
+            cv::Mat tinted = base.mul(lipGain);
+            base = base.mul(cv::Scalar::all(1) - w3) + tinted.mul(w3);
+        }
+
+        // Brows: reshaped from their own hair texture by a smooth vertical displacement
+        // (height, thickness, arch, tilt), then their contrast against the skin changed.
+        const float h = layers.browHalfHeight;
+        const float shift = kBrowShift * h * param(code, "brow_height");
+        const float thickness = 1.f + kBrowThickness * param(code, "brow_thickness");
+        const float arch = kBrowArch * h * param(code, "brow_arch");
+        const float tilt = kBrowTilt * h * param(code, "brow_tilt");
+        const float contrast = 1.f + kBrowContrast * param(code, "brow_darkness");
+        cv::Mat browWeight = layers.browWeight.clone();
+        if (shift != 0 || thickness != 1 || arch != 0 || tilt != 0) {
+            const cv::Point2f offset(float(roi.x), float(roi.y));
+            cv::Mat mapX(roi.size(), CV_32F), mapY(roi.size(), CV_32F);
+            for (int y = 0; y < roi.height; ++y)
+                for (int x = 0; x < roi.width; ++x) mapX.at<float>(y, x) = float(x), mapY.at<float>(y, x) = float(y);
+            for (int side = 0; side < 2; ++side) {
+                // Brow landmarks (upper edge), inner end first; centre line half a brow lower.
+                const int ids[5] = {side == 0 ? 21 : 22, side == 0 ? 20 : 23, side == 0 ? 19 : 24, side == 0 ? 18 : 25,
+                                    side == 0 ? 17 : 26};
+                std::vector<cv::Point2f> line;
+                for (int id : ids) line.push_back(context.landmarkUv(id) - offset + cv::Point2f(0, h));
+                const float x0 = line.front().x, x1 = line.back().x;
+                const float length = std::abs(x1 - x0);
+                const float lo = std::min(x0, x1) - 0.35f * length, hi = std::max(x0, x1) + 0.35f * length;
+                const int ya = std::max(0, int(std::min(line.front().y, line.back().y) - 5 * h));
+                const int yb = std::min(roi.height - 1, int(std::max(line.front().y, line.back().y) + 5 * h));
+                for (int x = std::max(0, int(lo)); x <= std::min(roi.width - 1, int(hi)); ++x) {
+                    // Position along the brow (0 inner, 1 outer) and its centre height there.
+                    const float t = std::clamp((float(x) - x0) / (x1 - x0), 0.f, 1.f);
+                    const float cy = polylineY(line, float(x));
+                    // Horizontal falloff beyond the brow ends.
+                    const float outside = float(x) < std::min(x0, x1) ? (std::min(x0, x1) - float(x)) / (0.35f * length)
+                                          : float(x) > std::max(x0, x1) ? (float(x) - std::max(x0, x1)) / (0.35f * length)
+                                                                          : 0.f;
+                    const float wx = 0.5f * (1 + std::cos(float(CV_PI) * std::min(outside, 1.f)));
+                    const float dy = shift + arch * std::sin(float(CV_PI) * t) + tilt * t;
+                    for (int y = ya; y <= yb; ++y) {
+                        const float v = (float(y) - cy) / (4 * h);
+                        if (std::abs(v) >= 1) continue;
+                        const float wy = 0.5f * (1 + std::cos(float(CV_PI) * v));
+                        const float w = wx * wy;
+                        // Destination y takes the source at the inverse displacement.
+                        const float local = (float(y) - cy - dy) / thickness + cy;
+                        mapY.at<float>(y, x) = float(y) + w * (local - float(y));
+                    }
+                }
+            }
+            cv::Mat warped;
+            cv::remap(base, warped, mapX, mapY, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+            base = warped;
+            cv::remap(layers.browWeight, browWeight, mapX, mapY, cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+        }
+        if (contrast != 1.f) {
+            cv::Mat skinTone = layers.low.mul(gain);
+            cv::Mat w3;
+            cv::merge(std::vector<cv::Mat>{browWeight, browWeight, browWeight}, w3);
+            cv::Mat contrasted = skinTone + (base - skinTone) * contrast;
+            base = base.mul(cv::Scalar::all(1) - w3) + contrasted.mul(w3);
+        }
+        base = cv::max(base, 0.0);
+    }
+    full = layers.fullAlbedo.clone();
+    base.copyTo(full(roi));
+    return full;
 }
 
 }  // namespace ideu

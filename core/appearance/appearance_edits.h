@@ -1,6 +1,13 @@
 #pragma once
 // The appearance part of the identity code, applied to the albedo texture in UV space, so it
 // is independent of pose, expression and lighting.
+//
+// Measured with the recogniser (ideudemon-bench probe, see README "Privacy"): most of the
+// identity a recogniser reads from skin is in the mid-frequency relief baked into the photo's
+// texture (folds, creases, blemishes, the shading of cheekbones and eye sockets), and in the
+// brows. So the appearance code (1) replaces that relief by the new geometry's shading plus a
+// seeded fine skin texture, (2) reshapes and re-tones the brows from their own hair texture,
+// (3) shifts skin tone within its family, regional tone, eye-area shading and lip colour.
 #include "identity/identity_code.h"
 #include "morphable/face_model_context.h"
 
@@ -8,9 +15,32 @@
 
 namespace ideu {
 
-// Returns the edited albedo (CV_32FC3, UV space). `skinColour` is the face's median skin
-// colour; `code.appearance` all zeros and detailMix 0 return the albedo unchanged.
-cv::Mat applyAppearanceEdits(const FaceModelContext& context, const cv::Mat& albedo, const cv::Vec3f& skinColour,
-                             const IdentityCode& code);
+// Per-face decomposition of the albedo, computed once at fit time (the slider path only
+// recombines it).
+struct AppearanceLayers {
+    cv::Rect roi;          // UV bounding box of the face area; everything below is ROI-sized
+    cv::Mat fullAlbedo;    // CV_32FC3, the whole UV albedo (shared, not copied)
+    cv::Mat albedo;        // CV_32FC3, the photo's albedo
+    cv::Mat low;           // CV_32FC3, smooth skin colour field (features excluded)
+    cv::Mat mid;           // CV_32FC3, relative mid-frequency relief: (blur_2 - low) / low
+    cv::Mat high;          // CV_32FC3, relative fine detail: (albedo - blur_2) / low
+    cv::Mat skinWeight;    // CV_32F 0..1: where the skin relief is replaced
+    cv::Mat browWeight;    // CV_32F 0..1: the brows (both)
+    cv::Mat lipWeight;     // CV_32F 0..1
+    cv::Mat socketWeight;  // CV_32F 0..1: upper lids and eye sockets
+    cv::Mat underEyeWeight;
+    cv::Mat regional[3];   // CV_32F smooth fields: forehead, cheeks, jaw/chin
+    cv::Vec3f skinColour;
+    float browHalfHeight = 10;  // UV pixels
+};
+
+AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::Mat& albedo, const cv::Vec3f& skinColour);
+
+// The edited albedo (CV_32FC3, full UV size). A zero appearance code with detailMix 0 gives
+// back the input albedo exactly.
+cv::Mat applyAppearanceEdits(const FaceModelContext& context, const AppearanceLayers& layers, const IdentityCode& code);
+
+// Index of a named appearance parameter (see appearanceParameterNames()); -1 if unknown.
+int appearanceParameterIndex(const std::string& name);
 
 }  // namespace ideu

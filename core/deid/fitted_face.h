@@ -2,6 +2,7 @@
 // Step I, per face, computed once and cached: the aligned crop, the 3DMM fit, lighting and
 // the photo's albedo texture. Everything the slider path needs is here.
 #include "align/face_align.h"
+#include "appearance/appearance_edits.h"
 #include "appearance/photo_texture.h"
 #include "face/face_detector.h"
 #include "fitting/landmark_fitter.h"
@@ -22,6 +23,7 @@ struct FittedFace {
     ShCoefficients lighting;       // 27 SH numbers
     cv::Vec3f skinColour;          // median visible skin colour (BGR)
     PhotoTexture texture;          // albedo in UV space
+    AppearanceLayers appearance;   // the albedo split for fast appearance edits
     IdentityCode identity;         // z_id of this face (appearance part 0 = as photographed)
     std::array<Eigen::Vector2d, 68> fittedLandmarks;  // projected model landmarks
 };

@@ -14,7 +14,7 @@ PerturbedFace perturbFace(const FaceModelContext& context, const FittedFace& fac
     const MorphableModel& model = context.model();
     const Eigen::VectorXf shape = model.shape(out.identity.shape, face.fit.expression);
     out.geometry = makeGeometry(context, shape, face.fit.pose, face.fit.camera);
-    out.albedo = applyAppearanceEdits(context, face.texture.albedo, face.skinColour, out.identity);
+    out.albedo = applyAppearanceEdits(context, face.appearance, out.identity);
     RenderedFace render = renderTextured(context, out.geometry, face.fit.camera, out.albedo, face.lighting);
     FaceFit perturbedFit = face.fit;
     perturbedFit.identity = out.identity.shape;

@@ -7,7 +7,10 @@
 namespace ideu {
 
 const std::vector<std::string>& appearanceParameterNames() {
-    static const std::vector<std::string> names = {"skin_lightness", "skin_redness", "skin_yellowness"};
+    static const std::vector<std::string> names = {
+        "skin_lightness", "skin_redness",   "skin_yellowness", "tone_forehead",    "tone_cheeks",
+        "tone_jaw",       "brow_height",    "brow_thickness",  "brow_arch",        "brow_tilt",
+        "brow_darkness",  "eye_socket_shade", "under_eye_shade", "lip_redness",    "lip_lightness"};
     return names;
 }
 
