@@ -32,5 +32,6 @@ nlohmann::json toJson(const cv::Matx23d& m);
 int runDetect(const QStringList& args);
 int runAlign(const QStringList& args);
 int runFit(const QStringList& args);
+int runAnonymize(const QStringList& args);
 
 }  // namespace ideu::cli

@@ -16,6 +16,7 @@ struct CommandInfo {
 };
 
 const CommandInfo kCommands[] = {
+    {"anonymize", "de-identify every face of photos or folders (the main job)", ideu::cli::runAnonymize},
     {"detect", "find faces and their 68 landmarks", ideu::cli::runDetect},
     {"align", "write a 512x512 aligned crop per face plus the transforms", ideu::cli::runAlign},
     {"fit", "fit the 3-D face model (Step I) and write its stages and codes", ideu::cli::runFit},

@@ -1,0 +1,198 @@
+#include "cli/cli_common.h"
+
+#include "common/files.h"
+#include "common/runtime.h"
+#include "common/sha256.h"
+#include "models/model_store.h"
+#include "pipeline/deid_pipeline.h"
+
+#include <QStringList>
+
+#include <limits>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace ideu::cli {
+namespace {
+
+struct Job {
+    std::string input;
+    std::string output;
+    std::string relative;  // input path relative to its root, for --stages
+};
+
+bool isImageFile(const fs::path& p) {
+    std::string ext = p.extension().string();
+    for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".tif" || ext == ".tiff" ||
+           ext == ".bmp";
+}
+
+std::string outputName(const fs::path& relative) {
+    fs::path out = relative;
+    if (formatForPath(out.string()) == ImageFormat::Unknown) out.replace_extension(".png");
+    return out.string();
+}
+
+std::set<int> parseFaces(const QString& text) {
+    std::set<int> faces;
+    if (text == "all") return faces;
+    for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const int i = part.trimmed().toInt(&ok);
+        if (!ok || i < 0) throw UsageError("--faces takes 'all' or a list of face numbers such as 0,2");
+        faces.insert(i);
+    }
+    if (faces.empty()) throw UsageError("--faces takes 'all' or a list of face numbers such as 0,2");
+    return faces;
+}
+
+nlohmann::json modelFilesJson() {
+    nlohmann::json files = nlohmann::json::array();
+    const ModelStore& store = ModelStore::instance();
+    for (const ModelEntry& e : store.entries())
+        if (!e.optional && e.fetch != "user") files.push_back({{"name", e.name}, {"file", e.file}, {"sha256", e.sha256}, {"licence", e.licence}});
+    return files;
+}
+
+}  // namespace
+
+int runAnonymize(const QStringList& args) {
+    QCommandLineParser parser;
+    parser.addPositionalArgument("INPUT", "Photos or folders (searched recursively).", "INPUT...");
+    parser.addOption({{"o", "output"}, "Output file (one input photo) or folder (mirrors the input tree).", "OUT"});
+    parser.addOption({"scale", QString("Identity noise scale, 0-0.4 (default %1).").arg(kDefaultScale), "S",
+                      QString::number(kDefaultScale)});
+    parser.addOption({"seed", "Noise seed (default: a new random seed, printed).", "N"});
+    parser.addOption({"faces", "Faces to anonymize: all, or numbers in detection order (largest first), e.g. 0,2.", "LIST", "all"});
+    parser.addOption({"stages", "Also write every stage image of every face into DIR.", "DIR"});
+    parser.addOption({"sidecar", "Write OUTPUT.json beside each output (settings, face boxes, model hashes)."});
+    parser.addOption({"jobs", "Photos processed in parallel (default 1).", "N", "1"});
+    parser.addOption({"quality", "JPEG/WebP quality (default 95).", "Q", "95"});
+    if (!parseArguments(parser, args,
+                        "De-identify every face of the given photos.\n"
+                        "Exit code 3 when a photo had no face (it is reported and not written).")) return kOk;
+    const QStringList inputs = parser.positionalArguments();
+    if (inputs.isEmpty()) throw UsageError("expected at least one INPUT");
+    if (!parser.isSet("output")) throw UsageError("-o OUT is required");
+    DeidSettings settings;
+    settings.scale = doubleOption(parser, "scale", 0.0, 1.0);
+    if (parser.isSet("seed")) {
+        settings.seed = std::uint64_t(intOption(parser, "seed", 0, std::numeric_limits<long long>::max()));
+    } else {
+        std::random_device device;
+        settings.seed = (std::uint64_t(device()) << 32 | device()) & 0x7FFFFFFFFFFFFFFFull;
+    }
+    const std::set<int> selected = parseFaces(parser.value("faces"));
+    const int jobsWanted = int(intOption(parser, "jobs", 1, 64));
+    const int quality = int(intOption(parser, "quality", 1, 100));
+    const fs::path out(utf8(parser.value("output")));
+    const std::string stagesDir = parser.isSet("stages") ? utf8(parser.value("stages")) : std::string();
+
+    // Expand the inputs into jobs.
+    std::vector<Job> jobs;
+    const bool single = inputs.size() == 1 && !fs::is_directory(utf8(inputs.front()));
+    for (const QString& in : inputs) {
+        const fs::path root(utf8(in));
+        std::error_code ec;
+        if (fs::is_directory(root, ec)) {
+            std::vector<fs::path> files;
+            for (const auto& entry : fs::recursive_directory_iterator(root))
+                if (entry.is_regular_file() && isImageFile(entry.path())) files.push_back(entry.path());
+            std::sort(files.begin(), files.end());
+            for (const fs::path& f : files) {
+                const fs::path rel = fs::relative(f, root);
+                jobs.push_back({f.string(), (out / root.filename() / outputName(rel)).string(), (root.filename() / rel).string()});
+            }
+        } else if (single) {
+            fs::path target = out;
+            if (fs::is_directory(out, ec) || out.string().back() == '/') target = out / outputName(root.filename());
+            jobs.push_back({root.string(), target.string(), root.filename().string()});
+        } else {
+            jobs.push_back({root.string(), (out / outputName(root.filename())).string(), root.filename().string()});
+        }
+    }
+    if (jobs.empty()) throw UsageError("no photos found in the inputs");
+
+    const int jobCount = std::min<int>(jobsWanted, int(jobs.size()));
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    configureThreads(std::max(1, cores / jobCount));
+    std::vector<std::string> protectedInputs;
+    for (const Job& j : jobs) protectedInputs.push_back(j.input);
+
+    std::mutex printMutex;
+    std::atomic<std::size_t> next{0};
+    std::atomic<int> written{0}, noFace{0}, failed{0}, facesDone{0};
+    auto worker = [&] {
+        for (std::size_t k = next++; k < jobs.size(); k = next++) {
+            const Job& job = jobs[k];
+            try {
+                DeidPipeline pipeline(loadImage(job.input));
+                const auto& faces = pipeline.faces();
+                if (faces.empty()) {
+                    ++noFace;
+                    std::lock_guard<std::mutex> lock(printMutex);
+                    std::fprintf(stderr, "no face found: %s (not written)\n", job.input.c_str());
+                    continue;
+                }
+                for (int i : selected)
+                    if (i >= int(faces.size()))
+                        throw Error("face " + std::to_string(i) + " requested but the photo has " + std::to_string(faces.size()));
+                std::vector<FaceResult> results;
+                const cv::Mat anonymized = pipeline.anonymize(settings, selected, {}, &results);
+                ImageSaveOptions saveOptions;
+                saveOptions.quality = quality;
+                saveOptions.protectedPaths = protectedInputs;
+                saveImage(job.output, anonymized, pipeline.photo().alpha, saveOptions);
+                if (!stagesDir.empty()) {
+                    const fs::path dir = fs::path(stagesDir) / fs::path(job.relative).replace_extension("");
+                    for (const FaceResult& r : results) {
+                        char prefix[32];
+                        std::snprintf(prefix, sizeof prefix, "face_%02d_", r.index);
+                        for (const StageImage& s : stageImages(pipeline.context(), r))
+                            saveImage((dir / (prefix + s.key + ".png")).string(), s.image, cv::Mat(), saveOptions);
+                    }
+                }
+                if (parser.isSet("sidecar")) {
+                    nlohmann::json boxes = nlohmann::json::array();
+                    for (const FaceResult& r : results)
+                        boxes.push_back({{"face", r.index}, {"box", toJson(faces[std::size_t(r.index)].box)}});
+                    const nlohmann::json sidecar = {{"app", "IDEudemon"}, {"version", IDEU_VERSION},
+                                                    {"scale", settings.scale}, {"seed", settings.seed},
+                                                    {"parser", "mesh"}, {"restorer", "blend"},
+                                                    {"faces", boxes}, {"models", modelFilesJson()}};
+                    writeTextAtomically(job.output + ".json", sidecar.dump(2) + "\n", protectedInputs);
+                }
+                ++written;
+                facesDone += int(results.size());
+                std::lock_guard<std::mutex> lock(printMutex);
+                std::printf("%s -> %s (%zu face(s))\n", job.input.c_str(), job.output.c_str(), results.size());
+                std::fflush(stdout);
+            } catch (const std::exception& e) {
+                ++failed;
+                std::lock_guard<std::mutex> lock(printMutex);
+                std::fprintf(stderr, "error: %s\n", e.what());
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int t = 1; t < jobCount; ++t) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+
+    std::printf("anonymized %d of %zu photo(s), %d face(s); no face found in %d; errors in %d; scale %.2f, seed %llu\n",
+                written.load(), jobs.size(), facesDone.load(), noFace.load(), failed.load(), settings.scale,
+                static_cast<unsigned long long>(settings.seed));
+    if (failed > 0) return kProcessingError;
+    if (noFace > 0) return kNoFace;
+    return kOk;
+}
+
+}  // namespace ideu::cli

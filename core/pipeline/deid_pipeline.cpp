@@ -1,0 +1,147 @@
+#include "pipeline/deid_pipeline.h"
+
+#include "align/face_align.h"
+#include "common/error.h"
+
+#include <opencv2/imgproc.hpp>
+
+namespace ideu {
+
+DeidPipeline::DeidPipeline(Image photo, DetectionOptions detection)
+    : photo_(std::move(photo)),
+      detection_(detection),
+      context_(FaceModelContext::shared()),
+      parser_(std::make_shared<MeshLandmarkParser>()),
+      restorer_(std::make_shared<BlendRestorer>()) {}
+
+void DeidPipeline::setParser(std::shared_ptr<const FaceParser> parser) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    parser_ = std::move(parser);
+    for (auto& c : cache_) {
+        std::lock_guard<std::mutex> faceLock(c->mutex);
+        c->parsingX.release();
+    }
+}
+
+void DeidPipeline::setRestorer(std::shared_ptr<const Restorer> restorer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    restorer_ = std::move(restorer);
+}
+
+const std::vector<DetectedFace>& DeidPipeline::faces(const CancelToken& cancel) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!detected_) {
+        cancel.check();
+        faces_ = FaceDetector::shared()->detect(photo_.bgr, detection_).faces;
+        cache_.clear();
+        for (std::size_t i = 0; i < faces_.size(); ++i) cache_.push_back(std::make_unique<FaceCache>());
+        detected_ = true;
+    }
+    return faces_;
+}
+
+DeidPipeline::FaceCache& DeidPipeline::cacheFor(int face) {
+    faces();
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (face < 0 || face >= int(cache_.size())) throw Error("no face " + std::to_string(face) + " in this photo");
+    return *cache_[std::size_t(face)];
+}
+
+std::shared_ptr<const FittedFace> DeidPipeline::fitted(int face, const CancelToken& cancel) {
+    FaceCache& cache = cacheFor(face);
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (!cache.fitted) {
+        cancel.check();
+        cache.fitted = std::make_shared<const FittedFace>(fitFace(context_, photo_.bgr, faces_[std::size_t(face)]));
+    }
+    return cache.fitted;
+}
+
+FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, const CancelToken& cancel) {
+    FaceResult result;
+    result.index = face;
+    result.fitted = fitted(face, cancel);
+    const FittedFace& f = *result.fitted;
+    std::shared_ptr<const FaceParser> parser;
+    std::shared_ptr<const Restorer> restorer;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        parser = parser_;
+        restorer = restorer_;
+    }
+    cv::Mat parsingX;
+    {
+        FaceCache& cache = cacheFor(face);
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        if (cache.parsingX.empty()) {
+            ParsingInput in;
+            in.image = f.crop.image;
+            in.faceArea = cv::Mat::zeros(f.crop.image.size(), CV_8U);
+            for (int y = 0; y < in.faceArea.rows; ++y)
+                for (int x = 0; x < in.faceArea.cols; ++x)
+                    if (f.raster.covered(x, y)) in.faceArea.at<std::uint8_t>(y, x) = 255;
+            for (int i = 0; i < 68; ++i) in.landmarks[std::size_t(i)] = {f.landmarks[std::size_t(i)].x, f.landmarks[std::size_t(i)].y};
+            in.skinColour = f.skinColour;
+            cache.parsingX = parser->parse(in);
+        }
+        parsingX = cache.parsingX;
+    }
+    cancel.check();
+    result.perturbed = perturbFace(context_, f, settings.scale, settings.seed, settings.noise);
+    cancel.check();
+    ParsingInput inP;
+    inP.image = result.perturbed.image;
+    inP.faceArea = result.perturbed.mask;
+    inP.landmarks = result.perturbed.landmarks;
+    inP.detectOccluders = false;
+    const cv::Mat parsingXp = MeshLandmarkParser().parse(inP);
+    result.hybrid = buildHybrid(context_, f, result.perturbed, parsingX, parsingXp);
+    cancel.check();
+    RestoreInput restoreIn;
+    restoreIn.face = &f;
+    restoreIn.perturbed = &result.perturbed;
+    restoreIn.hybrid = &result.hybrid;
+    restoreIn.seed = settings.seed;
+    result.final = restorer->restore(restoreIn);
+    return result;
+}
+
+cv::Mat DeidPipeline::compose(const std::vector<FaceResult>& results) const {
+    cv::Mat out = photo_.bgr.clone();
+    for (const FaceResult& r : results)
+        pasteChanges(out, r.final, r.fitted->crop.image, r.fitted->crop.alignment, kPasteFeather);
+    return out;
+}
+
+cv::Mat DeidPipeline::anonymize(const DeidSettings& settings, const std::set<int>& selected, const CancelToken& cancel,
+                                std::vector<FaceResult>* results) {
+    const int count = int(faces(cancel).size());
+    std::vector<FaceResult> done;
+    for (int i = 0; i < count; ++i) {
+        if (!selected.empty() && !selected.count(i)) continue;
+        done.push_back(processFace(i, settings, cancel));
+    }
+    cancel.check();
+    cv::Mat out = compose(done);
+    if (results) *results = std::move(done);
+    return out;
+}
+
+std::vector<StageImage> stageImages(const FaceModelContext& context, const FaceResult& r) {
+    const FittedFace& f = *r.fitted;
+    cv::Mat masks;
+    cv::hconcat(colourizeParsing(r.hybrid.parsingX), colourizeParsing(r.hybrid.parsingXp), masks);
+    cv::resize(masks, masks, f.crop.image.size(), 0, 0, cv::INTER_NEAREST);
+    return {
+        {"X", "X: aligned input", f.crop.image},
+        {"landmarks", "Landmarks (green detected, red fitted)", landmarkOverlay(f)},
+        {"fit", "3DMM fit", fitOverlay(context, f)},
+        {"X_f", "X_f: fitted render", fittedRender(context, f)},
+        {"X_p", "X_p: perturbed render", perturbedRender(r.perturbed)},
+        {"masks", "Masks: X | X_p", masks},
+        {"X_l", "X_l: hybrid", r.hybrid.hybrid},
+        {"X_final", "X': final", r.final},
+    };
+}
+
+}  // namespace ideu

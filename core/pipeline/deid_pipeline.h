@@ -1,0 +1,90 @@
+#pragma once
+// The pipeline controller for one photo. Faces are detected once; each face is fitted once
+// (Step I's expensive part) and cached; a change of scale or seed re-runs only
+// perturb -> render -> hybrid -> restore -> paste. Thread-safe: several threads may process
+// faces of the same photo; long calls check a cancellation token between stages.
+#include "common/cancel.h"
+#include "deid/fitted_face.h"
+#include "deid/perturbed_face.h"
+#include "io/image_io.h"
+#include "parsing/face_parser.h"
+#include "restoration/hybrid.h"
+#include "restoration/restorer.h"
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ideu {
+
+// The default noise scale (see README "Privacy" for how it was chosen).
+constexpr double kDefaultScale = 0.3;
+
+struct DeidSettings {
+    double scale = kDefaultScale;
+    std::uint64_t seed = 1;
+    NoiseSettings noise;
+};
+
+// Everything one face's run produced (crop-sized images).
+struct FaceResult {
+    int index = -1;
+    std::shared_ptr<const FittedFace> fitted;
+    PerturbedFace perturbed;
+    Hybrid hybrid;
+    cv::Mat final;  // X', CV_8UC3 crop
+};
+
+// The stage images the GUI and `--stages` show, in display order.
+struct StageImage {
+    std::string key;    // file-name friendly: X, landmarks, fit, X_f, X_p, masks, X_l, X_final
+    std::string title;  // for people
+    cv::Mat image;      // CV_8UC3
+};
+std::vector<StageImage> stageImages(const FaceModelContext& context, const FaceResult& result);
+
+class DeidPipeline {
+public:
+    // Takes the loaded photo; detection runs on first use.
+    explicit DeidPipeline(Image photo, DetectionOptions detection = {});
+
+    const Image& photo() const { return photo_; }
+    const std::vector<DetectedFace>& faces(const CancelToken& cancel = {});
+    std::shared_ptr<const FittedFace> fitted(int face, const CancelToken& cancel = {});
+    // Step I + II for one face.
+    FaceResult processFace(int face, const DeidSettings& settings, const CancelToken& cancel = {});
+    // All selected faces (every face when `selected` is empty) pasted into the photo.
+    cv::Mat anonymize(const DeidSettings& settings, const std::set<int>& selected, const CancelToken& cancel = {},
+                      std::vector<FaceResult>* results = nullptr);
+    // Pastes already processed faces into a copy of the photo (in the given order).
+    cv::Mat compose(const std::vector<FaceResult>& results) const;
+
+    void setParser(std::shared_ptr<const FaceParser> parser);
+    void setRestorer(std::shared_ptr<const Restorer> restorer);
+    const FaceModelContext& context() const { return context_; }
+
+private:
+    Image photo_;
+    DetectionOptions detection_;
+    const FaceModelContext& context_;
+    std::shared_ptr<const FaceParser> parser_;
+    std::shared_ptr<const Restorer> restorer_;
+
+    std::mutex mutex_;  // guards the lazily filled members below
+    bool detected_ = false;
+    std::vector<DetectedFace> faces_;
+    struct FaceCache {
+        std::mutex mutex;
+        std::shared_ptr<const FittedFace> fitted;
+        cv::Mat parsingX;
+    };
+    std::vector<std::unique_ptr<FaceCache>> cache_;
+    FaceCache& cacheFor(int face);
+};
+
+// Paste margin (feather) in crop pixels.
+constexpr double kPasteFeather = 8;
+
+}  // namespace ideu

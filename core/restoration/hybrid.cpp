@@ -1,0 +1,85 @@
+#include "restoration/hybrid.h"
+
+#include "appearance/photo_texture.h"
+#include "parsing/face_parser.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+
+namespace ideu {
+
+cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
+                     double falloff) {
+    const MorphableModel& model = context.model();
+    const Camera& camera = face.fit.camera;
+    // Every triangle of the head (not only the face area): ears, neck and forehead move too.
+    RasterBuffers raster;
+    RasterInput input;
+    input.screen = &perturbed.geometry.screen;
+    input.triangles = &model.triangles;
+    input.culling = Culling::Back;
+    rasterize(input, camera.width, camera.height, raster);
+
+    const auto& fitted = face.geometry.screen;
+    cv::Mat displacement = cv::Mat::zeros(camera.height, camera.width, CV_32FC3);
+    cv::Mat weight = cv::Mat::zeros(camera.height, camera.width, CV_32F);
+    for (int y = 0; y < camera.height; ++y)
+        for (int x = 0; x < camera.width; ++x) {
+            const std::size_t i = raster.index(x, y);
+            if (raster.triangle[i] < 0) continue;
+            const auto& t = model.triangles[std::size_t(raster.triangle[i])];
+            const float* b = &raster.bary[3 * i];
+            const float sx = b[0] * fitted(0, t[0]) + b[1] * fitted(0, t[1]) + b[2] * fitted(0, t[2]);
+            const float sy = b[0] * fitted(1, t[0]) + b[1] * fitted(1, t[1]) + b[2] * fitted(1, t[2]);
+            displacement.at<cv::Vec3f>(y, x) = cv::Vec3f(sx - float(x), sy - float(y), 0);
+            weight.at<float>(y, x) = 1;
+        }
+    // Extend the motion beyond the head and fade it out with the distance from it.
+    cv::Mat filled = pushPullFill(displacement, weight);
+    cv::Mat outside = weight < 0.5, distance;
+    cv::distanceTransform(outside, distance, cv::DIST_L2, 3);
+    const float radius = float(falloff * camera.width);
+    cv::Mat map(camera.height, camera.width, CV_32FC2);
+    for (int y = 0; y < camera.height; ++y)
+        for (int x = 0; x < camera.width; ++x) {
+            const float d = distance.at<float>(y, x);
+            float fade = 1.f;
+            if (d > 0) {
+                const float t = std::min(1.f, d / radius);
+                fade = 1.f - t * t * (3 - 2 * t);  // smoothstep
+            }
+            const cv::Vec3f v = filled.at<cv::Vec3f>(y, x);
+            map.at<cv::Vec2f>(y, x) = cv::Vec2f(float(x) + fade * v[0], float(y) + fade * v[1]);
+        }
+    return map;
+}
+
+Hybrid buildHybrid(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
+                   const cv::Mat& parsingX, const cv::Mat& parsingXp, const HybridOptions& options) {
+    Hybrid out;
+    out.parsingX = parsingX;
+    out.parsingXp = parsingXp;
+    const cv::Mat map = shapeWarpMap(context, face, perturbed, options.falloff);
+    cv::remap(face.crop.image, out.warped, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_REFLECT_101);
+
+    // Styling mask: X's occluders inside its face area (hair strands, glasses), moved along.
+    {
+        cv::Mat faceAreaX = cv::Mat::zeros(parsingX.size(), CV_8U);
+        for (int y = 0; y < faceAreaX.rows; ++y)
+            for (int x = 0; x < faceAreaX.cols; ++x)
+                if (face.raster.covered(x, y)) faceAreaX.at<std::uint8_t>(y, x) = 255;
+        const cv::Mat occluders = (parsingX == kLabelOther) & faceAreaX;
+        cv::remap(occluders, out.styling, map, cv::noArray(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
+    }
+    out.faceMask = faceRegion(parsingXp) & (perturbed.mask > 0) & ~out.styling;
+    cv::erode(out.faceMask, out.faceMask, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+
+    cv::Mat xp8;
+    perturbed.image.convertTo(xp8, CV_8UC3);
+    out.hybrid = out.warped.clone();
+    xp8.copyTo(out.hybrid, out.faceMask);
+    return out;
+}
+
+}  // namespace ideu

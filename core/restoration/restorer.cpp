@@ -1,0 +1,114 @@
+#include "restoration/restorer.h"
+
+#include "identity/seeded_noise.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+
+namespace ideu {
+
+cv::Mat multiBandBlend(const cv::Mat& foreground, const cv::Mat& background, const cv::Mat& mask, int levels) {
+    std::vector<cv::Mat> gf{foreground}, gb{background}, gm{mask};
+    for (int l = 1; l < levels; ++l) {
+        cv::Mat f, b, m;
+        cv::pyrDown(gf.back(), f);
+        cv::pyrDown(gb.back(), b);
+        cv::pyrDown(gm.back(), m);
+        gf.push_back(f);
+        gb.push_back(b);
+        gm.push_back(m);
+    }
+    cv::Mat result;
+    for (int l = levels - 1; l >= 0; --l) {
+        cv::Mat lf = gf[std::size_t(l)].clone(), lb = gb[std::size_t(l)].clone();
+        if (l < levels - 1) {  // Laplacian band = level - expanded next level (new buffers:
+                               // the Gaussian levels are still needed)
+            cv::Mat uf, ub;
+            cv::pyrUp(gf[std::size_t(l + 1)], uf, lf.size());
+            cv::pyrUp(gb[std::size_t(l + 1)], ub, lb.size());
+            cv::subtract(gf[std::size_t(l)], uf, lf);
+            cv::subtract(gb[std::size_t(l)], ub, lb);
+        }
+        cv::Mat m3;
+        cv::merge(std::vector<cv::Mat>{gm[std::size_t(l)], gm[std::size_t(l)], gm[std::size_t(l)]}, m3);
+        const cv::Mat band = lf.mul(m3) + lb.mul(cv::Scalar::all(1) - m3);
+        if (result.empty()) {
+            result = band;
+        } else {
+            cv::Mat up;
+            cv::pyrUp(result, up, band.size());
+            result = up + band;
+        }
+    }
+    return result;
+}
+
+double estimateNoise(const cv::Mat& bgr8, const cv::Mat& mask) {
+    cv::Mat grey;
+    cv::cvtColor(bgr8, grey, cv::COLOR_BGR2GRAY);
+    grey.convertTo(grey, CV_32F);
+    const cv::Mat kernel = (cv::Mat_<float>(3, 3) << 1, -2, 1, -2, 4, -2, 1, -2, 1);
+    cv::Mat response;
+    cv::filter2D(grey, response, CV_32F, kernel);
+    cv::Mat inner;
+    cv::erode(mask, inner, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+    double sum = 0;
+    int n = 0;
+    for (int y = 1; y + 1 < grey.rows; ++y)
+        for (int x = 1; x + 1 < grey.cols; ++x)
+            if (inner.at<std::uint8_t>(y, x)) sum += std::abs(response.at<float>(y, x)), ++n;
+    if (n < 100) return 0;
+    return std::sqrt(CV_PI / 2.0) * sum / (6.0 * n);
+}
+
+cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
+    const Hybrid& hybrid = *in.hybrid;
+    // The foreground is X_l (X_p inside the face mask, the warped photo around it), so the
+    // pyramids of both differ only where the face differs.
+    cv::Mat foreground, background;
+    in.perturbed->image.convertTo(foreground, CV_32FC3);
+    hybrid.warped.convertTo(background, CV_32FC3);
+    background.copyTo(foreground, hybrid.faceMask == 0);
+
+    // Grain: the render is a little smoother than the photo; add the missing noise, seeded.
+    const double photoNoise = estimateNoise(hybrid.warped, hybrid.faceMask);
+    cv::Mat render8;
+    in.perturbed->image.convertTo(render8, CV_8UC3);
+    const double renderNoise = estimateNoise(render8, hybrid.faceMask);
+    const double missing = std::sqrt(std::max(0.0, photoNoise * photoNoise - renderNoise * renderNoise));
+    if (missing > 0.2) {
+        SeededRandom random(in.seed ^ 0x5851F42D4C957F2Dull);
+        for (int y = 0; y < foreground.rows; ++y) {
+            cv::Vec3f* row = foreground.ptr<cv::Vec3f>(y);
+            const std::uint8_t* m = hybrid.faceMask.ptr<std::uint8_t>(y);
+            for (int x = 0; x < foreground.cols; ++x) {
+                if (!m[x]) continue;
+                const float g = float(missing * random.standardNormal());  // luminance grain
+                row[x] += cv::Vec3f(g, g, g);
+            }
+        }
+    }
+    // Soft mask: solid inside the face, a short feather at its edge; the pyramid blends the
+    // low frequencies over a wider band, so tone differences fade out without a seam.
+    cv::Mat mask;
+    hybrid.faceMask.convertTo(mask, CV_32F, 1.0 / 255.0);
+    cv::GaussianBlur(mask, mask, cv::Size(0, 0), 2.0);
+    const cv::Mat blended = multiBandBlend(foreground, background, mask, 5);
+    // Far from the face the result must be exactly the warped photo: the blend's reach is
+    // faded out between 24 and 40 pixels from the face mask.
+    cv::Mat outside = hybrid.faceMask == 0, distance;
+    cv::distanceTransform(outside, distance, cv::DIST_L2, 3);
+    cv::Mat fade;
+    cv::threshold(-(distance - 40.0) / 16.0, fade, 1.0, 1.0, cv::THRESH_TRUNC);
+    fade = cv::max(fade, 0.0);
+    cv::Mat fade3;
+    cv::merge(std::vector<cv::Mat>{fade, fade, fade}, fade3);
+    cv::Mat result = background + (blended - background).mul(fade3);
+    cv::Mat out;
+    result.convertTo(out, CV_8UC3);
+    hybrid.warped.copyTo(out, fade == 0);
+    return out;
+}
+
+}  // namespace ideu
