@@ -33,5 +33,6 @@ int runDetect(const QStringList& args);
 int runAlign(const QStringList& args);
 int runFit(const QStringList& args);
 int runAnonymize(const QStringList& args);
+int runEvaluate(const QStringList& args);
 
 }  // namespace ideu::cli

@@ -2,7 +2,10 @@
 #include "cli/cli_common.h"
 #include "common/error.h"
 
+#include <QApplication>
 #include <QCoreApplication>
+
+#include <memory>
 
 #include <cstdio>
 #include <cstring>
@@ -20,6 +23,7 @@ const CommandInfo kCommands[] = {
     {"detect", "find faces and their 68 landmarks", ideu::cli::runDetect},
     {"align", "write a 512x512 aligned crop per face plus the transforms", ideu::cli::runAlign},
     {"fit", "fit the 3-D face model (Step I) and write its stages and codes", ideu::cli::runFit},
+    {"evaluate", "privacy benchmark over a folder of people (CSV, JSON, plot)", ideu::cli::runEvaluate},
 };
 
 void printUsage(std::FILE* out) {
@@ -32,7 +36,13 @@ void printUsage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    QCoreApplication app(argc, argv);
+    // Plots (QCustomPlot) need a GUI application; every other command runs without one.
+    const bool needsGui = argc > 1 && std::strcmp(argv[1], "evaluate") == 0;
+    if (needsGui && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    std::unique_ptr<QCoreApplication> application;
+    if (needsGui) application = std::make_unique<QApplication>(argc, argv);
+    else application = std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setApplicationName("ideudemon-cli");
     QCoreApplication::setApplicationVersion(IDEU_VERSION);
     const QStringList args = QCoreApplication::arguments();

@@ -95,14 +95,36 @@ Eigen::Matrix<float, 3, Eigen::Dynamic> projectVertices(const Eigen::VectorXf& s
 
 LandmarkFitter::LandmarkFitter(const MorphableModel& model) : model_(model), contour_(ContourCandidates::build(model)) {}
 
+std::array<int, 68> LandmarkFitter::silhouetteLandmarks(const Eigen::VectorXd& a, const Eigen::VectorXd& d,
+                                                        const Pose& pose, const Camera& camera) const {
+    const LandmarkModel lmModel{model_, int(a.size()), int(d.size())};
+    std::array<int, 68> vertices = model_.landmarks;
+    const Eigen::Vector3d axis = pose.rotation.col(0);  // model +x in camera space
+    for (int j = 0; j < 17; ++j) {
+        if (j == 8) continue;
+        const double side = j < 8 ? -1.0 : 1.0;
+        double best = -1e300;
+        for (int v : contour_.vertices[std::size_t(j)]) {
+            const Eigen::Vector3d pc = pose.apply(lmModel.vertex(v, a, d));
+            const Eigen::Vector2d img = camera.project(pc);
+            const Eigen::Vector2d h = (camera.project(pc + axis) - img).normalized();
+            const double outward = side * h.dot(img);
+            if (outward > best) best = outward, vertices[std::size_t(j)] = v;
+        }
+    }
+    return vertices;
+}
+
 FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, const FitOptions& options,
                             const std::array<bool, 68>* valid) const {
     const MorphableModel& model = model_;
-    const ContourCandidates& contour = contour_;
     const int kId = model.identityCount(), kExp = model.expressionCount();
     const LandmarkModel lmModel{model, kId, kExp};
     const int nParams = 6 + kId + kExp;
     const double sigma = options.landmarkSigmaPx * camera.width / 512.0;
+    // The jaw contour is annotated less precisely than the inner points (and the silhouette
+    // is only approximated by mesh vertices): it counts with a doubled sigma.
+    auto sigmaOf = [&](int i) { return i < 17 ? options.contourSigmaFactor * sigma : sigma; };
 
     FaceFit fit;
     fit.camera = camera;
@@ -134,7 +156,7 @@ FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, 
             if (w[std::size_t(i)] <= 0) continue;
             const Eigen::Vector2d r = camera.project(pose.apply(lmModel.vertex(fit.landmarkVertices[std::size_t(i)], ai, di))) -
                                       Eigen::Vector2d(landmarks[std::size_t(i)].x, landmarks[std::size_t(i)].y);
-            e += w[std::size_t(i)] * r.squaredNorm() / (sigma * sigma);
+            e += w[std::size_t(i)] * r.squaredNorm() / (sigmaOf(i) * sigmaOf(i));
         }
         return e;
     };
@@ -143,32 +165,13 @@ FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, 
     double lambda = 1e-3;
     for (int iter = 0; iter < options.iterations; ++iter) {
         const bool poseOnly = iter < 5;
-        // Jaw contour: each jaw landmark takes the candidate vertex on the silhouette, i.e.
-        // the outermost one along the face's horizontal axis in the image.
-        if (options.dynamicContour && iter >= 3) {
-            const Eigen::Vector3d axis = fit.pose.rotation.col(0);  // model +x in camera space
-            for (int j = 0; j < 17; ++j) {
-                if (j == 8) continue;
-                const double side = j < 8 ? -1.0 : 1.0;
-                double best = -1e300;
-                int bestVertex = model.landmarks[std::size_t(j)];
-                for (int v : contour.vertices[std::size_t(j)]) {
-                    const Eigen::Vector3d pc = fit.pose.apply(lmModel.vertex(v, a, d));
-                    const Eigen::Vector2d img = camera.project(pc);
-                    const Eigen::Vector2d ahead = camera.project(pc + axis);
-                    const Eigen::Vector2d h = (ahead - img).normalized();
-                    const double outward = side * h.dot(img);
-                    if (outward > best) best = outward, bestVertex = v;
-                }
-                fit.landmarkVertices[std::size_t(j)] = bestVertex;
-            }
-        }
+        if (options.dynamicContour && iter >= 3) fit.landmarkVertices = silhouetteLandmarks(a, d, fit.pose, camera);
         // Robust (Cauchy) weights from the current residuals.
         for (int i = 0; i < 68; ++i) {
             if (inlier[std::size_t(i)] <= 0) continue;
             const Eigen::Vector2d r = camera.project(fit.pose.apply(lmModel.vertex(fit.landmarkVertices[std::size_t(i)], a, d))) -
                                       Eigen::Vector2d(landmarks[std::size_t(i)].x, landmarks[std::size_t(i)].y);
-            const double u = r.norm() / (options.robustScale * sigma);
+            const double u = r.norm() / (options.robustScale * sigmaOf(i));
             weights[std::size_t(i)] = iter < 3 ? 1.0 : 1.0 / (1.0 + u * u);
         }
 
@@ -194,7 +197,7 @@ FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, 
                 j.block(0, 6 + kId, 2, kExp) = dr * model.expressionBasis.block(3 * v, 0, 3, kExp).cast<double>();
             }
             const Eigen::Vector2d r = camera.project(pc) - Eigen::Vector2d(landmarks[std::size_t(i)].x, landmarks[std::size_t(i)].y);
-            const double s = w / (sigma * sigma);
+            const double s = w / (sigmaOf(i) * sigmaOf(i));
             jtj.noalias() += s * j.transpose() * j;
             jtr.noalias() += s * j.transpose() * r;
         }

@@ -14,7 +14,8 @@ namespace ideu {
 struct FitOptions {
     int iterations = 40;
     double landmarkSigmaPx = 2.5;   // expected landmark noise in a 512 px crop (scaled with the crop)
-    double identityPrior = 1.0;     // weight of ||α||² (α ~ N(0,1))
+    double contourSigmaFactor = 2.0;  // jaw-contour landmarks are this much less certain
+    double identityPrior = 1.0;     // weight of ||α||² (α ~ N(0,1)), relative to landmark sigmas
     double expressionPrior = 0.5;   // weight of ||δ||²
     double robustScale = 3.0;       // Cauchy scale, in landmark sigmas
     bool dynamicContour = true;
@@ -49,6 +50,11 @@ public:
     FaceFit fit(const Landmarks68& landmarks, const Camera& camera, const FitOptions& options = {},
                 const std::array<bool, 68>* valid = nullptr) const;
     const MorphableModel& model() const { return model_; }
+    // The model vertex each jaw landmark (0..16) sits on for this shape and pose: the
+    // outermost candidate along the face's horizontal axis, i.e. the silhouette. Other
+    // landmarks keep their fixed vertices.
+    std::array<int, 68> silhouetteLandmarks(const Eigen::VectorXd& identity, const Eigen::VectorXd& expression,
+                                            const Pose& pose, const Camera& camera) const;
 
 private:
     const MorphableModel& model_;

@@ -1,0 +1,289 @@
+#include "evaluation/privacy_eval.h"
+
+#include "align/face_align.h"
+#include "common/error.h"
+#include "evaluation/image_metrics.h"
+#include "pipeline/deid_pipeline.h"
+#include "recognition/face_recognizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace ideu {
+namespace {
+
+struct Photo {
+    std::string person, path;
+};
+
+struct PhotoOutcome {
+    bool hasFace = false;
+    FaceDescriptor original{};
+    std::vector<SampleResult> samples;
+    std::vector<FaceDescriptor> outputs;  // one per sample (zeros when not detected)
+};
+
+double iou(const cv::Rect2d& a, const cv::Rect2d& b) {
+    const double inter = (a & b).area();
+    return inter / std::max(1e-9, a.area() + b.area() - inter);
+}
+
+std::vector<Photo> collectPhotos(const std::string& dir) {
+    std::vector<Photo> photos;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw Error("'" + dir + "' is not a folder (expected one folder per person)");
+    for (const auto& person : fs::directory_iterator(dir)) {
+        if (!person.is_directory()) continue;
+        for (const auto& f : fs::directory_iterator(person.path())) {
+            std::string ext = f.path().extension().string();
+            for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+            if (f.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp"))
+                photos.push_back({person.path().filename().string(), f.path().string()});
+        }
+    }
+    std::sort(photos.begin(), photos.end(), [](const Photo& a, const Photo& b) { return a.path < b.path; });
+    if (photos.empty()) throw Error("no photos in '" + dir + "' (expected FACES_DIR/<person>/<photo>)");
+    return photos;
+}
+
+Landmarks68 toCropLandmarks(const FaceAlignment& a, const Landmarks68& p) {
+    Landmarks68 out;
+    for (int i = 0; i < 68; ++i) out[std::size_t(i)] = toCrop(a, p[std::size_t(i)]);
+    return out;
+}
+
+PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options, const CancelToken& cancel) {
+    PhotoOutcome outcome;
+    DeidPipeline pipeline(loadImage(photo.path));
+    const auto& faces = pipeline.faces(cancel);
+    if (faces.empty()) return outcome;
+    outcome.hasFace = true;
+    const auto recognizer = FaceRecognizer::shared();
+    const auto detector = FaceDetector::shared();
+    const FaceModelContext& context = pipeline.context();
+    const DetectedFace& subject = faces[0];
+    const cv::Mat& original = pipeline.photo().bgr;
+    outcome.original = recognizer->describe(original, subject.landmarks);
+    const auto fitted = pipeline.fitted(0, cancel);
+    const Eigen::Vector3d poseBefore = fitted->fit.pose.anglesDegrees();
+    const double io = lm::interOcular(subject.landmarks);
+
+    for (double scale : options.scales)
+        for (int s = 0; s < options.seeds; ++s) {
+            cancel.check();
+            DeidSettings settings;
+            settings.scale = scale;
+            settings.seed = std::uint64_t(s + 1);
+            settings.noise = options.noise;
+            const cv::Mat output = pipeline.anonymize(settings, {}, cancel);
+            SampleResult r;
+            r.person = photo.person;
+            r.photo = photo.path;
+            r.scale = scale;
+            r.seed = settings.seed;
+            const AlignedCrop before = fitted->crop;
+            const AlignedCrop after = alignFace(output, fitted->crop.alignment);
+            r.cropPsnr = psnr(before.image, after.image);
+            r.cropSsim = ssim(before.image, after.image);
+            r.photoPsnr = psnr(original, output);
+            r.photoSsim = ssim(original, output);
+            FaceDescriptor descriptor{};
+            const auto found = detector->detect(output).faces;
+            const DetectedFace* match = nullptr;
+            double best = 0.3;
+            for (const DetectedFace& f : found) {
+                const double o = iou(f.box, subject.box);
+                if (o > best) best = o, match = &f;
+            }
+            if (match) {
+                r.detected = true;
+                descriptor = recognizer->describe(output, match->landmarks);
+                r.dis = descriptorDistance(descriptor, outcome.original);
+                r.match = r.dis < kMatchThreshold;
+                double sum = 0;
+                for (int i = 0; i < 68; ++i) sum += cv::norm(match->landmarks[std::size_t(i)] - subject.landmarks[std::size_t(i)]);
+                r.landmarkNme = sum / 68.0 / std::max(io, 1e-9);
+                // Pose and expression of the output, fitted in the same crop frame.
+                const FaceFit fit = context.fitter().fit(toCropLandmarks(fitted->crop.alignment, match->landmarks),
+                                                        fitted->fit.camera);
+                const Eigen::Vector3d poseAfter = fit.pose.anglesDegrees();
+                r.poseChangeDeg = (poseAfter - poseBefore).cwiseAbs().mean();
+                r.expressionChange = std::sqrt((fit.expression - fitted->fit.expression).squaredNorm() /
+                                               std::max<Eigen::Index>(1, fit.expression.size()));
+            }
+            outcome.samples.push_back(r);
+            outcome.outputs.push_back(descriptor);
+        }
+    return outcome;
+}
+
+double meanOf(const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? 0 : s / double(v.size());
+}
+
+}  // namespace
+
+EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOptions& options, const CancelToken& cancel,
+                                 const ProgressCallback& progress) {
+    const std::vector<Photo> photos = collectPhotos(facesDir);
+    std::vector<PhotoOutcome> outcomes(photos.size());
+    std::atomic<std::size_t> next{0};
+    std::atomic<int> done{0};
+    std::mutex errorMutex;
+    std::string firstError;
+    auto worker = [&] {
+        for (std::size_t k = next++; k < photos.size(); k = next++) {
+            try {
+                outcomes[k] = evaluatePhoto(photos[k], options, cancel);
+            } catch (const CancelledError&) {
+                return;
+            } catch (const std::exception& e) {
+                std::lock_guard<std::mutex> lock(errorMutex);
+                if (firstError.empty()) firstError = photos[k].path + ": " + e.what();
+            }
+            const int d = ++done;
+            if (progress) progress(d, int(photos.size()));
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int t = 1; t < std::max(1, options.jobs); ++t) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    cancel.check();
+    if (!firstError.empty()) throw Error(firstError);
+
+    EvaluationReport report;
+    std::map<std::string, std::vector<std::size_t>> byPerson;
+    for (std::size_t k = 0; k < photos.size(); ++k) {
+        if (!outcomes[k].hasFace) {
+            ++report.skippedNoFace;
+            continue;
+        }
+        byPerson[photos[k].person].push_back(k);
+        ++report.photos;
+    }
+    report.people = int(byPerson.size());
+    int samePairs = 0, sameMatches = 0;
+    for (const auto& [person, ks] : byPerson)
+        for (std::size_t i = 0; i < ks.size(); ++i)
+            for (std::size_t j = i + 1; j < ks.size(); ++j) {
+                ++samePairs;
+                sameMatches += descriptorDistance(outcomes[ks[i]].original, outcomes[ks[j]].original) < kMatchThreshold;
+            }
+    report.baselineSameMatch = samePairs ? double(sameMatches) / samePairs : 0;
+
+    // Re-identification: each output against the original photos of the same person.
+    for (const auto& [person, ks] : byPerson)
+        for (std::size_t k : ks)
+            for (std::size_t s = 0; s < outcomes[k].samples.size(); ++s) {
+                SampleResult r = outcomes[k].samples[s];
+                if (r.detected)
+                    for (std::size_t other : ks) {
+                        if (other == k) continue;
+                        ++r.reidPairs;
+                        r.reidMatches += descriptorDistance(outcomes[k].outputs[s], outcomes[other].original) < kMatchThreshold;
+                    }
+                report.samples.push_back(r);
+            }
+
+    for (double scale : options.scales) {
+        SettingSummary sum;
+        sum.scale = scale;
+        std::vector<double> dis, cp, cs, pp, ps, nme, pose, expr;
+        int detected = 0, matches = 0, pairs = 0, pairMatches = 0, reidPhotos = 0, reidAny = 0;
+        for (const SampleResult& r : report.samples) {
+            if (std::abs(r.scale - scale) > 1e-9) continue;
+            ++sum.samples;
+            cp.push_back(r.cropPsnr);
+            cs.push_back(r.cropSsim);
+            pp.push_back(r.photoPsnr);
+            ps.push_back(r.photoSsim);
+            if (!r.detected) continue;
+            ++detected;
+            dis.push_back(r.dis);
+            matches += r.match;
+            nme.push_back(r.landmarkNme);
+            pose.push_back(r.poseChangeDeg);
+            expr.push_back(r.expressionChange);
+            pairs += r.reidPairs;
+            pairMatches += r.reidMatches;
+            if (r.reidPairs > 0) {
+                ++reidPhotos;
+                reidAny += r.reidMatches > 0;
+            }
+        }
+        sum.meanDis = meanOf(dis);
+        double var = 0;
+        for (double d : dis) var += (d - sum.meanDis) * (d - sum.meanDis);
+        sum.sdDis = dis.size() > 1 ? std::sqrt(var / double(dis.size() - 1)) : 0;
+        sum.matchRate = detected ? double(matches) / detected : 0;
+        sum.reidRate = pairs ? double(pairMatches) / pairs : 0;
+        sum.reidAnyRate = reidPhotos ? double(reidAny) / reidPhotos : 0;
+        sum.detectedRate = sum.samples ? double(detected) / sum.samples : 0;
+        sum.cropPsnr = meanOf(cp);
+        sum.cropSsim = meanOf(cs);
+        sum.photoPsnr = meanOf(pp);
+        sum.photoSsim = meanOf(ps);
+        sum.landmarkNme = meanOf(nme);
+        sum.poseChangeDeg = meanOf(pose);
+        sum.expressionChange = meanOf(expr);
+        report.summary.push_back(sum);
+    }
+    return report;
+}
+
+std::string reportCsv(const EvaluationReport& report) {
+    std::ostringstream out;
+    out << "person,photo,scale,seed,detected,dis,match,reid_pairs,reid_matches,crop_psnr,crop_ssim,photo_psnr,"
+           "photo_ssim,landmark_nme,pose_change_deg,expression_change\n";
+    out.setf(std::ios::fixed);
+    out.precision(4);
+    for (const SampleResult& r : report.samples)
+        out << r.person << ',' << '"' << r.photo << '"' << ',' << r.scale << ',' << r.seed << ',' << int(r.detected) << ','
+            << r.dis << ',' << int(r.match) << ',' << r.reidPairs << ',' << r.reidMatches << ',' << r.cropPsnr << ','
+            << r.cropSsim << ',' << r.photoPsnr << ',' << r.photoSsim << ',' << r.landmarkNme << ',' << r.poseChangeDeg
+            << ',' << r.expressionChange << '\n';
+    return out.str();
+}
+
+std::string reportJson(const EvaluationReport& report, const EvaluationOptions& options) {
+    nlohmann::json summary = nlohmann::json::array();
+    for (const SettingSummary& s : report.summary)
+        summary.push_back({{"scale", s.scale},
+                           {"samples", s.samples},
+                           {"dis_mean", s.meanDis},
+                           {"dis_sd", s.sdDis},
+                           {"match_rate", s.matchRate},
+                           {"reid_pair_rate", s.reidRate},
+                           {"reid_any_rate", s.reidAnyRate},
+                           {"detected_rate", s.detectedRate},
+                           {"crop_psnr", s.cropPsnr},
+                           {"crop_ssim", s.cropSsim},
+                           {"photo_psnr", s.photoPsnr},
+                           {"photo_ssim", s.photoSsim},
+                           {"landmark_nme", s.landmarkNme},
+                           {"pose_change_deg", s.poseChangeDeg},
+                           {"expression_change", s.expressionChange}});
+    return nlohmann::json{{"recogniser", "dlib ResNet (face-api 1.7.15 port), match threshold 0.6"},
+                          {"photos", report.photos},
+                          {"people", report.people},
+                          {"skipped_no_face", report.skippedNoFace},
+                          {"seeds", options.seeds},
+                          {"baseline_same_person_match_rate", report.baselineSameMatch},
+                          {"summary", summary}}
+        .dump(2);
+}
+
+}  // namespace ideu

@@ -1,0 +1,66 @@
+#pragma once
+// The privacy benchmark (the paper's protocol, extended): for every photo of a folder of
+// people and every noise setting, anonymize, then measure the recogniser distance (DIS) to
+// the original, matches at 0.6, re-identification against the person's other photos,
+// whether a face is still detected, PSNR/SSIM on the aligned face crop and the whole photo,
+// landmark error and head-pose change.
+#include "common/cancel.h"
+#include "identity/identity_code.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ideu {
+
+struct EvaluationOptions {
+    std::vector<double> scales{0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4};
+    int seeds = 1;
+    int jobs = 1;
+    NoiseSettings noise;
+};
+
+struct SampleResult {  // one photo at one setting
+    std::string person, photo;
+    double scale = 0;
+    std::uint64_t seed = 0;
+    bool detected = false;        // a face found in the output where the subject was
+    double dis = 0;               // recogniser distance output <-> original
+    bool match = false;           // dis < 0.6
+    int reidPairs = 0;            // comparisons with the person's other photos
+    int reidMatches = 0;          // ... of which under 0.6
+    double cropPsnr = 0, cropSsim = 0, photoPsnr = 0, photoSsim = 0;
+    double landmarkNme = 0;       // output landmarks vs input landmarks, / inter-ocular
+    double poseChangeDeg = 0;     // mean |Δ| of yaw, pitch, roll
+    double expressionChange = 0;  // RMS change of the fitted expression weights
+};
+
+struct SettingSummary {
+    double scale = 0;
+    int samples = 0;
+    double meanDis = 0, sdDis = 0;
+    double matchRate = 0;         // of detected samples
+    double reidRate = 0;          // pairs under 0.6 / all pairs
+    double reidAnyRate = 0;       // photos matching at least one other photo of the person
+    double detectedRate = 0;
+    double cropPsnr = 0, cropSsim = 0, photoPsnr = 0, photoSsim = 0;
+    double landmarkNme = 0, poseChangeDeg = 0, expressionChange = 0;
+};
+
+struct EvaluationReport {
+    std::vector<SampleResult> samples;
+    std::vector<SettingSummary> summary;
+    int photos = 0, people = 0, skippedNoFace = 0;
+    // The original set itself: same-person pairs under 0.6 (the recogniser's recall here).
+    double baselineSameMatch = 0;
+};
+
+using ProgressCallback = std::function<void(int done, int total)>;
+
+EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOptions& options,
+                                 const CancelToken& cancel = {}, const ProgressCallback& progress = {});
+
+std::string reportCsv(const EvaluationReport& report);
+std::string reportJson(const EvaluationReport& report, const EvaluationOptions& options);
+
+}  // namespace ideu

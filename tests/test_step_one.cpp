@@ -1,0 +1,177 @@
+// Step I: fitting on synthetic ground truth, and the fitted/perturbed renders on real photos.
+#include "deid/fitted_face.h"
+#include "deid/perturbed_face.h"
+#include "identity/seeded_noise.h"
+#include "io/image_io.h"
+#include "test_support.h"
+
+#include <QtTest>
+
+#include <opencv2/imgproc.hpp>
+
+using namespace ideu;
+
+namespace {
+
+struct Truth {
+    Eigen::VectorXd identity, expression;
+    Pose pose;
+};
+
+Truth makeTruth(const MorphableModel& model, double yaw, double pitch, double roll) {
+    Truth t;
+    const std::vector<double> n = normalSamples(11, 0, model.identityCount());
+    t.identity = Eigen::Map<const Eigen::VectorXd>(n.data(), model.identityCount()) * 0.5;
+    t.expression = Eigen::VectorXd::Zero(model.expressionCount());
+    t.expression(26) = 0.3;   // jawOpen
+    t.expression(45) = 0.4;   // mouthSmile_L
+    t.expression(46) = 0.35;  // mouthSmile_R
+    t.expression(2) = 0.2;    // browInnerUp_L
+    t.pose.rotation = Pose::fromAnglesDegrees(yaw, pitch, roll);
+    t.pose.translation = {1.0, -2.0, 62.0};
+    return t;
+}
+
+Landmarks68 projectTruth(const LandmarkFitter& fitter, const Truth& t, const Camera& camera) {
+    const MorphableModel& model = fitter.model();
+    const auto vertices = fitter.silhouetteLandmarks(t.identity, t.expression, t.pose, camera);
+    const Eigen::VectorXf shape = model.shape(t.identity.cast<float>(), t.expression.cast<float>());
+    Landmarks68 out;
+    for (int i = 0; i < 68; ++i) {
+        const Eigen::Vector2d p = camera.project(t.pose.apply(shape.segment<3>(3 * vertices[std::size_t(i)]).cast<double>()));
+        out[std::size_t(i)] = {p.x(), p.y()};
+    }
+    return out;
+}
+
+double angleError(const Pose& a, const Pose& b) {
+    return Eigen::AngleAxisd(a.rotation.transpose() * b.rotation).angle() * 180 / CV_PI;
+}
+
+}  // namespace
+
+class TestStepOne : public QObject {
+    Q_OBJECT
+    const FaceModelContext* context_ = nullptr;
+
+private slots:
+    void initTestCase() {
+        IDEU_REQUIRE_SHARED();
+        context_ = &FaceModelContext::shared();
+    }
+
+    void poseAnglesRoundTrip() {
+        Pose p;
+        p.rotation = Pose::fromAnglesDegrees(20, -10, 5);
+        const Eigen::Vector3d a = p.anglesDegrees();
+        QVERIFY((a - Eigen::Vector3d(20, -10, 5)).norm() < 1e-9);
+    }
+
+    void syntheticFitRecoversPoseAndLandmarks_data() {
+        QTest::addColumn<double>("yaw");
+        QTest::addColumn<double>("pitch");
+        QTest::addColumn<double>("roll");
+        QTest::newRow("frontal") << 0.0 << 0.0 << 0.0;
+        QTest::newRow("turned 25, down 10, rolled 5") << 25.0 << -10.0 << 5.0;
+        QTest::newRow("turned -35, up 8") << -35.0 << 8.0 << -3.0;
+    }
+    void syntheticFitRecoversPoseAndLandmarks() {
+        QFETCH(double, yaw);
+        QFETCH(double, pitch);
+        QFETCH(double, roll);
+        const LandmarkFitter& fitter = context_->fitter();
+        const Camera camera = Camera::forCrop(512);
+        const Truth truth = makeTruth(fitter.model(), yaw, pitch, roll);
+        const Landmarks68 landmarks = projectTruth(fitter, truth, camera);
+        const FaceFit fit = fitter.fit(landmarks, camera);
+        const double error = angleError(fit.pose, truth.pose);
+        const Eigen::Vector3d d = fit.pose.anglesDegrees() - truth.pose.anglesDegrees();
+        qInfo("rotation error %.3f deg (yaw %.2f pitch %.2f roll %.2f), landmark rms %.3f px", error, d.x(), d.y(), d.z(), fit.rmsPixels);
+        QVERIFY2(error < 1.0, qPrintable(QString::number(error)));
+        QVERIFY2(fit.rmsPixels < 1.0, qPrintable(QString::number(fit.rmsPixels)));
+        QVERIFY(fit.expression.minCoeff() >= 0.f && fit.expression.maxCoeff() <= 1.f);
+        // Deterministic.
+        const FaceFit again = fitter.fit(landmarks, camera);
+        QVERIFY(again.identity == fit.identity && again.pose.rotation == fit.pose.rotation);
+    }
+
+    void robustToWrongAndMissingLandmarks() {
+        const LandmarkFitter& fitter = context_->fitter();
+        const Camera camera = Camera::forCrop(512);
+        const Truth truth = makeTruth(fitter.model(), 15, 5, 0);
+        Landmarks68 landmarks = projectTruth(fitter, truth, camera);
+        // Three landmarks far off (a detector slip), two missing.
+        landmarks[30].x += 45;
+        landmarks[48].y -= 40;
+        landmarks[10].x += 60;
+        std::array<bool, 68> valid;
+        valid.fill(true);
+        valid[37] = valid[62] = false;
+        landmarks[37] = {0, 0};
+        landmarks[62] = {511, 511};
+        const FaceFit fit = fitter.fit(landmarks, camera, {}, &valid);
+        const double error = angleError(fit.pose, truth.pose);
+        qInfo("rotation error with outliers %.3f deg; outlier weights %.3f %.3f %.3f", error, fit.landmarkWeights[30],
+              fit.landmarkWeights[48], fit.landmarkWeights[10]);
+        QVERIFY(error < 2.0);
+        QVERIFY(fit.landmarkWeights[30] < 0.2 && fit.landmarkWeights[48] < 0.2 && fit.landmarkWeights[10] < 0.2);
+        QCOMPARE(fit.landmarkWeights[37], 0.0);
+        // Without the down-weighting the same outliers would pull the fit much further.
+        FitOptions plain;
+        plain.robustScale = 1e6;
+        const double plainError = angleError(fitter.fit(landmarks, camera, plain, &valid).pose, truth.pose);
+        QVERIFY(plainError > error);
+    }
+
+    void scaleZeroReproducesThePhoto() {
+        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
+        const FittedFace face = fitFace(*context_, image.bgr, faces.at(0));
+        QVERIFY(face.fit.nmeInner < 0.04);
+        const PerturbedFace same = perturbFace(*context_, face, 0.0, 7);
+        cv::Mat crop, diff;
+        face.crop.image.convertTo(crop, CV_32FC3);
+        cv::absdiff(same.image, crop, diff);
+        cv::Mat inner;
+        cv::erode(same.mask, inner, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
+        const double mean = cv::mean(diff, inner)[0];
+        qInfo("scale 0: mean |X_p - X| inside the face %.2f levels", mean);
+        QVERIFY(mean < 4.0);
+        // No holes: the eye openings and the mouth are covered.
+        for (int i : {37, 38, 40, 41, 43, 44, 46, 47, 61, 62, 63, 65, 66, 67}) {
+            const auto& p = same.landmarks[std::size_t(i)];
+            QVERIFY2(same.mask.at<std::uint8_t>(cvRound(p.y()), cvRound(p.x())), qPrintable(QString::number(i)));
+        }
+    }
+
+    void perturbationChangesIdentityOnly() {
+        const Image image = loadImage(test::facePhoto("jolie/img2.jpg").toStdString());
+        const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
+        const FittedFace face = fitFace(*context_, image.bgr, faces.at(0));
+        const PerturbedFace p = perturbFace(*context_, face, 0.3, 3);
+        // Geometry: landmarks move.
+        double shift = 0;
+        for (int i = 0; i < 68; ++i) shift += (p.landmarks[std::size_t(i)] - face.fittedLandmarks[std::size_t(i)]).norm();
+        shift /= 68;
+        qInfo("scale 0.3: landmarks move %.2f px on average", shift);
+        QVERIFY(shift > 2.0);
+        // Appearance: the albedo changes.
+        cv::Mat diff;
+        cv::absdiff(p.albedo, face.texture.albedo, diff);
+        QVERIFY(cv::mean(diff, context_->faceMask())[0] > 2.0);
+        // Expression and pose stay: the perturbed mesh is the perturbed identity with the
+        // fitted expression under the fitted pose.
+        const Eigen::VectorXf shape = context_->model().shape(p.identity.shape, face.fit.expression);
+        QVERIFY((shape - p.geometry.vertices).cwiseAbs().maxCoeff() < 1e-4f);
+        const auto screen = projectVertices(shape, face.fit.pose, face.fit.camera);
+        QVERIFY((screen - p.geometry.screen).cwiseAbs().maxCoeff() < 1e-3f);
+        // Same seed, same result; another seed, another face.
+        const PerturbedFace again = perturbFace(*context_, face, 0.3, 3);
+        QCOMPARE(test::maxAbsDiff(again.image, p.image), 0.0);
+        const PerturbedFace other = perturbFace(*context_, face, 0.3, 4);
+        QVERIFY(test::maxAbsDiff(other.image, p.image) > 10);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStepOne)
+#include "test_step_one.moc"
