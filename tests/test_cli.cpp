@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 using ideu::test::cliPath;
 using ideu::test::runProcess;
@@ -30,7 +31,7 @@ private slots:
 
     void helpForEveryCommand_data() {
         QTest::addColumn<QString>("command");
-        for (const char* c : {"detect", "align"}) QTest::newRow(c) << QString(c);
+        for (const char* c : {"detect", "align", "fit", "anonymize", "evaluate"}) QTest::newRow(c) << QString(c);
     }
     void helpForEveryCommand() {
         QFETCH(QString, command);
@@ -86,6 +87,127 @@ private slots:
         QCOMPARE(json.at("faces").size(), std::size_t(1));
         QCOMPARE(json.at("faces")[0].at("crop_from_image").size(), std::size_t(2));
         QCOMPARE(json.at("size").get<int>(), 512);
+    }
+
+    void fitWritesStagesAndCodes() {
+        IDEU_REQUIRE_SHARED();
+        const QString out = dir_.filePath("fit");
+        QByteArray stdoutText, err;
+        QCOMPARE(runProcess(cliPath(), {"fit", ideu::test::facePhoto("obama/obama.jpg"), "--stages", out, "--json"}, &stdoutText, &err), 0);
+        const auto json = nlohmann::json::parse(stdoutText.toStdString());
+        const auto& face = json.at("faces").at(0);
+        QVERIFY(face.at("landmark_error").get<double>() < 0.04);
+        QCOMPARE(face.at("identity").size(), std::size_t(100 + face.at("identity_layout").at("appearance").size()));
+        QCOMPARE(face.at("expression").size(), std::size_t(53));
+        QCOMPARE(face.at("sh").size(), std::size_t(27));
+        QVERIFY(face.at("pose").contains("yaw_deg"));
+        for (const char* stage : {"X", "landmarks", "fit", "X_f", "X_p"})
+            QVERIFY2(QFile::exists(QString::fromStdString(face.at("stages").at(stage).get<std::string>())), stage);
+    }
+
+    void anonymizeWritesOutputLeavesInputAlone() {
+        IDEU_REQUIRE_SHARED();
+        // Work on copies so the shared photos are never at risk.
+        const QString in = dir_.filePath("in/biden.jpg");
+        QDir().mkpath(dir_.filePath("in"));
+        QVERIFY(QFile::copy(ideu::test::facePhoto("biden/biden.jpg"), in));
+        const std::string before = ideu::test::fileSha256(in);
+        QByteArray out, err;
+        const QString target = dir_.filePath("out/biden_anon.jpg");
+        QCOMPARE(runProcess(cliPath(), {"anonymize", in, "-o", target, "--seed", "5", "--sidecar", "--stages", dir_.filePath("stages")}, &out, &err), 0);
+        QVERIFY(QFile::exists(target));
+        QCOMPARE(ideu::test::fileSha256(in), before);
+        QVERIFY(out.contains("seed 5"));
+        // Sidecar: settings, boxes, model hashes, nothing that describes the original face.
+        QFile sidecarFile(target + ".json");
+        QVERIFY(sidecarFile.open(QIODevice::ReadOnly));
+        const auto sidecar = nlohmann::json::parse(sidecarFile.readAll().toStdString());
+        QCOMPARE(sidecar.at("seed").get<int>(), 5);
+        QCOMPARE(sidecar.at("faces").size(), std::size_t(1));
+        QVERIFY(sidecar.at("faces")[0].contains("box"));
+        QVERIFY(!sidecar.at("faces")[0].contains("landmarks"));
+        QVERIFY(sidecar.at("models").size() >= 3);
+        QVERIFY(QFile::exists(dir_.filePath("stages/biden/face_00_X_final.png")));
+        // Same seed -> same bytes.
+        const QString again = dir_.filePath("out/again.jpg");
+        QCOMPARE(runProcess(cliPath(), {"anonymize", in, "-o", again, "--seed", "5"}, &out, &err), 0);
+        QCOMPARE(ideu::test::fileSha256(again), ideu::test::fileSha256(target));
+        // The output may not be the input.
+        QCOMPARE(runProcess(cliPath(), {"anonymize", in, "-o", in, "--seed", "5"}, &out, &err), 1);
+        QVERIFY(err.contains("refusing to overwrite input"));
+        QCOMPARE(ideu::test::fileSha256(in), before);
+    }
+
+    void anonymizeFoldersAndNoFace() {
+        IDEU_REQUIRE_SHARED();
+        const QString root = dir_.filePath("album");
+        QDir().mkpath(root + "/trip/day1");
+        QVERIFY(QFile::copy(ideu::test::facePhoto("bbt_amy/amy1.png"), root + "/a.png"));
+        QVERIFY(QFile::copy(ideu::test::facePhoto("bbt_raj/raj2.png"), root + "/trip/day1/b.png"));
+        const cv::Mat nothing = ideu::test::syntheticPicture(200, 150);
+        std::vector<std::uint8_t> bytes;
+        cv::imencode(".png", nothing, bytes);
+        ideu::test::writeBytes(root + "/trip/empty.png", bytes);
+        QByteArray out, err;
+        const QString target = dir_.filePath("album_out");
+        QCOMPARE(runProcess(cliPath(), {"anonymize", root, "-o", target, "--seed", "1", "--jobs", "2"}, &out, &err), 3);
+        QVERIFY(QFile::exists(target + "/album/a.png"));
+        QVERIFY(QFile::exists(target + "/album/trip/day1/b.png"));
+        QVERIFY(!QFile::exists(target + "/album/trip/empty.png"));  // not passed off as anonymized
+        QVERIFY(err.contains("no face found"));
+        QVERIFY(out.contains("no face found in 1"));
+        // --faces beyond the faces present is an error for that photo.
+        QCOMPARE(runProcess(cliPath(), {"anonymize", root + "/a.png", "-o", dir_.filePath("x.png"), "--faces", "3"}, &out, &err), 1);
+        QCOMPARE(runProcess(cliPath(), {"anonymize", root + "/a.png", "-o", dir_.filePath("x.png"), "--faces", "zero"}, &out, &err), 2);
+    }
+
+    void evaluateProducesAllFiles() {
+        IDEU_REQUIRE_SHARED();
+        const QString faces = dir_.filePath("people");
+        QDir().mkpath(faces + "/obama");
+        QDir().mkpath(faces + "/jolie");
+        QVERIFY(QFile::copy(ideu::test::facePhoto("obama/obama.jpg"), faces + "/obama/1.jpg"));
+        QVERIFY(QFile::copy(ideu::test::facePhoto("obama/obama2.jpg"), faces + "/obama/2.jpg"));
+        QVERIFY(QFile::copy(ideu::test::facePhoto("jolie/img2.jpg"), faces + "/jolie/1.jpg"));
+        QVERIFY(QFile::copy(ideu::test::facePhoto("jolie/img5.jpg"), faces + "/jolie/2.jpg"));
+        const QString report = dir_.filePath("report");
+        QByteArray out, err;
+        QCOMPARE(runProcess(cliPath(), {"evaluate", faces, "-o", report, "--scales", "0,0.35", "--jobs", "2"}, &out, &err), 0);
+        for (const char* f : {"evaluation.csv", "evaluation.json", "evaluation.png"}) QVERIFY2(QFile::exists(report + "/" + f), f);
+        QFile jsonFile(report + "/evaluation.json");
+        QVERIFY(jsonFile.open(QIODevice::ReadOnly));
+        const auto json = nlohmann::json::parse(jsonFile.readAll().toStdString());
+        QCOMPARE(json.at("photos").get<int>(), 4);
+        const auto& s0 = json.at("summary")[0];
+        const auto& s1 = json.at("summary")[1];
+        // Scale 0 is nearly a copy: the metric must see the same person (it can fail).
+        QVERIFY(s0.at("dis_mean").get<double>() < 0.15);
+        QCOMPARE(s0.at("match_rate").get<double>(), 1.0);
+        QVERIFY(s0.at("crop_psnr").get<double>() > 35);
+        // The default changes identity measurably and keeps a detectable face.
+        QVERIFY(s1.at("dis_mean").get<double>() > s0.at("dis_mean").get<double>() + 0.2);
+        QCOMPARE(s1.at("detected_rate").get<double>(), 1.0);
+        QVERIFY(s1.at("crop_ssim").get<double>() > 0.5 && s1.at("crop_ssim").get<double>() < 1.0);
+        QFile csv(report + "/evaluation.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(csv.readAll().count('\n'), 1 + 4 * 2);
+    }
+
+    void evaluateOfACopyMatches() {
+        IDEU_REQUIRE_SHARED();
+        // The identity metric on an unchanged photo: distance 0, match 100 %.
+        // (evaluate at scale 0 still re-renders; the recogniser itself is checked here.)
+        QByteArray out, err;
+        const QString faces = dir_.filePath("copies");
+        QDir().mkpath(faces + "/p");
+        QVERIFY(QFile::copy(ideu::test::facePhoto("obama/obama.jpg"), faces + "/p/a.jpg"));
+        QVERIFY(QFile::copy(ideu::test::facePhoto("obama/obama.jpg"), faces + "/p/b.jpg"));
+        QCOMPARE(runProcess(cliPath(), {"evaluate", faces, "-o", dir_.filePath("copies_report"), "--scales", "0"}, &out, &err), 0);
+        QFile jsonFile(dir_.filePath("copies_report/evaluation.json"));
+        QVERIFY(jsonFile.open(QIODevice::ReadOnly));
+        const auto json = nlohmann::json::parse(jsonFile.readAll().toStdString());
+        QCOMPARE(json.at("baseline_same_person_match_rate").get<double>(), 1.0);  // the two copies: distance 0
+        QCOMPARE(json.at("summary")[0].at("reid_pair_rate").get<double>(), 1.0);
     }
 };
 

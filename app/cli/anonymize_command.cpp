@@ -104,7 +104,7 @@ int runAnonymize(const QStringList& args) {
         std::error_code ec;
         if (fs::is_directory(root, ec)) {
             std::vector<fs::path> files;
-            for (const auto& entry : fs::recursive_directory_iterator(root))
+            for (const auto& entry : fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink))
                 if (entry.is_regular_file() && isImageFile(entry.path())) files.push_back(entry.path());
             std::sort(files.begin(), files.end());
             for (const fs::path& f : files) {

@@ -12,23 +12,30 @@ namespace ideu {
 namespace {
 
 // Effect of one unit (one between-person standard deviation) of each parameter.
-constexpr float kSkinLightness = 0.07f;
-constexpr float kSkinRedness = 0.04f;
-constexpr float kSkinYellowness = 0.04f;
-constexpr float kRegionalTone = 0.05f;
-constexpr float kBrowShift = 0.35f;      // x brow half-height
-constexpr float kBrowThickness = 0.15f;  // relative
-constexpr float kBrowArch = 0.30f;       // x brow half-height
-constexpr float kBrowTilt = 0.30f;       // x brow half-height
-constexpr float kBrowContrast = 0.20f;
+// Tone stays within the skin's family (the neck and ears keep the photo's colour); measured,
+// tone buys almost no recogniser distance, so it is kept subtle.
+constexpr float kSkinLightness = 0.03f;
+constexpr float kSkinRedness = 0.015f;
+constexpr float kSkinYellowness = 0.015f;
+constexpr float kRegionalTone = 0.03f;
+constexpr float kBrowShift = 0.5f;       // x brow half-height
+constexpr float kBrowThickness = 0.2f;   // relative
+constexpr float kBrowArch = 0.45f;       // x brow half-height
+constexpr float kBrowTilt = 0.45f;       // x brow half-height
+constexpr float kBrowContrast = 0.25f;
 constexpr float kSocketShade = 0.06f;
 constexpr float kUnderEyeShade = 0.05f;
 constexpr float kLipRedness = 0.06f;
 constexpr float kLipLightness = 0.07f;
 // Share of the photo's skin relief replaced at full detail mix, and the synthetic texture's
 // strength relative to the photo's own fine detail.
-constexpr float kReliefReplaced = 0.75f;
+constexpr float kReliefReplaced = 1.0f;
 constexpr float kSyntheticTexture = 0.6f;
+constexpr float kSyntheticMottle = 0.0f;
+// Share of the broad relief (the skin colour field's own shading: cheekbones, sockets,
+// temples) flattened at full detail mix; the renderer's SH shading of the new geometry
+// takes its place.
+constexpr float kBroadReliefReplaced = 0.6f;
 
 cv::Mat labelMask(const cv::Mat& regions, std::initializer_list<int> labels) {
     cv::Mat m = cv::Mat::zeros(regions.size(), CV_8U);
@@ -77,21 +84,20 @@ float param(const IdentityCode& code, const char* name) {
     return i >= 0 && i < code.appearance.size() ? code.appearance(i) : 0.f;
 }
 
-// Seeded fine skin texture: band-passed noise (1-3 texels), unit standard deviation,
-// tiled over the ROI.
-cv::Mat syntheticTexture(std::uint64_t seed, const cv::Size& size) {
+// Seeded skin texture: band-passed noise (sigma lo..hi texels), unit standard deviation,
+// tiled over the ROI. The tile is periodic, so it tiles without seams.
+cv::Mat syntheticTexture(std::uint64_t seed, const cv::Size& size, double lo, double hi) {
     constexpr int kTile = 256;
     cv::Mat noise(kTile, kTile, CV_32F);
     SeededRandom random(seed);
     for (int y = 0; y < kTile; ++y)
         for (int x = 0; x < kTile; ++x) noise.at<float>(y, x) = float(random.uniform() - 0.5);
-    // Blur a wrapped copy so the band-passed tile is periodic and tiles without seams.
-    constexpr int kPad = 16;
+    const int pad = int(std::ceil(4 * hi));
     cv::Mat padded, fine, coarse;
-    cv::copyMakeBorder(noise, padded, kPad, kPad, kPad, kPad, cv::BORDER_WRAP);
-    cv::GaussianBlur(padded, fine, cv::Size(0, 0), 1.0);
-    cv::GaussianBlur(padded, coarse, cv::Size(0, 0), 3.0);
-    cv::Mat band = cv::Mat(fine - coarse)(cv::Rect(kPad, kPad, kTile, kTile)).clone();
+    cv::copyMakeBorder(noise, padded, pad, pad, pad, pad, cv::BORDER_WRAP);
+    cv::GaussianBlur(padded, fine, cv::Size(0, 0), lo);
+    cv::GaussianBlur(padded, coarse, cv::Size(0, 0), hi);
+    cv::Mat band = cv::Mat(fine - coarse)(cv::Rect(pad, pad, kTile, kTile)).clone();
     cv::Scalar mean, stddev;
     cv::meanStdDev(band, mean, stddev);
     band = (band - mean[0]) / std::max(1e-6, stddev[0]);
@@ -172,6 +178,7 @@ AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::
     low = weightedBlur(layers.albedo, weight, 40);
     cv::Mat lowFilled = pushPullFill(low, soft(skin, 0));
     layers.low = cv::max(lowFilled, 1.0);
+    layers.lowSmooth = weightedBlur(layers.low, soft(face, 0), 100);
     cv::Mat fine;
     cv::GaussianBlur(layers.albedo, fine, cv::Size(0, 0), 2.0);
     cv::divide(fine - layers.low, layers.low, layers.mid);
@@ -242,17 +249,26 @@ cv::Mat applyAppearanceEdits(const FaceModelContext& context, const AppearanceLa
             cv::split(layers.high, h);
             cv::Mat synthetic;
             if (mix > 0 && code.detailSeed != 0) {
-                cv::Scalar mean, sd;
-                cv::meanStdDev((h[0] + h[1] + h[2]) / 3, mean, sd, layers.skinWeight > 0.5);
-                synthetic = syntheticTexture(code.detailSeed, roi.size()).mul(layers.skinWeight) *
-                            (kSyntheticTexture * mix * sd[0]);
+                // Fine grain and mid-scale mottling, each matched to a share of the photo's own.
+                cv::Scalar mean, sdFine, sdMid;
+                const cv::Mat inSkin = layers.skinWeight > 0.5;
+                cv::meanStdDev((h[0] + h[1] + h[2]) / 3, mean, sdFine, inSkin);
+                cv::meanStdDev((m[0] + m[1] + m[2]) / 3, mean, sdMid, inSkin);
+                synthetic = (syntheticTexture(code.detailSeed, roi.size(), 1.0, 3.0) * (kSyntheticTexture * sdFine[0]) +
+                             syntheticTexture(code.detailSeed + 1, roi.size(), 3.0, 10.0) * (kSyntheticMottle * sdMid[0]))
+                                .mul(layers.skinWeight) * mix;
             } else {
                 synthetic = cv::Mat::zeros(roi.size(), CV_32F);
             }
             for (int c = 0; c < 3; ++c) m[std::size_t(c)] = m[std::size_t(c)].mul(keep) + h[std::size_t(c)] + synthetic;
             cv::merge(m, detail);
         }
-        cv::Mat low = layers.low.mul(gain);
+        // Broad relief: the colour field drifts towards its very smooth version in the skin.
+        cv::Mat skin3;
+        cv::merge(std::vector<cv::Mat>{layers.skinWeight, layers.skinWeight, layers.skinWeight}, skin3);
+        const cv::Mat flatten = skin3 * (kBroadReliefReplaced * mix);
+        cv::Mat low = layers.low.mul(cv::Scalar::all(1) - flatten) + layers.lowSmooth.mul(flatten);
+        cv::multiply(low, gain, low);
         cv::Mat tone3;
         cv::merge(std::vector<cv::Mat>{tone, tone, tone}, tone3);
         base = low.mul(tone3).mul(cv::Scalar::all(1) + detail);

@@ -22,6 +22,7 @@ struct AppearanceLayers {
     cv::Mat fullAlbedo;    // CV_32FC3, the whole UV albedo (shared, not copied)
     cv::Mat albedo;        // CV_32FC3, the photo's albedo
     cv::Mat low;           // CV_32FC3, smooth skin colour field (features excluded)
+    cv::Mat lowSmooth;     // CV_32FC3, the same, much smoother (no broad relief)
     cv::Mat mid;           // CV_32FC3, relative mid-frequency relief: (blur_2 - low) / low
     cv::Mat high;          // CV_32FC3, relative fine detail: (albedo - blur_2) / low
     cv::Mat skinWeight;    // CV_32F 0..1: where the skin relief is replaced

@@ -118,8 +118,18 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
                 if (!valid.at<std::uint8_t>(py, px)) continue;
                 const float facing = -n.dot(p.normalized());  // cosine towards the camera
                 if (facing <= 0.05f) continue;
-                const float depth = raster.depth[raster.index(px, py)];
-                if (!(p.z() <= depth + 0.4f)) continue;  // hidden behind another part of the face
+                // Visible when the pixel shows this triangle or one sharing a vertex with it (a
+                // depth tolerance alone lets texels inside folds, such as the nostril wings,
+                // take the colour of the surface in front of them).
+                const int shown = raster.triangle[raster.index(px, py)];
+                if (shown < 0) continue;
+                if (shown != tri) {
+                    const auto& u = model.triangles[std::size_t(shown)];
+                    bool shares = false;
+                    for (int a : t)
+                        for (int b : u) shares = shares || a == b;
+                    if (!shares) continue;
+                }
                 colourRow[tx] = sampleBilinear(cropF, x, y);
                 // Grazing views stretch the photo: trust them less.
                 visRow[tx] = std::min(1.f, (facing - 0.05f) / 0.3f);
@@ -146,15 +156,18 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     tex.colour = pushPullFill(colour, weight);
 
     tex.albedo = cv::Mat::zeros(size, size, CV_32FC3);
+    tex.shading = cv::Mat::ones(size, size, CV_32FC3);
     cv::parallel_for_(cv::Range(0, size), [&](const cv::Range& rows) {
         for (int ty = rows.start; ty < rows.end; ++ty) {
             const cv::Vec3f* c = tex.colour.ptr<cv::Vec3f>(ty);
             const cv::Vec3f* nr = normals.ptr<cv::Vec3f>(ty);
             cv::Vec3f* a = tex.albedo.ptr<cv::Vec3f>(ty);
+            cv::Vec3f* sr = tex.shading.ptr<cv::Vec3f>(ty);
             for (int tx = 0; tx < size; ++tx) {
                 const Eigen::Vector3f n(nr[tx][0], nr[tx][1], nr[tx][2]);
                 if (n.squaredNorm() < 0.5f) continue;
                 const Eigen::Vector3f s = shShade(sh, n).cwiseMax(0.05f);
+                sr[tx] = cv::Vec3f(s.x(), s.y(), s.z());
                 a[tx] = cv::Vec3f(c[tx][0] / s.x(), c[tx][1] / s.y(), c[tx][2] / s.z());
             }
         }

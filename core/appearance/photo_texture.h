@@ -13,6 +13,7 @@ struct PhotoTexture {
     cv::Mat colour;      // CV_32FC3 UV image: photo colour (BGR 0..255), filled on the whole face area
     cv::Mat albedo;      // CV_32FC3 UV image: colour / fitted shading
     cv::Mat visibility;  // CV_32F UV image: 1 where the photo saw the texel, 0 where it was filled
+    cv::Mat shading;     // CV_32FC3 UV image: the fitted shading divided out (albedo = colour / shading)
 };
 
 // `crop` is the aligned photo (CV_8UC3), `valid` marks crop pixels inside the photo.

@@ -15,13 +15,19 @@ PerturbedFace perturbFace(const FaceModelContext& context, const FittedFace& fac
     const Eigen::VectorXf shape = model.shape(out.identity.shape, face.fit.expression);
     out.geometry = makeGeometry(context, shape, face.fit.pose, face.fit.camera);
     out.albedo = applyAppearanceEdits(context, face.appearance, out.identity);
-    RenderedFace render = renderTextured(context, out.geometry, face.fit.camera, out.albedo, face.lighting);
+    TextureMaps maps;
+    maps.visibility = &face.texture.visibility;
+    maps.fittedShading = &face.texture.shading;
+    RenderedFace render = renderTextured(context, out.geometry, face.fit.camera, out.albedo, face.lighting, maps);
     FaceFit perturbedFit = face.fit;
     perturbedFit.identity = out.identity.shape;
     out.landmarks = perturbedFit.projectedLandmarks(model);
     out.image = render.image;
     out.mask = render.mask;
+    out.visibility = render.visibility;
+    const cv::Mat rendered = out.mask.clone();
     fillHolesFromCrop(face.crop.image, face.fittedLandmarks, out.landmarks, out.image, out.mask);
+    out.visibility.setTo(1.0f, out.mask & ~rendered);  // the openings come straight from the photo
     return out;
 }
 

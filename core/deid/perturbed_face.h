@@ -12,6 +12,7 @@ struct PerturbedFace {
     FaceGeometry geometry;   // perturbed mesh, same pose and expression
     cv::Mat image;           // X_p: CV_32FC3 crop-sized render (eyes and mouth filled from the photo)
     cv::Mat mask;            // CV_8U, 255 where X_p has content
+    cv::Mat visibility;      // CV_32F, 1 where X_p shows texture the photo saw (0: filled in)
     std::array<Eigen::Vector2d, 68> landmarks;  // projected landmarks of the perturbed mesh
     cv::Mat albedo;          // edited albedo (UV)
 };

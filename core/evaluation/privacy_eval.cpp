@@ -85,6 +85,7 @@ PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options,
             settings.scale = scale;
             settings.seed = std::uint64_t(s + 1);
             settings.noise = options.noise;
+            settings.hybrid.falloff = options.warpFalloff;
             const cv::Mat output = pipeline.anonymize(settings, {}, cancel);
             SampleResult r;
             r.person = photo.person;

@@ -6,6 +6,7 @@
 // landmark error and head-pose change.
 #include "common/cancel.h"
 #include "identity/identity_code.h"
+#include "restoration/hybrid.h"
 
 #include <functional>
 #include <string>
@@ -18,6 +19,7 @@ struct EvaluationOptions {
     int seeds = 1;
     int jobs = 1;
     NoiseSettings noise;
+    double warpFalloff = HybridOptions().falloff;
 };
 
 struct SampleResult {  // one photo at one setting

@@ -26,14 +26,27 @@ struct IdentityCode {
 
 struct NoiseSettings {
     // Noise standard deviation per unit of scale, for the shape and the appearance part.
-    double shapeGain = 2.5;
-    double appearanceGain = 2.5;
+    double shapeGain = 3.0;
+    double appearanceGain = 3.0;
     // Clip of the noise and of the perturbed code, in standard deviations.
     double noiseClip = 3.0;
     double codeClip = 3.0;
     // Scale at which skin detail is fully re-synthesised.
     double detailFullScale = 0.2;
+    // Components of the identity code that are perturbed (all by default; the privacy
+    // benchmark switches them one at a time for its ablation table).
+    bool shape = true;   // 3-D shape (and with it the re-shading)
+    bool relief = true;  // skin relief replaced by seeded detail
+    bool tone = true;    // skin tone and regional tone
+    bool brows = true;   // brow shape and darkness
+    bool eyes = true;    // eye-socket and under-eye shading
+    bool lips = true;    // lip colour
 };
+
+// The component names used by NoiseSettings (for command lines and reports).
+const std::vector<std::string>& identityComponentNames();
+// Enables exactly the named components ("all" enables every one). Throws std::invalid_argument.
+void setIdentityComponents(NoiseSettings& settings, const std::vector<std::string>& names);
 
 // Seeded, bit-reproducible perturbation of the identity part only.
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed,

@@ -95,7 +95,7 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
     inP.landmarks = result.perturbed.landmarks;
     inP.detectOccluders = false;
     const cv::Mat parsingXp = MeshLandmarkParser().parse(inP);
-    result.hybrid = buildHybrid(context_, f, result.perturbed, parsingX, parsingXp);
+    result.hybrid = buildHybrid(context_, f, result.perturbed, parsingX, parsingXp, settings.hybrid);
     cancel.check();
     RestoreInput restoreIn;
     restoreIn.face = &f;

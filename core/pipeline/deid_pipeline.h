@@ -20,12 +20,13 @@
 namespace ideu {
 
 // The default noise scale (see README "Privacy" for how it was chosen).
-constexpr double kDefaultScale = 0.3;
+constexpr double kDefaultScale = 0.35;
 
 struct DeidSettings {
     double scale = kDefaultScale;
     std::uint64_t seed = 1;
     NoiseSettings noise;
+    HybridOptions hybrid;
 };
 
 // Everything one face's run produced (crop-sized images).

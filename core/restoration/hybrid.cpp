@@ -75,10 +75,20 @@ Hybrid buildHybrid(const FaceModelContext& context, const FittedFace& face, cons
     out.faceMask = faceRegion(parsingXp) & (perturbed.mask > 0) & ~out.styling;
     cv::erode(out.faceMask, out.faceMask, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
 
-    cv::Mat xp8;
-    perturbed.image.convertTo(xp8, CV_8UC3);
+    // Texels the photo never saw (inside deep creases, the far side of a turned head) are
+    // filled guesses: there the warped photo is the better source.
+    cv::Mat warpedF;
+    out.warped.convertTo(warpedF, CV_32FC3);
+    cv::Mat v;
+    cv::erode(perturbed.visibility, v, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
+    cv::GaussianBlur(v, v, cv::Size(0, 0), 1.0);
+    cv::Mat v3;
+    cv::merge(std::vector<cv::Mat>{v, v, v}, v3);
+    out.foreground = perturbed.image.mul(v3) + warpedF.mul(cv::Scalar::all(1) - v3);
+    cv::Mat foreground8;
+    out.foreground.convertTo(foreground8, CV_8UC3);
     out.hybrid = out.warped.clone();
-    xp8.copyTo(out.hybrid, out.faceMask);
+    foreground8.copyTo(out.hybrid, out.faceMask);
     return out;
 }
 

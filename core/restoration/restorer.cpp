@@ -66,8 +66,7 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     const Hybrid& hybrid = *in.hybrid;
     // The foreground is X_l (X_p inside the face mask, the warped photo around it), so the
     // pyramids of both differ only where the face differs.
-    cv::Mat foreground, background;
-    in.perturbed->image.convertTo(foreground, CV_32FC3);
+    cv::Mat foreground = hybrid.foreground.clone(), background;
     hybrid.warped.convertTo(background, CV_32FC3);
     background.copyTo(foreground, hybrid.faceMask == 0);
 

@@ -1,0 +1,199 @@
+// Step II and the pipeline end to end on real photos: sizes, untouched pixels away from the
+// faces, changed faces that are still faces, determinism, several faces, selection, borders,
+// rotation, caching and cancellation.
+#include "align/face_align.h"
+#include "evaluation/image_metrics.h"
+#include "io/image_io.h"
+#include "parsing/face_parser.h"
+#include "pipeline/deid_pipeline.h"
+#include "test_support.h"
+
+#include <QtTest>
+
+#include <opencv2/imgproc.hpp>
+
+using namespace ideu;
+
+namespace {
+
+Image photo(const char* relative) { return loadImage(test::facePhoto(relative).toStdString()); }
+
+// Pixels that may change: the crop square of each processed face, grown by the paste feather.
+cv::Mat mayChange(const DeidPipeline& p, const std::vector<FaceResult>& results) {
+    cv::Mat m = cv::Mat::zeros(p.photo().bgr.size(), CV_8U);
+    for (const FaceResult& r : results) {
+        const FaceAlignment& a = r.fitted->crop.alignment;
+        std::vector<cv::Point> quad;
+        for (const cv::Point2d& q : a.quad) quad.emplace_back(cvRound(q.x), cvRound(q.y));
+        cv::fillConvexPoly(m, quad, cv::Scalar(255));
+        const int grow = int(std::ceil(kPasteFeather / a.scale())) + 2;
+        cv::dilate(m, m, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * grow + 1, 2 * grow + 1)));
+    }
+    return m;
+}
+
+double changedShare(const cv::Mat& a, const cv::Mat& b, const cv::Rect2d& box) {
+    const cv::Rect r = cv::Rect(box) & cv::Rect(0, 0, a.cols, a.rows);
+    cv::Mat diff;
+    cv::absdiff(a(r), b(r), diff);
+    cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+    return double(cv::countNonZero(diff > 3)) / r.area();
+}
+
+}  // namespace
+
+class TestPipeline : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { IDEU_REQUIRE_SHARED(); }
+
+    void endToEnd() {
+        DeidPipeline p(photo("obama/obama.jpg"));
+        DeidSettings s;
+        s.seed = 11;
+        std::vector<FaceResult> results;
+        const cv::Mat out = p.anonymize(s, {}, {}, &results);
+        QCOMPARE(out.size(), p.photo().bgr.size());
+        QCOMPARE(out.type(), p.photo().bgr.type());
+        QCOMPARE(int(results.size()), 1);
+        // Away from the face: bit-identical.
+        const cv::Mat changeable = mayChange(p, results);
+        cv::Mat diff;
+        cv::absdiff(out, p.photo().bgr, diff);
+        cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+        QCOMPARE(cv::countNonZero(diff & ~changeable), 0);
+        // The face: changed, and still a face with its landmarks near the input's.
+        const DetectedFace& before = p.faces()[0];
+        QVERIFY(changedShare(out, p.photo().bgr, before.box) > 0.5);
+        const auto after = FaceDetector::shared()->detect(out).faces;
+        QCOMPARE(int(after.size()), 1);
+        double error = 0;
+        for (int i = 0; i < 68; ++i) error += cv::norm(after[0].landmarks[std::size_t(i)] - before.landmarks[std::size_t(i)]);
+        error /= 68 * lm::interOcular(before.landmarks);
+        qInfo("landmarks of the output vs the input: mean error %.3f of the eye distance", error);
+        QVERIFY(error < 0.08);
+        // Every stage image is there.
+        const auto stages = stageImages(p.context(), results[0]);
+        QCOMPARE(int(stages.size()), 8);
+        for (const StageImage& st : stages) {
+            QVERIFY2(!st.image.empty() && st.image.type() == CV_8UC3, st.key.c_str());
+            QCOMPARE(st.image.size(), cv::Size(512, 512));
+        }
+    }
+
+    void sameSeedSameBytesOtherSeedOtherFace() {
+        DeidPipeline p(photo("jolie/img5.jpg"));
+        DeidSettings s;
+        s.seed = 3;
+        const cv::Mat a = p.anonymize(s, {});
+        const cv::Mat b = p.anonymize(s, {});
+        QVERIFY(encodeImage(a, {}, ImageFormat::Png) == encodeImage(b, {}, ImageFormat::Png));
+        DeidPipeline fresh(photo("jolie/img5.jpg"));  // a new pipeline (new fit) too
+        QVERIFY(encodeImage(fresh.anonymize(s, {}), {}, ImageFormat::Png) == encodeImage(a, {}, ImageFormat::Png));
+        s.seed = 4;
+        const cv::Mat c = p.anonymize(s, {});
+        QVERIFY(psnr(a, c) < 40);
+    }
+
+    void scaleZeroBarelyChanges() {
+        DeidPipeline p(photo("zuckerberg/img14.jpg"));
+        DeidSettings s;
+        s.scale = 0;
+        const cv::Mat out = p.anonymize(s, {});
+        const double value = psnr(out, p.photo().bgr);
+        qInfo("scale 0: PSNR %.1f dB", value);
+        QVERIFY(value > 35);
+    }
+
+    void severalFacesAndSelection() {
+        // Two people side by side in one picture.
+        const Image a = photo("bbt_amy/amy1.png"), b = photo("bbt_raj/raj1.png");
+        cv::Mat canvas(170, 340, CV_8UC3, cv::Scalar(90, 90, 90));
+        a.bgr.copyTo(canvas(cv::Rect(10, 10, a.bgr.cols, a.bgr.rows)));
+        b.bgr.copyTo(canvas(cv::Rect(180, 10, b.bgr.cols, b.bgr.rows)));
+        Image both;
+        both.bgr = canvas;
+        DeidPipeline p(both);
+        QCOMPARE(int(p.faces().size()), 2);
+        DeidSettings s;
+        const cv::Mat all = p.anonymize(s, {});
+        for (const DetectedFace& f : p.faces()) QVERIFY(changedShare(all, canvas, f.box) > 0.3);
+        // Only face 1: face 0 stays as it was (face 1's head warp may reach the edge of face
+        // 0's box, not its inner part).
+        std::vector<FaceResult> results;
+        const cv::Mat one = p.anonymize(s, {1}, {}, &results);
+        QCOMPARE(int(results.size()), 1);
+        QCOMPARE(results[0].index, 1);
+        QVERIFY(changedShare(one, canvas, p.faces()[1].box) > 0.3);
+        const cv::Rect2d box0 = p.faces()[0].box;
+        const cv::Rect2d inner0(box0.x + 0.2 * box0.width, box0.y + 0.2 * box0.height, 0.6 * box0.width, 0.6 * box0.height);
+        QCOMPARE(changedShare(one, canvas, inner0), 0.0);
+    }
+
+    void facesAtTheBorderAndRotated() {
+        const Image src = photo("kit_harington/john1.jpg");
+        const DetectedFace face = FaceDetector::shared()->detect(src.bgr).faces.at(0);
+        // Cut the photo so the face touches the left border.
+        const int cut = int(face.box.x + face.box.width * 0.2);
+        Image border;
+        border.bgr = src.bgr(cv::Rect(cut, 0, src.bgr.cols - cut, src.bgr.rows)).clone();
+        DeidPipeline pb(border);
+        QCOMPARE(int(pb.faces().size()), 1);
+        std::vector<FaceResult> results;
+        const cv::Mat outBorder = pb.anonymize({}, {}, {}, &results);
+        QVERIFY(changedShare(outBorder, border.bgr, pb.faces()[0].box) > 0.3);
+        cv::Mat diff;
+        cv::absdiff(outBorder, border.bgr, diff);
+        cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+        QCOMPARE(cv::countNonZero(diff & ~mayChange(pb, results)), 0);
+
+        // Rotated 25 degrees.
+        Image rotated;
+        const cv::Point2f centre(src.bgr.cols / 2.f, src.bgr.rows / 2.f);
+        cv::warpAffine(src.bgr, rotated.bgr, cv::getRotationMatrix2D(centre, 25, 1.0), src.bgr.size(), cv::INTER_LINEAR,
+                       cv::BORDER_REFLECT);
+        DeidPipeline pr(rotated);
+        QCOMPARE(int(pr.faces().size()), 1);
+        const cv::Mat outRotated = pr.anonymize({}, {}, {}, &results);
+        QVERIFY(changedShare(outRotated, rotated.bgr, pr.faces()[0].box) > 0.4);
+        QCOMPARE(int(FaceDetector::shared()->detect(outRotated).faces.size()), 1);
+    }
+
+    void fitIsCachedAndCancellationWorks() {
+        DeidPipeline p(photo("biden/biden.jpg"));
+        const auto first = p.fitted(0);
+        DeidSettings s;
+        s.scale = 0.1;
+        const FaceResult a = p.processFace(0, s);
+        s.scale = 0.4;
+        const FaceResult b = p.processFace(0, s);
+        QCOMPARE(a.fitted.get(), first.get());
+        QCOMPARE(b.fitted.get(), first.get());
+        CancelToken cancel;
+        cancel.cancel();
+        QVERIFY_THROWS_EXCEPTION(CancelledError, p.processFace(0, s, cancel));
+        DeidPipeline fresh(photo("biden/biden.jpg"));
+        QVERIFY_THROWS_EXCEPTION(CancelledError, fresh.anonymize(s, {}, cancel));
+    }
+
+    void parsingHasEveryPart() {
+        DeidPipeline p(photo("rose_leslie/img1.jpg"));
+        const FaceResult r = p.processFace(0, {});
+        for (const cv::Mat& labels : {r.hybrid.parsingX, r.hybrid.parsingXp})
+            for (int label : {kLabelSkin, kLabelBrows, kLabelEyes, kLabelNose, kLabelLips})
+                QVERIFY2(cv::countNonZero(labels == label) > 20, faceLabelName(label));
+        QVERIFY(cv::countNonZero(r.hybrid.faceMask) > 20000);
+    }
+
+    void noFaceMeansNoFace() {
+        Image blank;
+        blank.bgr = test::syntheticPicture(320, 240);
+        DeidPipeline p(blank);
+        QVERIFY(p.faces().empty());
+        const cv::Mat out = p.anonymize({}, {});
+        QCOMPARE(test::maxAbsDiff(out, blank.bgr), 0.0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPipeline)
+#include "test_pipeline.moc"
