@@ -34,5 +34,6 @@ int runAlign(const QStringList& args);
 int runFit(const QStringList& args);
 int runAnonymize(const QStringList& args);
 int runEvaluate(const QStringList& args);
+int runBench(const QStringList& args);
 
 }  // namespace ideu::cli

@@ -7,6 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <tuple>
+
+#include <opencv2/core/utility.hpp>
 
 namespace ideu {
 namespace {
@@ -31,7 +35,6 @@ constexpr float kLipLightness = 0.07f;
 // strength relative to the photo's own fine detail.
 constexpr float kReliefReplaced = 1.0f;
 constexpr float kSyntheticTexture = 0.6f;
-constexpr float kSyntheticMottle = 0.0f;
 // Share of the broad relief (the skin colour field's own shading: cheekbones, sockets,
 // temples) flattened at full detail mix; the renderer's SH shading of the new geometry
 // takes its place.
@@ -50,20 +53,37 @@ cv::Mat grow(const cv::Mat& mask, int radius) {
     return out;
 }
 
+// Gaussian blur; wide kernels run on a downsampled copy (a sigma-100 kernel at full
+// resolution costs most of a second, the result is smooth anyway).
+cv::Mat fastGaussian(const cv::Mat& src, double sigma) {
+    cv::Mat out;
+    if (sigma <= 6) {
+        cv::GaussianBlur(src, out, cv::Size(0, 0), sigma);
+        return out;
+    }
+    const double factor = std::floor(sigma / 3);
+    cv::Mat small;
+    cv::resize(src, small, cv::Size(std::max(1, int(src.cols / factor)), std::max(1, int(src.rows / factor))), 0, 0,
+               cv::INTER_AREA);
+    cv::GaussianBlur(small, small, cv::Size(0, 0), sigma / factor);
+    cv::resize(small, out, src.size(), 0, 0, cv::INTER_LINEAR);
+    return out;
+}
+
 cv::Mat soft(const cv::Mat& mask, double sigma) {
     cv::Mat f;
     mask.convertTo(f, CV_32F, 1.0 / 255.0);
-    if (sigma > 0) cv::GaussianBlur(f, f, cv::Size(0, 0), sigma);
+    if (sigma > 0) f = fastGaussian(f, sigma);
     return f;
 }
 
 // Weighted Gaussian average (normalised convolution), for colour fields that must ignore
 // features such as brows and beards.
 cv::Mat weightedBlur(const cv::Mat& image, const cv::Mat& weight, double sigma) {
-    cv::Mat w3, num, den;
+    cv::Mat w3, den;
     cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
-    cv::GaussianBlur(image.mul(w3), num, cv::Size(0, 0), sigma);
-    cv::GaussianBlur(w3, den, cv::Size(0, 0), sigma);
+    const cv::Mat num = fastGaussian(image.mul(w3), sigma);
+    den = fastGaussian(w3, sigma);
     cv::Mat out;
     cv::divide(num, cv::max(den, 1e-4), out);
     return out;
@@ -183,6 +203,13 @@ AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::
     cv::GaussianBlur(layers.albedo, fine, cv::Size(0, 0), 2.0);
     cv::divide(fine - layers.low, layers.low, layers.mid);
     cv::divide(layers.albedo - fine, layers.low, layers.high);
+    {
+        std::vector<cv::Mat> h;
+        cv::split(layers.high, h);
+        cv::Scalar mean, sd;
+        cv::meanStdDev((h[0] + h[1] + h[2]) / 3, mean, sd, faceMask(roi) > 0);
+        layers.fineSd = float(sd[0]);
+    }
 
     // Where the relief is replaced: the skin, fading out at the features and the face edge.
     cv::Mat inner;
@@ -215,136 +242,154 @@ AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::
     return layers;
 }
 
+namespace {
+
+// The seeded skin texture for the ROI, cached for the last seeds (the slider re-runs with
+// the same seed many times).
+cv::Mat cachedSyntheticTexture(std::uint64_t seed, const cv::Size& size) {
+    static std::mutex mutex;
+    static std::vector<std::tuple<std::uint64_t, cv::Size, cv::Mat>> cache;
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& [s, z, m] : cache)
+        if (s == seed && z == size) return m;
+    cv::Mat texture = syntheticTexture(seed, size, 1.0, 3.0);
+    cache.emplace_back(seed, size, texture);
+    if (cache.size() > 4) cache.erase(cache.begin());
+    return texture;
+}
+
+}  // namespace
+
 cv::Mat applyAppearanceEdits(const FaceModelContext& context, const AppearanceLayers& layers, const IdentityCode& code) {
-    const cv::Rect roi = layers.roi;
-    cv::Mat full;
     const bool neutral = code.detailMix <= 0.f && (code.appearance.size() == 0 || code.appearance.isZero(0.f));
-    cv::Mat base;
-    if (neutral) {
-        base = layers.albedo.clone();
-    } else {
-        // Tone: global gains, regional lightness fields.
-        // Colour shifts scale with the skin's own saturation: a black-and-white photo stays grey.
-        const cv::Vec3f& sc = layers.skinColour;
-        const float maxc = std::max({sc[0], sc[1], sc[2]}), minc = std::min({sc[0], sc[1], sc[2]});
-        const float chroma = std::clamp((maxc - minc) / std::max(maxc, 1.f) / 0.15f, 0.f, 1.f);
-        const float l = 1.f + kSkinLightness * param(code, "skin_lightness");
-        const float red = chroma * kSkinRedness * param(code, "skin_redness");
-        const float yellow = chroma * kSkinYellowness * param(code, "skin_yellowness");
-        const cv::Scalar gain(l * (1 - yellow), l * (1 - 0.5f * red + 0.25f * yellow), l * (1 + red));
-        cv::Mat tone(roi.size(), CV_32F, cv::Scalar(1.0));
-        const char* regionalNames[3] = {"tone_forehead", "tone_cheeks", "tone_jaw"};
-        for (int k = 0; k < 3; ++k) tone += layers.regional[k] * (kRegionalTone * param(code, regionalNames[k]));
-        tone -= layers.socketWeight * (kSocketShade * param(code, "eye_socket_shade"));
-        tone -= layers.underEyeWeight * (kUnderEyeShade * param(code, "under_eye_shade"));
+    if (neutral) return layers.fullAlbedo;  // shared, read-only
+    const cv::Rect roi = layers.roi;
 
-        // Relief: part of the photo's mid-frequency skin relief is replaced by a seeded fine
-        // texture (the new geometry's broad shading comes from the renderer).
-        const float mix = std::clamp(code.detailMix, 0.f, 1.f);
-        cv::Mat keep = 1.0 - layers.skinWeight * (kReliefReplaced * mix);
-        cv::Mat detail;
-        {
-            std::vector<cv::Mat> m, h;
-            cv::split(layers.mid, m);
-            cv::split(layers.high, h);
-            cv::Mat synthetic;
-            if (mix > 0 && code.detailSeed != 0) {
-                // Fine grain and mid-scale mottling, each matched to a share of the photo's own.
-                cv::Scalar mean, sdFine, sdMid;
-                const cv::Mat inSkin = layers.skinWeight > 0.5;
-                cv::meanStdDev((h[0] + h[1] + h[2]) / 3, mean, sdFine, inSkin);
-                cv::meanStdDev((m[0] + m[1] + m[2]) / 3, mean, sdMid, inSkin);
-                synthetic = (syntheticTexture(code.detailSeed, roi.size(), 1.0, 3.0) * (kSyntheticTexture * sdFine[0]) +
-                             syntheticTexture(code.detailSeed + 1, roi.size(), 3.0, 10.0) * (kSyntheticMottle * sdMid[0]))
-                                .mul(layers.skinWeight) * mix;
-            } else {
-                synthetic = cv::Mat::zeros(roi.size(), CV_32F);
+    // Tone: global gains within the skin's family (colour shifts scale with the skin's own
+    // saturation, so a black-and-white photo stays grey), regional lightness, eye shading.
+    const cv::Vec3f& sc = layers.skinColour;
+    const float maxc = std::max({sc[0], sc[1], sc[2]}), minc = std::min({sc[0], sc[1], sc[2]});
+    const float chroma = std::clamp((maxc - minc) / std::max(maxc, 1.f) / 0.15f, 0.f, 1.f);
+    const float l = 1.f + kSkinLightness * param(code, "skin_lightness");
+    const float red = chroma * kSkinRedness * param(code, "skin_redness");
+    const float yellow = chroma * kSkinYellowness * param(code, "skin_yellowness");
+    const cv::Vec3f gain(l * (1 - yellow), l * (1 - 0.5f * red + 0.25f * yellow), l * (1 + red));
+    const float regional[3] = {kRegionalTone * param(code, "tone_forehead"), kRegionalTone * param(code, "tone_cheeks"),
+                               kRegionalTone * param(code, "tone_jaw")};
+    const float socket = kSocketShade * param(code, "eye_socket_shade");
+    const float underEye = kUnderEyeShade * param(code, "under_eye_shade");
+    const float lr = chroma * kLipRedness * param(code, "lip_redness");
+    const float ll = 1.f + kLipLightness * param(code, "lip_lightness");
+    const cv::Vec3f lipGain(ll * (1 - 0.5f * lr), ll * (1 - 0.5f * lr), ll * (1 + lr));
+
+    // Relief: the photo's mid-frequency skin relief is replaced by a seeded fine texture and
+    // its broad relief flattened; the new geometry's shading comes from the renderer.
+    const float mix = std::clamp(code.detailMix, 0.f, 1.f);
+    const cv::Mat synthetic = mix > 0 && code.detailSeed != 0 ? cachedSyntheticTexture(code.detailSeed, roi.size()) : cv::Mat();
+    const float syntheticAmount = kSyntheticTexture * mix * layers.fineSd;
+
+    cv::Mat base(roi.size(), CV_32FC3);
+    cv::parallel_for_(cv::Range(0, roi.height), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y) {
+            const float* sw = layers.skinWeight.ptr<float>(y);
+            const float* lw = layers.lipWeight.ptr<float>(y);
+            const float* so = layers.socketWeight.ptr<float>(y);
+            const float* ue = layers.underEyeWeight.ptr<float>(y);
+            const float* r0 = layers.regional[0].ptr<float>(y);
+            const float* r1 = layers.regional[1].ptr<float>(y);
+            const float* r2 = layers.regional[2].ptr<float>(y);
+            const cv::Vec3f* low = layers.low.ptr<cv::Vec3f>(y);
+            const cv::Vec3f* smooth = layers.lowSmooth.ptr<cv::Vec3f>(y);
+            const cv::Vec3f* mid = layers.mid.ptr<cv::Vec3f>(y);
+            const cv::Vec3f* high = layers.high.ptr<cv::Vec3f>(y);
+            const float* syn = synthetic.empty() ? nullptr : synthetic.ptr<float>(y);
+            cv::Vec3f* out = base.ptr<cv::Vec3f>(y);
+            for (int x = 0; x < roi.width; ++x) {
+                const float tone = 1.f + regional[0] * r0[x] + regional[1] * r1[x] + regional[2] * r2[x] - socket * so[x] -
+                                   underEye * ue[x];
+                const float keep = 1.f - sw[x] * kReliefReplaced * mix;
+                const float flatten = sw[x] * kBroadReliefReplaced * mix;
+                const float grain = syn ? syn[x] * sw[x] * syntheticAmount : 0.f;
+                cv::Vec3f v;
+                for (int c = 0; c < 3; ++c) {
+                    const float lowc = (low[x][c] * (1 - flatten) + smooth[x][c] * flatten) * gain[c];
+                    v[c] = lowc * tone * (1.f + mid[x][c] * keep + high[x][c] + grain);
+                    v[c] = std::max(0.f, v[c] * (1.f - lw[x]) + v[c] * lipGain[c] * lw[x]);
+                }
+                out[x] = v;
             }
-            for (int c = 0; c < 3; ++c) m[std::size_t(c)] = m[std::size_t(c)].mul(keep) + h[std::size_t(c)] + synthetic;
-            cv::merge(m, detail);
         }
-        // Broad relief: the colour field drifts towards its very smooth version in the skin.
-        cv::Mat skin3;
-        cv::merge(std::vector<cv::Mat>{layers.skinWeight, layers.skinWeight, layers.skinWeight}, skin3);
-        const cv::Mat flatten = skin3 * (kBroadReliefReplaced * mix);
-        cv::Mat low = layers.low.mul(cv::Scalar::all(1) - flatten) + layers.lowSmooth.mul(flatten);
-        cv::multiply(low, gain, low);
-        cv::Mat tone3;
-        cv::merge(std::vector<cv::Mat>{tone, tone, tone}, tone3);
-        base = low.mul(tone3).mul(cv::Scalar::all(1) + detail);
+    });
 
-        // Lips: colour and lightness.
-        {
-            const float lr = chroma * kLipRedness * param(code, "lip_redness");
-            const float ll = 1.f + kLipLightness * param(code, "lip_lightness");
-            const cv::Scalar lipGain(ll * (1 - 0.5f * lr), ll * (1 - 0.5f * lr), ll * (1 + lr));
-            cv::Mat w3;
-            cv::merge(std::vector<cv::Mat>{layers.lipWeight, layers.lipWeight, layers.lipWeight}, w3);
-            cv::Mat tinted = base.mul(lipGain);
-            base = base.mul(cv::Scalar::all(1) - w3) + tinted.mul(w3);
-        }
-
-        // Brows: reshaped from their own hair texture by a smooth vertical displacement
-        // (height, thickness, arch, tilt), then their contrast against the skin changed.
-        const float h = layers.browHalfHeight;
-        const float shift = kBrowShift * h * param(code, "brow_height");
-        const float thickness = 1.f + kBrowThickness * param(code, "brow_thickness");
-        const float arch = kBrowArch * h * param(code, "brow_arch");
-        const float tilt = kBrowTilt * h * param(code, "brow_tilt");
-        const float contrast = 1.f + kBrowContrast * param(code, "brow_darkness");
-        cv::Mat browWeight = layers.browWeight.clone();
+    // Brows: reshaped from their own hair texture by a smooth vertical displacement (height,
+    // thickness, arch, tilt), then their contrast against the skin changed. Only the brow
+    // areas are touched.
+    const float h = layers.browHalfHeight;
+    const float shift = kBrowShift * h * param(code, "brow_height");
+    const float thickness = 1.f + kBrowThickness * param(code, "brow_thickness");
+    const float arch = kBrowArch * h * param(code, "brow_arch");
+    const float tilt = kBrowTilt * h * param(code, "brow_tilt");
+    const float contrast = 1.f + kBrowContrast * param(code, "brow_darkness");
+    const cv::Point2f offset(float(roi.x), float(roi.y));
+    for (int side = 0; side < 2; ++side) {
+        // Brow landmarks (their upper edge), inner end first; the centre line half a brow lower.
+        const int ids[5] = {side == 0 ? 21 : 22, side == 0 ? 20 : 23, side == 0 ? 19 : 24, side == 0 ? 18 : 25,
+                            side == 0 ? 17 : 26};
+        std::vector<cv::Point2f> line;
+        for (int id : ids) line.push_back(context.landmarkUv(id) - offset + cv::Point2f(0, h));
+        const float x0 = line.front().x, x1 = line.back().x;
+        const float length = std::abs(x1 - x0);
+        const int xa = std::max(0, int(std::min(x0, x1) - 0.35f * length));
+        const int xb = std::min(roi.width - 1, int(std::max(x0, x1) + 0.35f * length));
+        const int ya = std::max(0, int(std::min(line.front().y, line.back().y) - 5 * h));
+        const int yb = std::min(roi.height - 1, int(std::max(line.front().y, line.back().y) + 5 * h));
+        if (xa >= xb || ya >= yb) continue;
+        const cv::Rect area(xa, ya, xb - xa + 1, yb - ya + 1);
+        cv::Mat browWeight = layers.browWeight(area).clone();
         if (shift != 0 || thickness != 1 || arch != 0 || tilt != 0) {
-            const cv::Point2f offset(float(roi.x), float(roi.y));
-            cv::Mat mapX(roi.size(), CV_32F), mapY(roi.size(), CV_32F);
-            for (int y = 0; y < roi.height; ++y)
-                for (int x = 0; x < roi.width; ++x) mapX.at<float>(y, x) = float(x), mapY.at<float>(y, x) = float(y);
-            for (int side = 0; side < 2; ++side) {
-                // Brow landmarks (upper edge), inner end first; centre line half a brow lower.
-                const int ids[5] = {side == 0 ? 21 : 22, side == 0 ? 20 : 23, side == 0 ? 19 : 24, side == 0 ? 18 : 25,
-                                    side == 0 ? 17 : 26};
-                std::vector<cv::Point2f> line;
-                for (int id : ids) line.push_back(context.landmarkUv(id) - offset + cv::Point2f(0, h));
-                const float x0 = line.front().x, x1 = line.back().x;
-                const float length = std::abs(x1 - x0);
-                const float lo = std::min(x0, x1) - 0.35f * length, hi = std::max(x0, x1) + 0.35f * length;
-                const int ya = std::max(0, int(std::min(line.front().y, line.back().y) - 5 * h));
-                const int yb = std::min(roi.height - 1, int(std::max(line.front().y, line.back().y) + 5 * h));
-                for (int x = std::max(0, int(lo)); x <= std::min(roi.width - 1, int(hi)); ++x) {
-                    // Position along the brow (0 inner, 1 outer) and its centre height there.
-                    const float t = std::clamp((float(x) - x0) / (x1 - x0), 0.f, 1.f);
-                    const float cy = polylineY(line, float(x));
-                    // Horizontal falloff beyond the brow ends.
-                    const float outside = float(x) < std::min(x0, x1) ? (std::min(x0, x1) - float(x)) / (0.35f * length)
-                                          : float(x) > std::max(x0, x1) ? (float(x) - std::max(x0, x1)) / (0.35f * length)
-                                                                          : 0.f;
-                    const float wx = 0.5f * (1 + std::cos(float(CV_PI) * std::min(outside, 1.f)));
-                    const float dy = shift + arch * std::sin(float(CV_PI) * t) + tilt * t;
-                    for (int y = ya; y <= yb; ++y) {
-                        const float v = (float(y) - cy) / (4 * h);
-                        if (std::abs(v) >= 1) continue;
-                        const float wy = 0.5f * (1 + std::cos(float(CV_PI) * v));
-                        const float w = wx * wy;
-                        // Destination y takes the source at the inverse displacement.
-                        const float local = (float(y) - cy - dy) / thickness + cy;
-                        mapY.at<float>(y, x) = float(y) + w * (local - float(y));
-                    }
+            cv::Mat mapX(area.size(), CV_32F), mapY(area.size(), CV_32F);
+            for (int y = 0; y < area.height; ++y)
+                for (int x = 0; x < area.width; ++x) mapX.at<float>(y, x) = float(area.x + x), mapY.at<float>(y, x) = float(area.y + y);
+            for (int x = area.x; x < area.x + area.width; ++x) {
+                // Position along the brow (0 inner, 1 outer), its centre height, and a cosine
+                // fall-off beyond the brow's ends.
+                const float t = std::clamp((float(x) - x0) / (x1 - x0), 0.f, 1.f);
+                const float cy = polylineY(line, float(x));
+                const float outside = float(x) < std::min(x0, x1) ? (std::min(x0, x1) - float(x)) / (0.35f * length)
+                                      : float(x) > std::max(x0, x1) ? (float(x) - std::max(x0, x1)) / (0.35f * length)
+                                                                      : 0.f;
+                const float wx = 0.5f * (1 + std::cos(float(CV_PI) * std::min(outside, 1.f)));
+                const float dy = shift + arch * std::sin(float(CV_PI) * t) + tilt * t;
+                for (int y = area.y; y < area.y + area.height; ++y) {
+                    const float v = (float(y) - cy) / (4 * h);
+                    if (std::abs(v) >= 1) continue;
+                    const float w = wx * 0.5f * (1 + std::cos(float(CV_PI) * v));
+                    const float source = (float(y) - cy - dy) / thickness + cy;  // inverse displacement
+                    mapY.at<float>(y - area.y, x - area.x) = float(y) + w * (source - float(y));
                 }
             }
             cv::Mat warped;
             cv::remap(base, warped, mapX, mapY, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-            base = warped;
+            warped.copyTo(base(area));
             cv::remap(layers.browWeight, browWeight, mapX, mapY, cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
         }
         if (contrast != 1.f) {
-            cv::Mat skinTone = layers.low.mul(gain);
-            cv::Mat w3;
-            cv::merge(std::vector<cv::Mat>{browWeight, browWeight, browWeight}, w3);
-            cv::Mat contrasted = skinTone + (base - skinTone) * contrast;
-            base = base.mul(cv::Scalar::all(1) - w3) + contrasted.mul(w3);
+            for (int y = 0; y < area.height; ++y) {
+                cv::Vec3f* px = base(area).ptr<cv::Vec3f>(y);
+                const cv::Vec3f* low = layers.low(area).ptr<cv::Vec3f>(y);
+                const float* w = browWeight.ptr<float>(y);
+                for (int x = 0; x < area.width; ++x) {
+                    if (w[x] <= 0) continue;
+                    for (int c = 0; c < 3; ++c) {
+                        const float skin = low[x][c] * gain[c];
+                        const float contrasted = skin + (px[x][c] - skin) * contrast;
+                        px[x][c] = std::max(0.f, px[x][c] + w[x] * (contrasted - px[x][c]));
+                    }
+                }
+            }
         }
-        base = cv::max(base, 0.0);
     }
-    full = layers.fullAlbedo.clone();
+    cv::Mat full = layers.fullAlbedo.clone();
     base.copyTo(full(roi));
     return full;
 }

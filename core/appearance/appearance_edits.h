@@ -33,6 +33,7 @@ struct AppearanceLayers {
     cv::Mat regional[3];   // CV_32F smooth fields: forehead, cheeks, jaw/chin
     cv::Vec3f skinColour;
     float browHalfHeight = 10;  // UV pixels
+    float fineSd = 0;           // standard deviation of `high` on the face
 };
 
 AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::Mat& albedo, const cv::Vec3f& skinColour);

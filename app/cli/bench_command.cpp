@@ -1,0 +1,165 @@
+#include "cli/cli_common.h"
+
+#include "common/runtime.h"
+#include "pipeline/deid_pipeline.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace ideu::cli {
+namespace {
+
+double nowMs() {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+std::vector<std::string> collect(const QStringList& inputs) {
+    std::vector<std::string> files;
+    for (const QString& in : inputs) {
+        const fs::path p(utf8(in));
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            for (const auto& e : fs::recursive_directory_iterator(p, fs::directory_options::follow_directory_symlink)) {
+                std::string ext = e.path().extension().string();
+                for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+                if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp"))
+                    files.push_back(e.path().string());
+            }
+        } else {
+            files.push_back(p.string());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+// The photo scaled to about one megapixel (the benchmark's reference photo size).
+Image toOneMegapixel(const Image& in) {
+    Image out = in;
+    const double f = std::sqrt(1e6 / double(in.bgr.total()));
+    cv::resize(in.bgr, out.bgr, cv::Size(), f, f, f < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
+    out.alpha.release();
+    return out;
+}
+
+}  // namespace
+
+int runBench(const QStringList& args) {
+    QCommandLineParser parser;
+    parser.addPositionalArgument("IMAGES", "Photos or folders (default: ../shared/faces).", "[IMAGES...]");
+    parser.addOption({"repeat", "Slider re-runs per face (default 5).", "N", "5"});
+    if (!parseArguments(parser, args,
+                        "Pipeline benchmark: first fit per face, the slider path (re-run after a scale change), "
+                        "whole-photo time and throughput on 1-MP photos, peak memory.\n"
+                        "The last line is machine-readable.")) return kOk;
+    QStringList inputs = parser.positionalArguments();
+    if (inputs.isEmpty()) inputs << QString(IDEU_SHARED_DIR) + "/faces";
+    const std::vector<std::string> files = collect(inputs);
+    if (files.empty()) throw UsageError("no photos found");
+    const int repeat = int(intOption(parser, "repeat", 1, 100));
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+
+    // Single-photo latencies use every core for one photo (as the GUI does).
+    configureThreads(cores);
+    std::vector<Image> photos;
+    for (const std::string& f : files) {
+        try {
+            photos.push_back(toOneMegapixel(loadImage(f)));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "skipped: %s\n", e.what());
+        }
+    }
+    std::vector<double> fitMs, rerunMs, photoMs, remapMs;
+    int faces = 0;
+    for (const Image& photo : photos) {
+        // Whole photo: detection, fit, Step I + II, paste, PNG encode.
+        const double t0 = nowMs();
+        DeidPipeline pipeline(photo);
+        const auto& found = pipeline.faces();
+        if (found.empty()) continue;
+        const double t1 = nowMs();
+        for (std::size_t i = 0; i < found.size(); ++i) pipeline.fitted(int(i));
+        const double t2 = nowMs();
+        DeidSettings settings;
+        settings.seed = 1;
+        std::vector<FaceResult> results;
+        const cv::Mat out = pipeline.anonymize(settings, {}, {}, &results);
+        encodeImage(out, {}, ImageFormat::Png);
+        const double t3 = nowMs();
+        photoMs.push_back(t3 - t0);
+        fitMs.push_back((t2 - t1) / double(found.size()));
+        faces += int(found.size());
+        (void)t1;
+        // The slider path: a new scale (and seed) on the cached fit, then paste.
+        for (int r = 0; r < repeat; ++r) {
+            settings.scale = 0.05 + 0.35 * (r + 1) / double(repeat + 1);
+            const double a = nowMs();
+            std::vector<FaceResult> rerun;
+            for (std::size_t i = 0; i < found.size(); ++i) rerun.push_back(pipeline.processFace(int(i), settings));
+            const cv::Mat pasted = pipeline.compose(rerun);
+            rerunMs.push_back((nowMs() - a) / double(found.size()));
+        }
+        // The reference operation: one cv::remap of the 512² crop, in the same run.
+        const cv::Mat& crop = results[0].fitted->crop.image;
+        cv::Mat mapX(crop.size(), CV_32F), mapY(crop.size(), CV_32F), remapped;
+        for (int y = 0; y < crop.rows; ++y)
+            for (int x = 0; x < crop.cols; ++x) mapX.at<float>(y, x) = x + 0.37f, mapY.at<float>(y, x) = y - 0.21f;
+        for (int r = 0; r < 5; ++r) {
+            const double a = nowMs();
+            cv::remap(crop, remapped, mapX, mapY, cv::INTER_LINEAR);
+            remapMs.push_back(nowMs() - a);
+        }
+    }
+    if (photoMs.empty()) throw Error("no face in any benchmark photo");
+
+    // Throughput: one photo per core in parallel, each single-threaded, as --jobs does.
+    configureThreads(1);
+    std::atomic<std::size_t> next{0};
+    const double start = nowMs();
+    std::vector<std::thread> workers;
+    for (int w = 0; w < cores; ++w)
+        workers.emplace_back([&] {
+            for (std::size_t k = next++; k < photos.size(); k = next++) {
+                DeidPipeline pipeline(photos[k]);
+                if (pipeline.faces().empty()) continue;
+                DeidSettings settings;
+                encodeImage(pipeline.anonymize(settings, {}), {}, ImageFormat::Png);
+            }
+        });
+    for (auto& w : workers) w.join();
+    const double photosPerSecond = double(photos.size()) / ((nowMs() - start) / 1000.0);
+    configureThreads(cores);
+
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    const double rssMb = double(usage.ru_maxrss) / 1024.0;
+    const double fit = median(fitMs), rerun = median(rerunMs), remap = median(remapMs), photo = median(photoMs);
+    std::printf("%zu photos scaled to 1 MP, %d faces, %d cores (%s)\n", photoMs.size(), faces, cores, computeDeviceName().c_str());
+    std::printf("first fit per face (Step I fit, lighting, texture): median %.1f ms\n", fit);
+    std::printf("slider path per face (perturb, render, hybrid, restore, paste): median %.1f ms (p90 %.1f ms)\n", rerun,
+                [&] { auto v = rerunMs; std::sort(v.begin(), v.end()); return v[std::size_t(0.9 * double(v.size() - 1))]; }());
+    std::printf("one cv::remap of the 512x512 crop: median %.3f ms; slider path / remap = %.1f\n", remap, rerun / remap);
+    std::printf("whole photo (detect, fit, anonymize, encode): median %.1f ms\n", photo);
+    std::printf("throughput with %d photos in parallel: %.2f photos/s; peak RSS %.0f MB\n", cores, photosPerSecond, rssMb);
+    std::printf("fit_ms=%.1f rerun_ms=%.1f remap_ratio=%.1f photo_ms=%.1f photos_per_s=%.2f rss_mb=%.0f\n", fit, rerun,
+                rerun / remap, photo, photosPerSecond, rssMb);
+    return kOk;
+}
+
+}  // namespace ideu::cli
