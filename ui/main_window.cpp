@@ -1,12 +1,429 @@
 #include "main_window.h"
 
+#include "export_dialog.h"
+#include "image_view.h"
+#include "privacy_plot_widget.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QSettings>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QVBoxLayout>
 
 namespace ideu::ui {
+namespace {
+
+struct StageInfo {
+    const char* key;
+    const char* title;
+};
+const StageInfo kStages[] = {
+    {"landmarks", QT_TRANSLATE_NOOP("MainWindow", "X: original + landmarks")},
+    {"fit", QT_TRANSLATE_NOOP("MainWindow", "3DMM fit")},
+    {"X_f", QT_TRANSLATE_NOOP("MainWindow", "X_f: fitted render")},
+    {"X_p", QT_TRANSLATE_NOOP("MainWindow", "X_p: perturbed render")},
+    {"masks", QT_TRANSLATE_NOOP("MainWindow", "Masks")},
+    {"X_l", QT_TRANSLATE_NOOP("MainWindow", "X_l: hybrid")},
+    {"X_final", QT_TRANSLATE_NOOP("MainWindow", "X': final")},
+};
+constexpr int kMaxRecent = 8;
+constexpr int kScaleSteps = 40;  // 0.00 .. 0.40 in steps of 0.01
+
+QStringList imageFilters() { return {"*.jpg", "*.jpeg", "*.png", "*.webp", "*.tif", "*.tiff", "*.bmp"}; }
+
+}  // namespace
+
+QStringList MainWindow::stageKeys() {
+    QStringList keys;
+    for (const StageInfo& s : kStages) keys << s.key;
+    return keys;
+}
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
-    setWindowTitle("IDEudemon");
-    setCentralWidget(new QLabel("Open a photo to de-identify its faces."));
+    setWindowTitle(tr("IDEudemon — face de-identification"));
+    setWindowIcon(QIcon(":/ideudemon.png"));
+    setAcceptDrops(true);
+    setDockOptions(QMainWindow::AllowNestedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AnimatedDocks);
+    controller_ = new PipelineController(this);
+
+    photoView_ = new ImageView;
+    photoView_->setPlaceholder(tr("Open a photo (Ctrl+O) or drop one here.\nEvery face in it is de-identified."));
+    setCentralWidget(photoView_);
+
+    buildDocks();
+    buildMenus();
+
+    statusStage_ = new QLabel(tr("Open a photo to start"));
+    statusBusy_ = new QProgressBar;
+    statusBusy_->setRange(0, 0);
+    statusBusy_->setMaximumWidth(120);
+    statusBusy_->setVisible(false);
+    statusTiming_ = new QLabel;
+    statusBar()->addWidget(statusStage_, 1);
+    statusBar()->addPermanentWidget(statusTiming_);
+    statusBar()->addPermanentWidget(statusBusy_);
+    statusBar()->addPermanentWidget(new QLabel(tr("Compute: %1").arg(PipelineController::deviceName())));
+
+    connect(controller_, &PipelineController::photoOpened, this, &MainWindow::onPhotoOpened);
+    connect(controller_, &PipelineController::resultReady, this, &MainWindow::onResult);
+    connect(controller_, &PipelineController::failed, this, &MainWindow::onFailed);
+    connect(controller_, &PipelineController::busy, this, &MainWindow::onBusy);
+    connect(controller_, &PipelineController::exported, this, [this](const QString& path) {
+        statusStage_->setText(tr("Exported %1").arg(QDir::toNativeSeparators(path)));
+        emit exportFinished(path);
+    });
+    connect(controller_, &PipelineController::identityChecked, this,
+            [this](quint64 generation, bool detected, double distance, bool match) {
+                if (generation == lastResult_.generation) privacyPlot_->setCurrentDistance(detected, distance, match);
+            });
+    connect(controller_, &PipelineController::sweepStarted, this, [this] {
+        privacyPlot_->clearSweep();
+        privacyPlot_->setComputing(true);
+    });
+    connect(controller_, &PipelineController::sweepPoint, privacyPlot_, &PrivacyPlotWidget::addSweepPoint);
+    connect(controller_, &PipelineController::sweepFinished, this, [this] { privacyPlot_->setComputing(false); });
+
+    resize(1500, 950);
+    restoreSettings();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildDocks() {
+    // Faces.
+    faceList_ = new QListWidget;
+    faceList_->setViewMode(QListView::ListMode);
+    faceList_->setIconSize(QSize(64, 64));
+    faceList_->setToolTip(tr("Faces found, largest first. Untick a face to leave it as it is."));
+    auto* facesDock = new QDockWidget(tr("Faces"), this);
+    facesDock->setObjectName("faces");
+    facesDock->setWidget(faceList_);
+    addDockWidget(Qt::LeftDockWidgetArea, facesDock);
+    connect(faceList_, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row >= 0 && !updatingFaces_) {
+            controller_->setSelectedFace(row);
+            controller_->startPrivacySweep();
+        }
+    });
+    connect(faceList_, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
+        if (!updatingFaces_) controller_->setFaceIncluded(faceList_->row(item), item->checkState() == Qt::Checked);
+    });
+
+    // Controls.
+    auto* controls = new QWidget;
+    auto* form = new QFormLayout(controls);
+    scaleSlider_ = new QSlider(Qt::Horizontal);
+    scaleSlider_->setRange(0, kScaleSteps);
+    scaleSpin_ = new QDoubleSpinBox;
+    scaleSpin_->setRange(0.0, 0.40);
+    scaleSpin_->setSingleStep(0.01);
+    scaleSpin_->setDecimals(2);
+    auto* scaleRow = new QHBoxLayout;
+    scaleRow->addWidget(scaleSlider_, 1);
+    scaleRow->addWidget(scaleSpin_);
+    form->addRow(tr("Noise scale:"), scaleRow);
+    auto* scaleHelp = new QLabel(tr("0 keeps the face; 0.40 is clearly another person. Default %1.").arg(0.35, 0, 'f', 2));
+    scaleHelp->setWordWrap(true);
+    scaleHelp->setStyleSheet("color: gray");
+    form->addRow(scaleHelp);
+    seedSpin_ = new QSpinBox;
+    seedSpin_->setRange(0, 999999);
+    seedSlider_ = new QSlider(Qt::Horizontal);
+    seedSlider_->setRange(0, 999);
+    auto* newSeedButton = new QPushButton(tr("New seed"));
+    newSeedButton->setToolTip(tr("A different random person (Ctrl+R)"));
+    auto* seedRow = new QHBoxLayout;
+    seedRow->addWidget(seedSlider_, 1);
+    seedRow->addWidget(seedSpin_);
+    seedRow->addWidget(newSeedButton);
+    form->addRow(tr("Seed:"), seedRow);
+    beforeAfter_ = new QCheckBox(tr("Show the original (before)"));
+    beforeAfter_->setToolTip(tr("Toggle before/after (Space)"));
+    form->addRow(beforeAfter_);
+    auto* controlsDock = new QDockWidget(tr("Identity noise"), this);
+    controlsDock->setObjectName("controls");
+    controlsDock->setWidget(controls);
+    addDockWidget(Qt::RightDockWidgetArea, controlsDock);
+
+    connect(scaleSlider_, &QSlider::valueChanged, this, [this](int v) {
+        const double scale = v / 100.0;
+        if (std::abs(scaleSpin_->value() - scale) > 1e-9) {
+            QSignalBlocker block(scaleSpin_);
+            scaleSpin_->setValue(scale);
+        }
+        controller_->setScale(scale);
+        privacyPlot_->setCurrentScale(scale);
+    });
+    connect(scaleSpin_, &QDoubleSpinBox::valueChanged, this, [this](double v) { scaleSlider_->setValue(int(std::lround(v * 100))); });
+    connect(seedSpin_, &QSpinBox::valueChanged, this, [this](int v) {
+        if (v < 1000 && seedSlider_->value() != v) {
+            QSignalBlocker block(seedSlider_);
+            seedSlider_->setValue(v);
+        }
+        controller_->setSeed(quint64(v));
+        controller_->startPrivacySweep();
+    });
+    connect(seedSlider_, &QSlider::valueChanged, seedSpin_, &QSpinBox::setValue);
+    connect(newSeedButton, &QPushButton::clicked, this, &MainWindow::newSeed);
+    connect(beforeAfter_, &QCheckBox::toggled, this, &MainWindow::showBeforeAfter);
+
+    // Privacy plot.
+    privacyPlot_ = new PrivacyPlotWidget;
+    auto* privacyDock = new QDockWidget(tr("Privacy"), this);
+    privacyDock->setObjectName("privacy");
+    privacyDock->setWidget(privacyPlot_);
+    addDockWidget(Qt::RightDockWidgetArea, privacyDock);
+
+    // Stage panels, side by side at the bottom; they zoom and pan together.
+    sync_ = new ViewSync(this);
+    QDockWidget* previous = nullptr;
+    QList<QDockWidget*> stageDocks;
+    for (const StageInfo& s : kStages) {
+        auto* view = new ImageView;
+        view->setPlaceholder(tr("—"));
+        sync_->add(view);
+        stageViews_.insert(s.key, view);
+        auto* dock = new QDockWidget(tr(s.title), this);
+        dock->setObjectName(QString("stage_") + s.key);
+        dock->setWidget(view);
+        if (previous) splitDockWidget(previous, dock, Qt::Horizontal);
+        else addDockWidget(Qt::BottomDockWidgetArea, dock);
+        previous = dock;
+        stageDocks << dock;
+    }
+    resizeDocks(stageDocks, QList<int>(stageDocks.size(), 260), Qt::Vertical);
+    resizeDocks({controlsDock, privacyDock}, {170, 420}, Qt::Vertical);
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open photo…"), this, &MainWindow::chooseAndOpen);
+    open->setShortcut(QKeySequence::Open);
+    recentMenu_ = file->addMenu(tr("Open &recent"));
+    QAction* exportAction = file->addAction(tr("&Export…"), this, &MainWindow::chooseAndExport);
+    exportAction->setShortcut(QKeySequence(tr("Ctrl+E")));
+    QAction* batch = file->addAction(tr("Anonymize a &folder…"), this, &MainWindow::openBatch);
+    batch->setShortcut(QKeySequence(tr("Ctrl+B")));
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    auto allViews = [this] {
+        QList<ImageView*> views = stageViews_.values();
+        views << photoView_;
+        return views;
+    };
+    QAction* zoomIn = view->addAction(tr("Zoom &in"), this, [=] { for (ImageView* v : allViews()) v->zoomIn(); });
+    zoomIn->setShortcuts({QKeySequence::ZoomIn, QKeySequence(tr("Ctrl+="))});
+    QAction* zoomOut = view->addAction(tr("Zoom &out"), this, [=] { for (ImageView* v : allViews()) v->zoomOut(); });
+    zoomOut->setShortcut(QKeySequence::ZoomOut);
+    QAction* fit = view->addAction(tr("&Fit"), this, [=] { for (ImageView* v : allViews()) v->zoomToFit(); });
+    fit->setShortcut(QKeySequence(tr("Ctrl+0")));
+    QAction* actual = view->addAction(tr("&Actual size"), this, [=] { for (ImageView* v : allViews()) v->zoomActualSize(); });
+    actual->setShortcut(QKeySequence(tr("Ctrl+1")));
+    QAction* toggle = view->addAction(tr("&Before / after"), this, [this] { beforeAfter_->toggle(); });
+    toggle->setShortcut(QKeySequence(Qt::Key_Space));
+    view->addSeparator();
+    QMenu* panels = view->addMenu(tr("&Panels"));
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) panels->addAction(dock->toggleViewAction());
+
+    QMenu* face = menuBar()->addMenu(tr("F&ace"));
+    QAction* next = face->addAction(tr("&Next face"), this, [this] { selectRelativeFace(+1); });
+    next->setShortcuts({QKeySequence(Qt::Key_PageDown), QKeySequence(tr("Ctrl+Right"))});
+    QAction* previous = face->addAction(tr("&Previous face"), this, [this] { selectRelativeFace(-1); });
+    previous->setShortcuts({QKeySequence(Qt::Key_PageUp), QKeySequence(tr("Ctrl+Left"))});
+    QAction* seed = face->addAction(tr("New &seed"), this, &MainWindow::newSeed);
+    seed->setShortcut(QKeySequence(tr("Ctrl+R")));
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About"), this, [this] {
+        QMessageBox::about(this, tr("About IDEudemon"),
+                           tr("<b>IDEudemon %1</b><p>De-identifies faces in photos with the two-step method of "
+                              "<i>Divide and Conquer: a Two-Step Method for High Quality Face De-identification</i>: "
+                              "Step I perturbs the identity code of a fitted 3-D face model, Step II keeps hair, "
+                              "background and body and blends a photo-real face back.</p>"
+                              "<p>Models: ICT-FaceKit (MIT); dlib face detector and 68-point landmarks (the landmark "
+                              "model is trained on iBUG 300-W, not for commercial use); face-api recogniser (MIT) "
+                              "for the privacy readout.</p><p>No network access; exports carry no metadata.</p>")
+                               .arg(QApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::restoreSettings() {
+    QSettings settings;
+    if (settings.contains("window/geometry")) restoreGeometry(settings.value("window/geometry").toByteArray());
+    if (settings.contains("window/state")) restoreState(settings.value("window/state").toByteArray());
+    const double scale = settings.value("options/scale", 0.35).toDouble();
+    scaleSlider_->setValue(int(std::lround(scale * 100)));
+    {
+        QSignalBlocker block(scaleSpin_);
+        scaleSpin_->setValue(scale);
+    }
+    seedSpin_->setValue(int(QRandomGenerator::global()->bounded(1000)));
+    rebuildRecentMenu();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState());
+    settings.setValue("options/scale", scaleSpin_->value());
+    QMainWindow::closeEvent(event);
+}
+
+QString MainWindow::lastFolder() const { return QSettings().value("paths/lastFolder", QDir::homePath()).toString(); }
+void MainWindow::setLastFolder(const QString& folder) { QSettings().setValue("paths/lastFolder", folder); }
+
+void MainWindow::addRecent(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value("paths/recent").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent) recent.removeLast();
+    settings.setValue("paths/recent", recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    recentMenu_->clear();
+    const QStringList recent = QSettings().value("paths/recent").toStringList();
+    for (const QString& path : recent) recentMenu_->addAction(QFileInfo(path).fileName(), this, [this, path] { openPhoto(path); })->setToolTip(path);
+    recentMenu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::chooseAndOpen() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open photo"), lastFolder(),
+                                                      tr("Photos (%1)").arg(imageFilters().join(' ')));
+    if (!path.isEmpty()) openPhoto(path);
+}
+
+void MainWindow::openPhoto(const QString& path) {
+    setLastFolder(QFileInfo(path).absolutePath());
+    lastError_.clear();
+    statusStage_->setText(tr("Opening %1…").arg(QFileInfo(path).fileName()));
+    controller_->openPhoto(path);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile()) openPhoto(urls.first().toLocalFile());
+}
+
+void MainWindow::onPhotoOpened(const QString& path, QSize size, const QVector<FaceSummary>& faces) {
+    addRecent(path);
+    setWindowTitle(tr("%1 — IDEudemon").arg(QFileInfo(path).fileName()));
+    original_ = controller_->originalImage();
+    updatingFaces_ = true;
+    faceList_->clear();
+    for (const FaceSummary& f : faces) {
+        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(f.thumbnail)), tr("Face %1").arg(f.index + 1));
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(Qt::Checked);
+        item->setToolTip(tr("%1 x %2 px at (%3, %4)").arg(f.box.width()).arg(f.box.height()).arg(f.box.x()).arg(f.box.y()));
+        faceList_->addItem(item);
+    }
+    if (!faces.isEmpty()) faceList_->setCurrentRow(0);
+    updatingFaces_ = false;
+    for (ImageView* v : stageViews_) v->setImage(QImage());
+    if (faces.isEmpty()) {
+        onFailed(tr("No face found in %1. Nothing to de-identify (the photo is shown unchanged).").arg(QFileInfo(path).fileName()));
+        photoView_->setPlaceholder(tr("No face found."));
+    } else {
+        statusStage_->setText(tr("%1: %2 x %3, %4 face(s)").arg(QFileInfo(path).fileName()).arg(size.width()).arg(size.height()).arg(faces.size()));
+        controller_->startPrivacySweep();
+    }
+}
+
+void MainWindow::onResult(const PipelineResult& result) {
+    const bool first = lastResult_.photo.isNull() || lastResult_.photo.size() != result.photo.size();
+    lastResult_ = result;
+    if (!beforeAfter_->isChecked()) photoView_->setImage(result.photo);
+    if (first) photoView_->zoomToFit();
+    for (const StageView& s : result.stages)
+        if (ImageView* v = stageViews_.value(s.key)) v->setImage(s.image);
+    statusTiming_->setText(tr("scale %1, seed %2 — %3 ms").arg(result.scale, 0, 'f', 2).arg(result.seed).arg(result.milliseconds, 0, 'f', 0));
+    emit resultShown(result.generation);
+}
+
+void MainWindow::showBeforeAfter(bool original) {
+    if (lastResult_.photo.isNull()) return;
+    photoView_->setImage(original ? original_ : lastResult_.photo);
+}
+
+void MainWindow::onFailed(const QString& message) {
+    lastError_ = message;
+    statusStage_->setText(message);
+    statusBusy_->setVisible(false);
+    if (!errorBox_) {
+        errorBox_ = new QMessageBox(QMessageBox::Warning, tr("IDEudemon"), message, QMessageBox::Ok, this);
+        errorBox_->setAttribute(Qt::WA_DeleteOnClose);
+        errorBox_->setModal(false);
+    } else {
+        errorBox_->setText(message);
+    }
+    errorBox_->show();
+}
+
+void MainWindow::onBusy(const QString& stage) {
+    statusStage_->setText(stage);
+    statusBusy_->setVisible(stage != tr("Ready"));
+}
+
+void MainWindow::newSeed() { seedSpin_->setValue(int(QRandomGenerator::global()->bounded(1000000))); }
+
+void MainWindow::selectRelativeFace(int step) {
+    const int n = faceList_->count();
+    if (n == 0) return;
+    faceList_->setCurrentRow(((faceList_->currentRow() + step) % n + n) % n);
+}
+
+void MainWindow::chooseAndExport() {
+    if (lastResult_.photo.isNull()) {
+        onFailed(tr("Open a photo first."));
+        return;
+    }
+    QSettings settings;
+    const QString folder = settings.value("paths/exportFolder", lastFolder()).toString();
+    const QString format = settings.value("options/exportFormat", "png").toString();
+    const QString suggested = QDir(folder).filePath(QFileInfo(controller_->photoPath()).completeBaseName() + "_anonymized." + format);
+    ExportDialog dialog(suggested, settings.value("options/exportQuality", 95).toInt(), this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    const ExportOptions options = dialog.options();
+    settings.setValue("paths/exportFolder", QFileInfo(options.path).absolutePath());
+    settings.setValue("options/exportFormat", QFileInfo(options.path).suffix().toLower());
+    settings.setValue("options/exportQuality", options.quality);
+    exportTo(options);
+}
+
+void MainWindow::exportTo(const ExportOptions& options) { controller_->exportPhoto(options); }
+
+void MainWindow::openBatch() {
+    BatchDialog dialog(controller_, lastFolder(), this);
+    dialog.exec();
 }
 
 }  // namespace ideu::ui

@@ -1,12 +1,101 @@
 #pragma once
+// The editor window: the photo (before/after), the face list, the stage panels of the
+// selected face (dock widgets: show, hide, rearrange; zoom and pan together), the noise
+// scale and seed controls, the privacy plot, export and batch.
+#include "pipeline_controller.h"
+
 #include <QMainWindow>
+#include <QMap>
+#include <QPointer>
+
+class QCheckBox;
+class QDoubleSpinBox;
+class QLabel;
+class QListWidget;
+class QListWidgetItem;
+class QMenu;
+class QMessageBox;
+class QProgressBar;
+class QSlider;
+class QSpinBox;
 
 namespace ideu::ui {
+
+class ImageView;
+class PrivacyPlotWidget;
+class ViewSync;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    PipelineController* controller() const { return controller_; }
+    QListWidget* faceList() const { return faceList_; }
+    ImageView* photoView() const { return photoView_; }
+    ImageView* stageView(const QString& key) const { return stageViews_.value(key); }
+    QSlider* scaleSlider() const { return scaleSlider_; }
+    QDoubleSpinBox* scaleSpin() const { return scaleSpin_; }
+    QSpinBox* seedSpin() const { return seedSpin_; }
+    const PipelineResult& lastResult() const { return lastResult_; }
+    QString lastError() const { return lastError_; }
+    static QStringList stageKeys();
+
+public slots:
+    void openPhoto(const QString& path);
+    void exportTo(const ExportOptions& options);
+    void showBeforeAfter(bool original);
+
+signals:
+    void resultShown(quint64 generation);
+    void exportFinished(const QString& path);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+
+private slots:
+    void chooseAndOpen();
+    void chooseAndExport();
+    void openBatch();
+    void newSeed();
+    void selectRelativeFace(int step);
+    void onPhotoOpened(const QString& path, QSize size, const QVector<ideu::ui::FaceSummary>& faces);
+    void onResult(const ideu::ui::PipelineResult& result);
+    void onFailed(const QString& message);
+    void onBusy(const QString& stage);
+
+private:
+    void buildMenus();
+    void buildDocks();
+    void addRecent(const QString& path);
+    void rebuildRecentMenu();
+    void restoreSettings();
+    QString lastFolder() const;
+    void setLastFolder(const QString& folder);
+
+    PipelineController* controller_ = nullptr;
+    ImageView* photoView_ = nullptr;
+    QListWidget* faceList_ = nullptr;
+    QMap<QString, ImageView*> stageViews_;
+    ViewSync* sync_ = nullptr;
+    QSlider* scaleSlider_ = nullptr;
+    QDoubleSpinBox* scaleSpin_ = nullptr;
+    QSpinBox* seedSpin_ = nullptr;
+    QSlider* seedSlider_ = nullptr;
+    QCheckBox* beforeAfter_ = nullptr;
+    PrivacyPlotWidget* privacyPlot_ = nullptr;
+    QLabel* statusStage_ = nullptr;
+    QLabel* statusTiming_ = nullptr;
+    QProgressBar* statusBusy_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QPointer<QMessageBox> errorBox_;
+    QImage original_;
+    PipelineResult lastResult_;
+    QString lastError_;
+    bool updatingFaces_ = false;
 };
 
 }  // namespace ideu::ui

@@ -6,6 +6,7 @@
 #include "evaluation_plot.h"
 
 #include <cstdio>
+#include <unistd.h>
 #include <stdexcept>
 #include <filesystem>
 #include <thread>
@@ -63,9 +64,10 @@ int runEvaluate(const QStringList& args) {
     const std::filesystem::path dir(utf8(parser.value("output")));
     const std::string facesDir = utf8(parser.positionalArguments().front());
 
-    const EvaluationReport report = evaluatePrivacy(facesDir, options, {}, [](int done, int total) {
-        std::fprintf(stderr, "\revaluated %d of %d photos", done, total);
-        if (done == total) std::fprintf(stderr, "\n");
+    const bool tty = isatty(fileno(stderr));
+    const EvaluationReport report = evaluatePrivacy(facesDir, options, {}, [tty](int done, int total) {
+        if (tty) std::fprintf(stderr, "\revaluated %d of %d photos", done, total);
+        if (done == total) std::fprintf(stderr, "%sevaluated %d photos\n", tty ? "\r" : "", total);
     });
     writeTextAtomically((dir / "evaluation.csv").string(), reportCsv(report));
     writeTextAtomically((dir / "evaluation.json").string(), reportJson(report, options) + "\n");

@@ -34,7 +34,7 @@ constexpr float kLipLightness = 0.07f;
 // Share of the photo's skin relief replaced at full detail mix, and the synthetic texture's
 // strength relative to the photo's own fine detail.
 constexpr float kReliefReplaced = 1.0f;
-constexpr float kSyntheticTexture = 0.6f;
+constexpr float kSyntheticTexture = 0.35f;
 // Share of the broad relief (the skin colour field's own shading: cheekbones, sockets,
 // temples) flattened at full detail mix; the renderer's SH shading of the new geometry
 // takes its place.

@@ -29,6 +29,12 @@ std::string defaultCacheDir() {
     if (const char* env = std::getenv("IDEU_MODELS"); env && *env) return env;
     std::error_code ec;
     if (fs::is_directory(IDEU_DEFAULT_MODEL_DIR, ec)) return IDEU_DEFAULT_MODEL_DIR;
+    // An installed app: the per-user cache filled by ideudemon-fetch-models.
+    const char* xdg = std::getenv("XDG_DATA_HOME");
+    const char* home = std::getenv("HOME");
+    const fs::path user = xdg && *xdg ? fs::path(xdg) / "ideudemon/models"
+                                      : fs::path(home ? home : "/tmp") / ".local/share/ideudemon/models";
+    if (fs::is_directory(user, ec)) return user.string();
     if (fs::is_directory(IDEU_INSTALLED_MODEL_DIR, ec)) return IDEU_INSTALLED_MODEL_DIR;
     return IDEU_DEFAULT_MODEL_DIR;
 }

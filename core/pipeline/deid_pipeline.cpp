@@ -129,16 +129,33 @@ cv::Mat DeidPipeline::anonymize(const DeidSettings& settings, const std::set<int
 
 std::vector<StageImage> stageImages(const FaceModelContext& context, const FaceResult& r) {
     const FittedFace& f = *r.fitted;
-    cv::Mat masks;
-    cv::hconcat(colourizeParsing(r.hybrid.parsingX), colourizeParsing(r.hybrid.parsingXp), masks);
-    cv::resize(masks, masks, f.crop.image.size(), 0, 0, cv::INTER_NEAREST);
+    // Masks, 2 x 2: parsing of X | parsing of X_p / head mask (where X_p is used, on X_l) |
+    // styling mask (X's hair and accessories kept over the face, on X).
+    const cv::Size half(f.crop.image.cols / 2, f.crop.image.rows / 2);
+    auto small = [&](const cv::Mat& m, int interpolation) {
+        cv::Mat out;
+        cv::resize(m, out, half, 0, 0, interpolation);
+        return out;
+    };
+    auto tint = [](const cv::Mat& image, const cv::Mat& mask, const cv::Scalar& colour) {
+        cv::Mat out = image.clone(), layer(image.size(), CV_8UC3, colour);
+        cv::Mat blended;
+        cv::addWeighted(image, 0.45, layer, 0.55, 0, blended);
+        blended.copyTo(out, mask);
+        return out;
+    };
+    cv::Mat top, bottom, masks;
+    cv::hconcat(small(colourizeParsing(r.hybrid.parsingX), cv::INTER_NEAREST), small(colourizeParsing(r.hybrid.parsingXp), cv::INTER_NEAREST), top);
+    cv::hconcat(small(tint(r.hybrid.hybrid, r.hybrid.faceMask, {60, 180, 60}), cv::INTER_AREA),
+                small(tint(f.crop.image, r.hybrid.styling, {40, 40, 220}), cv::INTER_AREA), bottom);
+    cv::vconcat(top, bottom, masks);
     return {
         {"X", "X: aligned input", f.crop.image},
         {"landmarks", "Landmarks (green detected, red fitted)", landmarkOverlay(f)},
         {"fit", "3DMM fit", fitOverlay(context, f)},
         {"X_f", "X_f: fitted render", fittedRender(context, f)},
         {"X_p", "X_p: perturbed render", perturbedRender(r.perturbed)},
-        {"masks", "Masks: X | X_p", masks},
+        {"masks", "Masks: parsing of X | of X_p; head mask | styling mask", masks},
         {"X_l", "X_l: hybrid", r.hybrid.hybrid},
         {"X_final", "X': final", r.final},
     };

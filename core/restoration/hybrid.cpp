@@ -5,9 +5,13 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace ideu {
+namespace {
+constexpr float kBorderFade = 40.f;  // crop pixels
+}
 
 cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
                      double falloff) {
@@ -49,6 +53,11 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
                 const float t = std::min(1.f, d / radius);
                 fade = 1.f - t * t * (3 - 2 * t);  // smoothstep
             }
+            // The crop is pasted back into the photo: at its border nothing may move, or the
+            // paste would show a seam.
+            const float edge = float(std::min({x, y, camera.width - 1 - x, camera.height - 1 - y}));
+            const float e = std::min(1.f, edge / kBorderFade);
+            fade *= e * e * (3 - 2 * e);
             const cv::Vec3f v = filled.at<cv::Vec3f>(y, x);
             map.at<cv::Vec2f>(y, x) = cv::Vec2f(float(x) + fade * v[0], float(y) + fade * v[1]);
         }

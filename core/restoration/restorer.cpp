@@ -7,6 +7,9 @@
 #include <cmath>
 
 namespace ideu {
+namespace {
+constexpr float kFeather = 14.f;  // crop pixels
+}
 
 cv::Mat multiBandBlend(const cv::Mat& foreground, const cv::Mat& background, const cv::Mat& mask, int levels) {
     std::vector<cv::Mat> gf{foreground}, gb{background}, gm{mask};
@@ -90,9 +93,16 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     }
     // Soft mask: solid inside the face, a short feather at its edge; the pyramid blends the
     // low frequencies over a wider band, so tone differences fade out without a seam.
-    cv::Mat mask;
-    hybrid.faceMask.convertTo(mask, CV_32F, 1.0 / 255.0);
-    cv::GaussianBlur(mask, mask, cv::Size(0, 0), 2.0);
+    // Ramp from the mask's edge inwards over kFeather pixels (smoothstep): wide enough that the
+    // forehead's edge under the hair does not show as a line.
+    cv::Mat inside;
+    cv::distanceTransform(hybrid.faceMask, inside, cv::DIST_L2, 3);
+    cv::Mat mask(inside.size(), CV_32F);
+    for (int y = 0; y < mask.rows; ++y)
+        for (int x = 0; x < mask.cols; ++x) {
+            const float t = std::min(1.f, inside.at<float>(y, x) / kFeather);
+            mask.at<float>(y, x) = t * t * (3 - 2 * t);
+        }
     const cv::Mat blended = multiBandBlend(foreground, background, mask, 5);
     // Far from the face the result must be exactly the warped photo: the blend's reach is
     // faded out between 24 and 40 pixels from the face mask.

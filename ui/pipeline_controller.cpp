@@ -1,0 +1,408 @@
+#include "pipeline_controller.h"
+
+#include "qt_convert.h"
+
+#include "common/files.h"
+#include "common/runtime.h"
+#include "evaluation/identity_check.h"
+#include "io/image_io.h"
+#include "models/model_store.h"
+#include "pipeline/deid_pipeline.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QThreadPool>
+#include <QtConcurrent>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <filesystem>
+#include <mutex>
+
+namespace ideu::ui {
+
+// Lives on the worker thread; every slot runs there, one at a time.
+class PipelineWorker : public QObject {
+    Q_OBJECT
+public:
+    std::shared_ptr<DeidPipeline> pipeline;
+    std::mutex mutex;  // guards `pipeline` and `lastPhoto` against the GUI thread's reads
+    cv::Mat lastPhoto;
+    std::vector<FaceResult> lastResults;
+    PipelineRequest lastRequest;
+    // Stage images that do not depend on the noise (computed once per face).
+    QVector<QVector<StageView>> fixedStages;
+
+public slots:
+    void open(const QString& path) {
+        try {
+            emit busy(tr("Loading %1").arg(QFileInfo(path).fileName()));
+            auto p = std::make_shared<DeidPipeline>(loadImage(path.toStdString()));
+            emit busy(tr("Detecting faces"));
+            const auto& faces = p->faces();
+            QVector<FaceSummary> summaries;
+            fixedStages.clear();
+            for (std::size_t i = 0; i < faces.size(); ++i) {
+                emit busy(tr("Fitting the 3-D face model to face %1 of %2").arg(i + 1).arg(faces.size()));
+                const auto fitted = p->fitted(int(i));
+                FaceSummary s;
+                s.index = int(i);
+                const cv::Rect2d& b = faces[i].box;
+                s.box = QRect(int(b.x), int(b.y), int(b.width), int(b.height));
+                cv::Mat thumb;
+                cv::resize(fitted->crop.image, thumb, cv::Size(96, 96), 0, 0, cv::INTER_AREA);
+                s.thumbnail = toQImage(thumb);
+                summaries.push_back(s);
+                const FaceModelContext& context = p->context();
+                fixedStages.push_back({{"landmarks", tr("X: original with landmarks"), toQImage(landmarkOverlay(*fitted))},
+                                       {"fit", tr("3DMM fit"), toQImage(fitOverlay(context, *fitted))},
+                                       {"X_f", tr("X_f: fitted render"), toQImage(fittedRender(context, *fitted))}});
+            }
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                pipeline = p;
+                lastPhoto = p->photo().bgr.clone();
+                lastResults.clear();
+            }
+            emit opened(path, QSize(p->photo().bgr.cols, p->photo().bgr.rows), summaries, p);
+        } catch (const std::exception& e) {
+            emit failed(QString::fromUtf8(e.what()));
+        }
+    }
+
+    void run(const ideu::ui::PipelineRequest& request) {
+        PipelineResult result;
+        result.generation = request.generation;
+        result.scale = request.scale;
+        result.seed = request.seed;
+        QElapsedTimer timer;
+        timer.start();
+        try {
+            std::shared_ptr<DeidPipeline> p;
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                p = pipeline;
+            }
+            if (!p) return;
+            DeidSettings settings;
+            settings.scale = request.scale;
+            settings.seed = request.seed;
+            const int count = int(p->faces().size());
+            std::vector<FaceResult> results;
+            for (int i = 0; i < count; ++i) {
+                if (request.excluded.contains(i)) continue;
+                emit busy(tr("Re-rendering face %1 (scale %2, seed %3)").arg(i + 1).arg(request.scale, 0, 'f', 2).arg(request.seed));
+                results.push_back(p->processFace(i, settings));
+            }
+            emit busy(tr("Pasting %1 face(s) into the photo").arg(results.size()));
+            const cv::Mat photo = p->compose(results);
+            result.photo = toQImage(photo);
+            const int face = std::clamp(request.selectedFace, 0, std::max(0, count - 1));
+            result.selectedFace = count ? face : -1;
+            if (count) {
+                result.stages = fixedStages.value(face);
+                const FaceResult* mine = nullptr;
+                for (const FaceResult& r : results)
+                    if (r.index == face) mine = &r;
+                if (mine) {
+                    for (const StageImage& s : stageImages(p->context(), *mine))
+                        if (s.key == "X_p" || s.key == "masks" || s.key == "X_l" || s.key == "X_final")
+                            result.stages.push_back({QString::fromStdString(s.key), QString::fromStdString(s.title), toQImage(s.image)});
+                }
+            }
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                lastPhoto = photo;
+                lastResults = results;
+                lastRequest = request;
+            }
+            result.milliseconds = double(timer.nsecsElapsed()) / 1e6;
+            emit finished(result);
+        } catch (const std::exception& e) {
+            emit failed(QString::fromUtf8(e.what()));
+            emit finished(result);
+        }
+    }
+
+    void exportTo(const ideu::ui::ExportOptions& options) {
+        try {
+            std::shared_ptr<DeidPipeline> p;
+            cv::Mat photo;
+            std::vector<FaceResult> results;
+            PipelineRequest request;
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                p = pipeline;
+                photo = lastPhoto.clone();
+                results = lastResults;
+                request = lastRequest;
+            }
+            if (!p) throw Error("no photo is open");
+            emit busy(tr("Exporting %1").arg(QFileInfo(options.path).fileName()));
+            ImageSaveOptions save;
+            save.quality = options.quality;
+            save.protectedPaths = {p->photo().path};
+            const std::string path = options.path.toStdString();
+            saveImage(path, photo, p->photo().alpha, save);
+            const std::filesystem::path base = std::filesystem::path(path).replace_extension("");
+            if (options.stageImages)
+                for (const FaceResult& r : results)
+                    for (const StageImage& s : stageImages(p->context(), r)) {
+                        char name[64];
+                        std::snprintf(name, sizeof name, "_face%02d_%s.png", r.index, s.key.c_str());
+                        saveImage(base.string() + name, s.image, cv::Mat(), save);
+                    }
+            if (options.sidecar) {
+                nlohmann::json faces = nlohmann::json::array();
+                for (const FaceResult& r : results) {
+                    const cv::Rect2d& b = p->faces()[std::size_t(r.index)].box;
+                    faces.push_back({{"face", r.index}, {"box", {b.x, b.y, b.width, b.height}}});
+                }
+                nlohmann::json models = nlohmann::json::array();
+                for (const ModelEntry& e : ModelStore::instance().entries())
+                    if (e.fetch != "user") models.push_back({{"name", e.name}, {"file", e.file}, {"sha256", e.sha256}});
+                const nlohmann::json sidecar = {{"app", "IDEudemon"}, {"version", IDEU_VERSION}, {"scale", request.scale},
+                                                {"seed", request.seed}, {"faces", faces}, {"models", models}};
+                writeTextAtomically(path + ".json", sidecar.dump(2) + "\n", {p->photo().path});
+            }
+            emit exported(options.path);
+        } catch (const std::exception& e) {
+            emit failed(QString::fromUtf8(e.what()));
+        }
+    }
+
+signals:
+    void busy(const QString& stage);
+    void opened(const QString& path, QSize size, const QVector<ideu::ui::FaceSummary>& faces,
+                std::shared_ptr<ideu::DeidPipeline> pipeline);
+    void finished(const ideu::ui::PipelineResult& result);
+    void exported(const QString& path);
+    void failed(const QString& message);
+};
+
+PipelineController::PipelineController(QObject* parent) : QObject(parent) {
+    qRegisterMetaType<PipelineRequest>();
+    qRegisterMetaType<PipelineResult>();
+    qRegisterMetaType<ExportOptions>();
+    qRegisterMetaType<QVector<FaceSummary>>();
+    qRegisterMetaType<std::shared_ptr<ideu::DeidPipeline>>("std::shared_ptr<ideu::DeidPipeline>");
+    worker_ = new PipelineWorker;
+    worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(worker_, &PipelineWorker::busy, this, &PipelineController::busy);
+    connect(worker_, &PipelineWorker::failed, this, &PipelineController::failed);
+    connect(worker_, &PipelineWorker::exported, this, &PipelineController::exported);
+    connect(worker_, &PipelineWorker::opened, this,
+            [this](const QString& path, QSize size, const QVector<FaceSummary>& faces, std::shared_ptr<DeidPipeline> p) {
+                pipeline_ = std::move(p);
+                photoOpen_ = true;
+                photoPath_ = path;
+                request_.selectedFace = 0;
+                request_.excluded.clear();
+                shown_ = 0;
+                emit photoOpened(path, size, faces);
+                schedule();
+            });
+    connect(worker_, &PipelineWorker::finished, this, &PipelineController::onResult);
+    thread_.setObjectName("pipeline worker");
+    thread_.start();
+    configureThreads(0);
+}
+
+PipelineController::~PipelineController() {
+    if (sweepCancel_) sweepCancel_->store(true);
+    if (batchCancel_) batchCancel_->store(true);
+    QThreadPool::globalInstance()->waitForDone();
+    thread_.quit();
+    thread_.wait();
+}
+
+QImage PipelineController::originalImage() const { return pipeline_ ? toQImage(pipeline_->photo().bgr) : QImage(); }
+
+QString PipelineController::deviceName() {
+    return QString::fromStdString(computeDeviceName()) + QStringLiteral(" (%1 threads)").arg(QThread::idealThreadCount());
+}
+
+void PipelineController::openPhoto(const QString& path) {
+    if (sweepCancel_) sweepCancel_->store(true);
+    photoOpen_ = false;
+    QMetaObject::invokeMethod(worker_, "open", Qt::QueuedConnection, Q_ARG(QString, path));
+}
+
+void PipelineController::setScale(double scale) {
+    if (scale == request_.scale) return;
+    request_.scale = scale;
+    schedule();
+}
+
+void PipelineController::setSeed(quint64 seed) {
+    if (seed == request_.seed) return;
+    request_.seed = seed;
+    schedule();
+}
+
+void PipelineController::setSelectedFace(int face) {
+    if (face == request_.selectedFace) return;
+    request_.selectedFace = face;
+    schedule();
+}
+
+void PipelineController::setFaceIncluded(int face, bool included) {
+    if (included == !request_.excluded.contains(face)) return;
+    if (included) request_.excluded.remove(face);
+    else request_.excluded.insert(face);
+    schedule();
+}
+
+void PipelineController::schedule() {
+    if (!photoOpen_) return;
+    ++request_.generation;
+    if (busy_) {
+        pending_ = true;  // the newest settings go out when the worker is free
+        return;
+    }
+    dispatch();
+}
+
+void PipelineController::dispatch() {
+    busy_ = true;
+    pending_ = false;
+    QMetaObject::invokeMethod(worker_, "run", Qt::QueuedConnection, Q_ARG(ideu::ui::PipelineRequest, request_));
+}
+
+void PipelineController::onResult(const PipelineResult& result) {
+    busy_ = false;
+    if (pending_) dispatch();
+    // Results arrive in request order; one older than what is on screen is never shown.
+    if (result.generation <= shown_ || result.photo.isNull()) return;
+    shown_ = result.generation;
+    emit resultReady(result);
+    if (!pending_ && result.generation == request_.generation) {
+        emit busy(tr("Ready"));
+        checkIdentityLater(result.generation);
+    }
+}
+
+void PipelineController::checkIdentityLater(quint64 generation) {
+    std::shared_ptr<DeidPipeline> p = pipeline_;
+    if (!p || p->faces().empty()) return;
+    const int face = request_.selectedFace;
+    if (request_.excluded.contains(face)) return;
+    cv::Mat photo;
+    {
+        std::lock_guard<std::mutex> lock(worker_->mutex);
+        photo = worker_->lastPhoto.clone();
+    }
+    QPointer<PipelineController> self(this);
+    (void)QtConcurrent::run([self, p, face, photo, generation] {
+        try {
+            const IdentityCheck check = checkIdentity(*p, face, photo);
+            if (self)
+                QMetaObject::invokeMethod(self, [self, generation, check] {
+                    if (self) emit self->identityChecked(generation, check.detected, check.distance, check.match);
+                });
+        } catch (const std::exception&) {
+        }
+    });
+}
+
+void PipelineController::startPrivacySweep() {
+    if (sweepCancel_) sweepCancel_->store(true);
+    std::shared_ptr<DeidPipeline> p = pipeline_;
+    if (!p || p->faces().empty()) return;
+    sweepCancel_ = std::make_shared<std::atomic<bool>>(false);
+    auto cancelFlag = sweepCancel_;
+    DeidSettings settings;
+    settings.seed = request_.seed;
+    const int face = request_.selectedFace;
+    emit sweepStarted();
+    QPointer<PipelineController> self(this);
+    (void)QtConcurrent::run([self, p, face, settings, cancelFlag] {
+        CancelToken cancel;
+        std::vector<double> scales;
+        for (int i = 0; i <= 8; ++i) scales.push_back(0.05 * i);
+        try {
+            // The sweep watches the flag through a token of its own.
+            identitySweep(*p, face, settings, scales, cancel, [&](const SweepPoint& point) {
+                if (cancelFlag->load()) cancel.cancel();
+                if (self)
+                    QMetaObject::invokeMethod(self, [self, point, cancelFlag] {
+                        if (self && !cancelFlag->load())
+                            emit self->sweepPoint(point.scale, point.check.detected, point.check.distance);
+                    });
+            });
+            if (self)
+                QMetaObject::invokeMethod(self, [self, cancelFlag] {
+                    if (self && !cancelFlag->load()) emit self->sweepFinished();
+                });
+        } catch (const std::exception&) {
+        }
+    });
+}
+
+void PipelineController::startBatch(const QString& inputFolder, const QString& outputFolder) {
+    if (batchCancel_) batchCancel_->store(true);
+    batchCancel_ = std::make_shared<std::atomic<bool>>(false);
+    auto cancelFlag = batchCancel_;
+    DeidSettings settings;
+    settings.scale = request_.scale;
+    settings.seed = request_.seed;
+    QPointer<PipelineController> self(this);
+    (void)QtConcurrent::run([self, inputFolder, outputFolder, settings, cancelFlag] {
+        namespace fs = std::filesystem;
+        std::vector<fs::path> files;
+        const fs::path root(inputFolder.toStdString());
+        std::error_code ec;
+        for (const auto& e : fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink, ec)) {
+            std::string ext = e.path().extension().string();
+            for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+            if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".tif" ||
+                                        ext == ".tiff" || ext == ".bmp"))
+                files.push_back(e.path());
+        }
+        std::sort(files.begin(), files.end());
+        std::vector<std::string> inputs;
+        for (const fs::path& f : files) inputs.push_back(f.string());
+        int written = 0, withoutFace = 0, failed = 0, done = 0;
+        for (const fs::path& file : files) {
+            if (cancelFlag->load()) break;
+            try {
+                DeidPipeline pipeline(loadImage(file.string()));
+                if (pipeline.faces().empty()) {
+                    ++withoutFace;
+                } else {
+                    fs::path out = fs::path(outputFolder.toStdString()) / fs::relative(file, root);
+                    if (formatForPath(out.string()) == ImageFormat::Unknown) out.replace_extension(".png");
+                    ImageSaveOptions save;
+                    save.protectedPaths = inputs;
+                    saveImage(out.string(), pipeline.anonymize(settings, {}), pipeline.photo().alpha, save);
+                    ++written;
+                }
+            } catch (const std::exception&) {
+                ++failed;
+            }
+            ++done;
+            const QString name = QString::fromStdString(file.filename().string());
+            const int total = int(files.size());
+            if (self) QMetaObject::invokeMethod(self, [self, done, total, name] { if (self) emit self->batchProgress(done, total, name); });
+        }
+        const bool cancelled = cancelFlag->load();
+        if (self)
+            QMetaObject::invokeMethod(self, [self, written, withoutFace, failed, cancelled] {
+                if (self) emit self->batchFinished(written, withoutFace, failed, cancelled);
+            });
+    });
+}
+
+void PipelineController::cancelBatch() {
+    if (batchCancel_) batchCancel_->store(true);
+}
+
+void PipelineController::exportPhoto(const ExportOptions& options) {
+    QMetaObject::invokeMethod(worker_, "exportTo", Qt::QueuedConnection, Q_ARG(ideu::ui::ExportOptions, options));
+}
+
+}  // namespace ideu::ui
+
+#include "pipeline_controller.moc"

@@ -1,0 +1,127 @@
+#pragma once
+// The UI's single door to the core: owns a worker on its own QThread that holds the photo's
+// DeidPipeline. Setting changes coalesce (the newest request wins, a result older than the
+// one on screen is never shown), so the GUI thread never waits for the pipeline.
+#include <QFutureWatcher>
+#include <QImage>
+#include <QObject>
+#include <QPointF>
+#include <QRect>
+#include <QSet>
+#include <QString>
+#include <QThread>
+#include <QVector>
+
+#include <atomic>
+#include <memory>
+
+namespace ideu {
+class DeidPipeline;
+class CancelToken;
+}
+
+namespace ideu::ui {
+
+struct FaceSummary {
+    int index = 0;
+    QRect box;
+    QImage thumbnail;
+};
+
+struct StageView {
+    QString key;
+    QString title;
+    QImage image;
+};
+
+struct PipelineRequest {
+    quint64 generation = 0;
+    double scale = 0.35;
+    quint64 seed = 1;
+    int selectedFace = 0;
+    QSet<int> excluded;  // faces left as they are
+};
+
+struct PipelineResult {
+    quint64 generation = 0;
+    double scale = 0;
+    quint64 seed = 0;
+    int selectedFace = -1;
+    QImage photo;               // the anonymized photo
+    QVector<StageView> stages;  // of the selected face
+    double milliseconds = 0;    // time the worker spent on this request
+};
+
+struct ExportOptions {
+    QString path;
+    int quality = 95;
+    bool stageImages = false;
+    bool sidecar = false;
+};
+
+class PipelineWorker;
+
+class PipelineController : public QObject {
+    Q_OBJECT
+public:
+    explicit PipelineController(QObject* parent = nullptr);
+    ~PipelineController() override;
+
+    const PipelineRequest& request() const { return request_; }
+    bool hasPhoto() const { return photoOpen_; }
+    QString photoPath() const { return photoPath_; }
+    // The opened photo as the pipeline decoded it (EXIF orientation applied).
+    QImage originalImage() const;
+    static QString deviceName();
+
+public slots:
+    void openPhoto(const QString& path);
+    void setScale(double scale);
+    void setSeed(quint64 seed);
+    void setSelectedFace(int face);
+    void setFaceIncluded(int face, bool included);
+    void exportPhoto(const ExportOptions& options);
+    void startPrivacySweep();
+    // Applies the current scale and seed to every photo under `inputFolder`, mirroring the
+    // tree into `outputFolder` (PNG/JPEG/WebP keep their format, others become PNG).
+    void startBatch(const QString& inputFolder, const QString& outputFolder);
+    void cancelBatch();
+
+signals:
+    void busy(const QString& stage);
+    void photoOpened(const QString& path, QSize size, const QVector<FaceSummary>& faces);
+    void resultReady(const ideu::ui::PipelineResult& result);
+    void identityChecked(quint64 generation, bool detected, double distance, bool match);
+    void sweepPoint(double scale, bool detected, double distance);
+    void sweepStarted();
+    void sweepFinished();
+    void exported(const QString& path);
+    void failed(const QString& message);
+    void batchProgress(int done, int total, const QString& file);
+    void batchFinished(int written, int withoutFace, int failed, bool cancelled);
+
+private:
+    void schedule();
+    void dispatch();
+    void onResult(const PipelineResult& result);
+    void checkIdentityLater(quint64 generation);
+
+    QThread thread_;
+    PipelineWorker* worker_ = nullptr;
+    PipelineRequest request_;
+    bool photoOpen_ = false;
+    QString photoPath_;
+    bool busy_ = false;
+    bool pending_ = false;
+    quint64 shown_ = 0;
+    std::shared_ptr<ideu::DeidPipeline> pipeline_;  // shared with the worker, for background checks
+    std::shared_ptr<std::atomic<bool>> sweepCancel_;
+    std::shared_ptr<std::atomic<bool>> batchCancel_;
+};
+
+}  // namespace ideu::ui
+
+Q_DECLARE_METATYPE(ideu::ui::PipelineRequest)
+Q_DECLARE_METATYPE(ideu::ui::PipelineResult)
+Q_DECLARE_METATYPE(ideu::ui::ExportOptions)
+Q_DECLARE_METATYPE(QVector<ideu::ui::FaceSummary>)
