@@ -1,4 +1,5 @@
 // ideudemon-cli as a user runs it: exit codes, messages, JSON output, files written.
+#include "morphable/morphable_model.h"
 #include "test_support.h"
 
 #include <QtTest>
@@ -31,7 +32,7 @@ private slots:
 
     void helpForEveryCommand_data() {
         QTest::addColumn<QString>("command");
-        for (const char* c : {"detect", "align", "fit", "anonymize", "evaluate"}) QTest::newRow(c) << QString(c);
+        for (const char* c : {"detect", "align", "fit", "anonymize", "evaluate", "bench", "convert-ict"}) QTest::newRow(c) << QString(c);
     }
     void helpForEveryCommand() {
         QFETCH(QString, command);
@@ -208,6 +209,38 @@ private slots:
         const auto json = nlohmann::json::parse(jsonFile.readAll().toStdString());
         QCOMPARE(json.at("baseline_same_person_match_rate").get<double>(), 1.0);  // the two copies: distance 0
         QCOMPARE(json.at("summary")[0].at("reid_pair_rate").get<double>(), 1.0);
+    }
+
+    void convertIctBuildsALoadablePack() {
+        IDEU_REQUIRE_SHARED();
+        // A FaceXModel-like folder: the fixture's neutral mesh and indices, its two identity
+        // OBJs standing in for all 100, jawOpen for every expression.
+        const QString fixtures = ideu::test::sharedDir() + "/fixtures/ict-obj";
+        const QString model = dir_.filePath("FaceXModel");
+        QDir().mkpath(model);
+        QVERIFY(QFile::link(fixtures + "/generic_neutral_mesh.obj", model + "/generic_neutral_mesh.obj"));
+        QVERIFY(QFile::link(fixtures + "/vertex_indices.json", model + "/vertex_indices.json"));
+        QByteArray out, err;
+        QCOMPARE(runProcess(cliPath(), {"convert-ict", model, "-o", dir_.filePath("pack")}, &out, &err), 1);
+        QVERIFY(err.contains("identity000.obj"));
+        for (int i = 0; i < 100; ++i)
+            QVERIFY(QFile::link(fixtures + (i % 2 ? "/identity001.obj" : "/identity000.obj"),
+                                model + QString("/identity%1.obj").arg(i, 3, 10, QChar('0'))));
+        QFile indices(fixtures + "/vertex_indices.json");
+        QVERIFY(indices.open(QIODevice::ReadOnly));
+        const nlohmann::json indexJson = nlohmann::json::parse(indices.readAll().toStdString());
+        for (const auto& name : indexJson.at("expressions"))
+            QVERIFY(QFile::link(fixtures + "/jawOpen.obj", model + "/" + QString::fromStdString(name.get<std::string>()) + ".obj"));
+        const int code = runProcess(cliPath(), {"convert-ict", model, "-o", dir_.filePath("pack")}, &out, &err, 600000);
+        QVERIFY2(code == 0, err.constData());
+        const ideu::MorphableModel converted = ideu::loadMorphableModel(dir_.filePath("pack/ict_face_light.json").toStdString());
+        const ideu::MorphableModel pack =
+            ideu::loadMorphableModel((ideu::test::sharedDir() + "/models/ict-face-light/ict_face_light.json").toStdString());
+        QVERIFY((converted.mean - pack.mean).cwiseAbs().maxCoeff() < 1e-6f);
+        QVERIFY((converted.identityBasis.col(0) - pack.identityBasis.col(0)).cwiseAbs().maxCoeff() < 1e-5f);
+        QVERIFY((converted.identityBasis.col(3) - pack.identityBasis.col(1)).cwiseAbs().maxCoeff() < 1e-5f);
+        QVERIFY((converted.expressionBasis.col(26) - pack.expressionBasis.col(26)).cwiseAbs().maxCoeff() < 1e-5f);
+        QVERIFY(converted.triangles == pack.triangles);
     }
 };
 

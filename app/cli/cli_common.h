@@ -35,5 +35,6 @@ int runFit(const QStringList& args);
 int runAnonymize(const QStringList& args);
 int runEvaluate(const QStringList& args);
 int runBench(const QStringList& args);
+int runConvertIct(const QStringList& args);
 
 }  // namespace ideu::cli

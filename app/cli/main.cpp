@@ -25,6 +25,7 @@ const CommandInfo kCommands[] = {
     {"fit", "fit the 3-D face model (Step I) and write its stages and codes", ideu::cli::runFit},
     {"evaluate", "privacy benchmark over a folder of people (CSV, JSON, plot)", ideu::cli::runEvaluate},
     {"bench", "speed benchmark: fit, slider path, whole photo, throughput, memory", ideu::cli::runBench},
+    {"convert-ict", "build the 3-D face model pack from ICT-FaceKit's OBJ files", ideu::cli::runConvertIct},
 };
 
 void printUsage(std::FILE* out) {

@@ -44,8 +44,9 @@ void fillHolesFromCrop(const cv::Mat& crop, const std::array<Eigen::Vector2d, 68
         cv::Mat region = cv::Mat::zeros(mask.size(), CV_8U);
         cv::fillPoly(region, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(255));
         cv::dilate(region, region, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
-        for (int y = 0; y < region.rows; ++y)
-            for (int x = 0; x < region.cols; ++x) {
+        const cv::Rect bounds = cv::boundingRect(region);
+        for (int y = bounds.y; y < bounds.y + bounds.height; ++y)
+            for (int x = bounds.x; x < bounds.x + bounds.width; ++x) {
                 if (!region.at<std::uint8_t>(y, x) || mask.at<std::uint8_t>(y, x)) continue;
                 const Eigen::Vector2d s = map * Eigen::Vector3d(x, y, 1);
                 image.at<cv::Vec3f>(y, x) = sampleBilinear(cropF, float(s.x()), float(s.y()));

@@ -39,8 +39,20 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
             displacement.at<cv::Vec3f>(y, x) = cv::Vec3f(sx - float(x), sy - float(y), 0);
             weight.at<float>(y, x) = 1;
         }
-    // Extend the motion beyond the head and fade it out with the distance from it.
-    cv::Mat filled = pushPullFill(displacement, weight);
+    // Extend the motion beyond the head (at half resolution: it is smooth there) and fade it
+    // out with the distance from it; on the head the exact motion is kept.
+    cv::Mat smallD, smallW, filled;
+    cv::resize(displacement.mul(cv::Scalar::all(1)), smallD, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+    cv::resize(weight, smallW, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+    {
+        cv::Mat w3, normalized;
+        cv::merge(std::vector<cv::Mat>{smallW, smallW, smallW}, w3);
+        cv::divide(smallD, cv::max(w3, 1e-6), normalized);
+        cv::Mat solid;
+        cv::threshold(smallW, solid, 0.999, 1.0, cv::THRESH_BINARY);
+        cv::resize(pushPullFill(normalized, solid), filled, displacement.size(), 0, 0, cv::INTER_LINEAR);
+    }
+    displacement.copyTo(filled, weight > 0.5);
     cv::Mat outside = weight < 0.5, distance;
     cv::distanceTransform(outside, distance, cv::DIST_L2, 3);
     const float radius = float(falloff * camera.width);

@@ -4,6 +4,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace ideu {
@@ -47,7 +48,11 @@ cv::Mat multiBandBlend(const cv::Mat& foreground, const cv::Mat& background, con
     return result;
 }
 
-double estimateNoise(const cv::Mat& bgr8, const cv::Mat& mask) {
+double estimateNoise(const cv::Mat& bgr8Full, const cv::Mat& maskFull) {
+    // Only the mask's bounding box (plus the filter's margin) matters.
+    const cv::Rect box = (cv::boundingRect(maskFull) + cv::Size(2, 2) - cv::Point(1, 1)) & cv::Rect(0, 0, maskFull.cols, maskFull.rows);
+    if (box.area() == 0) return 0;
+    const cv::Mat bgr8 = bgr8Full(box), mask = maskFull(box);
     cv::Mat grey;
     cv::cvtColor(bgr8, grey, cv::COLOR_BGR2GRAY);
     grey.convertTo(grey, CV_32F);
@@ -67,23 +72,35 @@ double estimateNoise(const cv::Mat& bgr8, const cv::Mat& mask) {
 
 cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     const Hybrid& hybrid = *in.hybrid;
+    cv::Mat out = hybrid.warped.clone();
+    if (cv::countNonZero(hybrid.faceMask) == 0) return out;
+    // Everything happens in the face mask's box grown by the blend's reach (the result equals
+    // the warped photo beyond it), sized to a multiple of 16 for the 5-level pyramid.
+    constexpr int kReach = 48;
+    const cv::Rect crop(0, 0, out.cols, out.rows);
+    cv::Rect box = cv::boundingRect(hybrid.faceMask);
+    box = cv::Rect(box.x - kReach, box.y - kReach, box.width + 2 * kReach, box.height + 2 * kReach) & crop;
+    box.width = std::min(crop.width - box.x, (box.width + 15) / 16 * 16);
+    box.height = std::min(crop.height - box.y, (box.height + 15) / 16 * 16);
+    const cv::Mat faceMask = hybrid.faceMask(box);
+
     // The foreground is X_l (X_p inside the face mask, the warped photo around it), so the
     // pyramids of both differ only where the face differs.
-    cv::Mat foreground = hybrid.foreground.clone(), background;
-    hybrid.warped.convertTo(background, CV_32FC3);
-    background.copyTo(foreground, hybrid.faceMask == 0);
+    cv::Mat foreground = hybrid.foreground(box).clone(), background;
+    hybrid.warped(box).convertTo(background, CV_32FC3);
+    background.copyTo(foreground, faceMask == 0);
 
     // Grain: the render is a little smoother than the photo; add the missing noise, seeded.
-    const double photoNoise = estimateNoise(hybrid.warped, hybrid.faceMask);
+    const double photoNoise = estimateNoise(hybrid.warped(box), faceMask);
     cv::Mat render8;
-    in.perturbed->image.convertTo(render8, CV_8UC3);
-    const double renderNoise = estimateNoise(render8, hybrid.faceMask);
+    in.perturbed->image(box).convertTo(render8, CV_8UC3);
+    const double renderNoise = estimateNoise(render8, faceMask);
     const double missing = std::sqrt(std::max(0.0, photoNoise * photoNoise - renderNoise * renderNoise));
     if (missing > 0.2) {
         SeededRandom random(in.seed ^ 0x5851F42D4C957F2Dull);
         for (int y = 0; y < foreground.rows; ++y) {
             cv::Vec3f* row = foreground.ptr<cv::Vec3f>(y);
-            const std::uint8_t* m = hybrid.faceMask.ptr<std::uint8_t>(y);
+            const std::uint8_t* m = faceMask.ptr<std::uint8_t>(y);
             for (int x = 0; x < foreground.cols; ++x) {
                 if (!m[x]) continue;
                 const float g = float(missing * random.standardNormal());  // luminance grain
@@ -91,32 +108,26 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
             }
         }
     }
-    // Soft mask: solid inside the face, a short feather at its edge; the pyramid blends the
-    // low frequencies over a wider band, so tone differences fade out without a seam.
-    // Ramp from the mask's edge inwards over kFeather pixels (smoothstep): wide enough that the
-    // forehead's edge under the hair does not show as a line.
-    cv::Mat inside;
-    cv::distanceTransform(hybrid.faceMask, inside, cv::DIST_L2, 3);
-    cv::Mat mask(inside.size(), CV_32F);
+    // Soft mask: a smoothstep ramp from the mask's edge inwards over kFeather pixels (wide
+    // enough that the forehead's edge under the hair does not show as a line); the pyramid
+    // blends the low frequencies over a wider band, so tone differences fade out.
+    cv::Mat inside, outside;
+    cv::distanceTransform(faceMask, inside, cv::DIST_L2, 3);
+    cv::distanceTransform(faceMask == 0, outside, cv::DIST_L2, 3);
+    cv::Mat mask(inside.size(), CV_32F), fade(inside.size(), CV_32F);
     for (int y = 0; y < mask.rows; ++y)
         for (int x = 0; x < mask.cols; ++x) {
             const float t = std::min(1.f, inside.at<float>(y, x) / kFeather);
             mask.at<float>(y, x) = t * t * (3 - 2 * t);
+            // The blend's reach is faded out between 24 and 40 pixels from the face mask.
+            fade.at<float>(y, x) = std::clamp((40.f - outside.at<float>(y, x)) / 16.f, 0.f, 1.f);
         }
     const cv::Mat blended = multiBandBlend(foreground, background, mask, 5);
-    // Far from the face the result must be exactly the warped photo: the blend's reach is
-    // faded out between 24 and 40 pixels from the face mask.
-    cv::Mat outside = hybrid.faceMask == 0, distance;
-    cv::distanceTransform(outside, distance, cv::DIST_L2, 3);
-    cv::Mat fade;
-    cv::threshold(-(distance - 40.0) / 16.0, fade, 1.0, 1.0, cv::THRESH_TRUNC);
-    fade = cv::max(fade, 0.0);
     cv::Mat fade3;
     cv::merge(std::vector<cv::Mat>{fade, fade, fade}, fade3);
-    cv::Mat result = background + (blended - background).mul(fade3);
-    cv::Mat out;
-    result.convertTo(out, CV_8UC3);
-    hybrid.warped.copyTo(out, fade == 0);
+    cv::Mat result = background + (blended - background).mul(fade3), result8;
+    result.convertTo(result8, CV_8UC3);
+    result8.copyTo(out(box), fade > 0);
     return out;
 }
 
