@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,5 +23,6 @@ private:
 int benchDetect(const std::vector<std::string>& args);
 int benchFit(const std::vector<std::string>& args);
 int benchProbe(const std::vector<std::string>& args);
+int benchNets(const std::vector<std::string>& args);
 
 }  // namespace ideu::bench

@@ -17,6 +17,7 @@ const Entry kBenchmarks[] = {
     {"detect", "face detection + landmarks: ms per megapixel, smallest face found [IMAGES]", ideu::bench::benchDetect},
     {"fit", "3DMM landmark fit: NME of the 51 inner points (distribution) and time [IMAGES]", ideu::bench::benchFit},
     {"probe", "research probe: Step I alone pasted back, recogniser distance [--scale S] [--seeds N] [--save DIR]", ideu::bench::benchProbe},
+    {"nets", "CPU/GPU time of BiSeNet, GFPGAN and HeadNeRF at official sizes [REPEATS]", ideu::bench::benchNets},
 };
 }  // namespace
 

@@ -76,6 +76,7 @@ int runAnonymize(const QStringList& args) {
     parser.addOption({"sidecar", "Write OUTPUT.json beside each output (settings, face boxes, model hashes)."});
     parser.addOption({"jobs", "Photos processed in parallel (default 1).", "N", "1"});
     parser.addOption({"quality", "JPEG/WebP quality (default 95).", "Q", "95"});
+    addBackendOptions(parser);
     if (!parseArguments(parser, args,
                         "De-identify every face of the given photos.\n"
                         "Exit code 3 when a photo had no face (it is reported and not written).")) return kOk;
@@ -95,6 +96,7 @@ int runAnonymize(const QStringList& args) {
     const int quality = int(intOption(parser, "quality", 1, 100));
     const fs::path out(utf8(parser.value("output")));
     const std::string stagesDir = parser.isSet("stages") ? utf8(parser.value("stages")) : std::string();
+    const Backends backends = backendsFrom(parser);
 
     // Expand the inputs into jobs.
     std::vector<Job> jobs;
@@ -136,6 +138,7 @@ int runAnonymize(const QStringList& args) {
             try {
                 DeidPipeline pipeline(loadImage(job.input));
                 const auto& faces = pipeline.faces();
+                applyBackends(pipeline, backends, true);
                 if (faces.empty()) {
                     ++noFace;
                     std::lock_guard<std::mutex> lock(printMutex);
@@ -166,7 +169,8 @@ int runAnonymize(const QStringList& args) {
                         boxes.push_back({{"face", r.index}, {"box", toJson(faces[std::size_t(r.index)].box)}});
                     const nlohmann::json sidecar = {{"app", "IDEudemon"}, {"version", IDEU_VERSION},
                                                     {"scale", settings.scale}, {"seed", settings.seed},
-                                                    {"parser", "mesh"}, {"restorer", "blend"},
+                                                    {"parser", results.front().parser}, {"restorer", results.front().restorer},
+                                                    {"head", results.front().head},
                                                     {"faces", boxes}, {"models", modelFilesJson()}};
                     writeTextAtomically(job.output + ".json", sidecar.dump(2) + "\n", protectedInputs);
                 }
@@ -187,6 +191,7 @@ int runAnonymize(const QStringList& args) {
     worker();
     for (auto& t : threads) t.join();
 
+    std::printf("backends: %s\n", backends.description().c_str());
     std::printf("anonymized %d of %zu photo(s), %d face(s); no face found in %d; errors in %d; scale %.2f, seed %llu\n",
                 written.load(), jobs.size(), facesDone.load(), noFace.load(), failed.load(), settings.scale,
                 static_cast<unsigned long long>(settings.seed));

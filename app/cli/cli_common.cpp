@@ -38,6 +38,58 @@ long long intOption(const QCommandLineParser& parser, const QString& name, long 
     return v;
 }
 
+void addBackendOptions(QCommandLineParser& parser) {
+    parser.addOption({"parser", "Face parser for X: mesh (default) or bisenet (your converted weights).", "NAME", "mesh"});
+    parser.addOption({"restorer", "Step II restorer: blend (default) or gfpgan (your converted weights).", "NAME", "blend"});
+    parser.addOption({"head", "Step I head: mesh (default, the 3DMM) or headnerf (your converted weights; slow).", "NAME", "mesh"});
+    parser.addOption({"headnerf-steps", "HeadNeRF fitting steps per face (default 300).", "N", "300"});
+}
+
+std::string Backends::description() const {
+    return std::string("parser ") + (parser ? parser->name() : "mesh") + ", restorer " + (restorer ? restorer->name() : "blend") +
+           ", head " + (head ? "headnerf" : "mesh");
+}
+
+Backends backendsFrom(const QCommandLineParser& parser) {
+    Backends b;
+    const QString p = parser.value("parser"), r = parser.value("restorer"), h = parser.value("head");
+    if (p != "mesh" && p != "bisenet") throw UsageError("--parser is mesh or bisenet");
+    if (r != "blend" && r != "gfpgan") throw UsageError("--restorer is blend or gfpgan");
+    if (h != "mesh" && h != "headnerf") throw UsageError("--head is mesh or headnerf");
+    b.headSteps = int(intOption(parser, "headnerf-steps", 1, 100000));
+    auto announce = [](const char* name, const std::string& licence) {
+        std::fprintf(stderr, "note: %s enabled; licence: %s\n", name, licence.c_str());
+    };
+    if (p == "bisenet") {
+        b.parser = ideu::makeBiSeNetParser();
+        announce("BiSeNet", ideu::bisenetAvailability().licence);
+    }
+    if (r == "gfpgan") {
+        b.restorer = ideu::makeGfpganRestorer();
+        announce("GFPGAN", ideu::gfpganAvailability().licence);
+    }
+    if (h == "headnerf") {
+        b.head = ideu::HeadNerfHead::fromModelStore();
+        announce("HeadNeRF", ideu::headnerfAvailability().licence);
+    }
+    return b;
+}
+
+void applyBackends(ideu::DeidPipeline& pipeline, const Backends& b, bool verbose) {
+    if (b.parser) pipeline.setParser(b.parser);
+    if (b.restorer) pipeline.setRestorer(b.restorer);
+    if (!b.head) return;
+    pipeline.setHead(b.head);
+    for (int i = 0; i < int(pipeline.faces().size()); ++i) {
+        const auto codes = pipeline.fitHead(i, b.headSteps, [&](int step, double loss) {
+            if (verbose && (step % 25 == 0 || step == b.headSteps))
+                std::fprintf(stderr, "HeadNeRF fit, face %d: step %d of %d, loss %.5f\n", i, step, b.headSteps, loss);
+            return true;
+        });
+        (void)codes;
+    }
+}
+
 nlohmann::json toJson(const cv::Point2d& p) { return {p.x, p.y}; }
 nlohmann::json toJson(const cv::Rect2d& r) { return {r.x, r.y, r.width, r.height}; }
 nlohmann::json toJson(const cv::Matx23d& m) {

@@ -3,9 +3,12 @@
 #include <QCommandLineParser>
 #include <QStringList>
 
+#include "pipeline/deid_pipeline.h"
+
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -28,6 +31,19 @@ long long intOption(const QCommandLineParser& parser, const QString& name, long 
 nlohmann::json toJson(const cv::Point2d& p);
 nlohmann::json toJson(const cv::Rect2d& r);
 nlohmann::json toJson(const cv::Matx23d& m);
+
+// The paper's neural stages, chosen per run (--parser, --restorer, --head).
+struct Backends {
+    std::shared_ptr<const ideu::FaceParser> parser;      // null: mesh
+    std::shared_ptr<const ideu::Restorer> restorer;      // null: blend
+    std::shared_ptr<const ideu::HeadNerfHead> head;      // null: mesh
+    int headSteps = 300;
+    std::string description() const;
+};
+void addBackendOptions(QCommandLineParser& parser);
+Backends backendsFrom(const QCommandLineParser& parser);  // ModelError when weights are missing
+// Sets the backends on a photo's pipeline; with HeadNeRF, fits its codes to every face.
+void applyBackends(ideu::DeidPipeline& pipeline, const Backends& backends, bool verbose);
 
 int runDetect(const QStringList& args);
 int runAlign(const QStringList& args);

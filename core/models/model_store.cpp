@@ -89,7 +89,9 @@ std::string ModelStore::pathOf(const ModelEntry& e) const {
 
 std::string ModelStore::howToGet(const ModelEntry& e) {
     if (e.fetch == "system") return "install it with 'sudo apt-get install " + e.source.substr(e.source.find(':') + 1) + "'";
-    if (e.fetch == "user") return "convert your own weights with models/convert_weights.py (see models/README.md)";
+    if (e.fetch == "user")
+        return "not installed; convert your own copy of the official weights with 'python3 models/convert_weights.py " + e.name +
+               " CHECKPOINT' (see models/README.md)";
     return "run 'bash packaging/setup.sh' (or set IDEU_MODELS to a folder that has it)";
 }
 
@@ -101,15 +103,25 @@ std::string ModelStore::require(const std::string& name) const {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
         throw ModelError("model file '" + e.file + "' not found at '" + path + "': " + howToGet(e));
+    // Weights the user converted: their hash is recorded beside them by the converter.
+    std::string expected = e.sha256;
+    if (e.fetch == "user") {
+        std::ifstream in(path + ".json");
+        try {
+            expected = nlohmann::json::parse(in).at("sha256").get<std::string>();
+        } catch (const std::exception&) {
+            throw ModelError("model file '" + path + "' has no record '" + path + ".json': " + howToGet(e));
+        }
+    }
     const std::string stamp = stampLine(path);
     const std::string stampPath = (fs::path(cacheDir_) / ".verified" / (e.name + ".sha256")).string();
-    if (!verifiedBefore(stampPath, stamp, e.sha256)) {
+    if (!verifiedBefore(stampPath, stamp, expected)) {
         const std::string actual = sha256File(path);
-        if (actual != e.sha256)
+        if (actual != expected)
             throw ModelError("model file '" + path + "' is corrupt (SHA-256 " + actual.substr(0, 12) +
-                             "…, expected " + e.sha256.substr(0, 12) + "…): " + howToGet(e));
+                             "…, expected " + expected.substr(0, 12) + "…): " + howToGet(e));
         try {
-            writeTextAtomically(stampPath, stamp + " " + e.sha256 + "\n");
+            writeTextAtomically(stampPath, stamp + " " + expected + "\n");
         } catch (const Error&) {
             // A read-only cache only costs the hash next time.
         }

@@ -13,7 +13,7 @@ torch::Tensor resize(const torch::Tensor& x, double factor) {
     return F::interpolate(x, F::InterpolateFuncOptions()
                                  .scale_factor(std::vector<double>{factor, factor})
                                  .mode(torch::kBilinear)
-                                 .align_corners(false));
+                                 .align_corners(false).recompute_scale_factor(false));
 }
 
 std::map<int, int> channelTable(double narrow, int multiplier) {

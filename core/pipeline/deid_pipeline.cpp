@@ -28,6 +28,37 @@ void DeidPipeline::setRestorer(std::shared_ptr<const Restorer> restorer) {
     restorer_ = std::move(restorer);
 }
 
+void DeidPipeline::setHead(std::shared_ptr<const HeadNerfHead> head) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (head_ != head)
+        for (auto& c : cache_) {
+            std::lock_guard<std::mutex> faceLock(c->mutex);
+            c->headCodes.reset();
+        }
+    head_ = std::move(head);
+}
+
+HeadNerfCodes DeidPipeline::fitHead(int face, int steps, const std::function<bool(int, double)>& progress) {
+    std::shared_ptr<const HeadNerfHead> head;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        head = head_;
+    }
+    if (!head) throw Error("no HeadNeRF head is set");
+    const auto f = fitted(face);
+    auto codes = std::make_shared<const HeadNerfCodes>(head->fit(*f, steps, progress));
+    FaceCache& cache = cacheFor(face);
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.headCodes = codes;
+    return *codes;
+}
+
+bool DeidPipeline::hasHeadCodes(int face) {
+    FaceCache& cache = cacheFor(face);
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    return bool(cache.headCodes);
+}
+
 const std::vector<DetectedFace>& DeidPipeline::faces(const CancelToken& cancel) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!detected_) {
@@ -64,11 +95,16 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
     const FittedFace& f = *result.fitted;
     std::shared_ptr<const FaceParser> parser;
     std::shared_ptr<const Restorer> restorer;
+    std::shared_ptr<const HeadNerfHead> head;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         parser = parser_;
         restorer = restorer_;
+        head = head_;
     }
+    result.parser = parser->name();
+    result.restorer = restorer->name();
+    std::shared_ptr<const HeadNerfCodes> headCodes;
     cv::Mat parsingX;
     {
         FaceCache& cache = cacheFor(face);
@@ -85,9 +121,25 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
             cache.parsingX = parser->parse(in);
         }
         parsingX = cache.parsingX;
+        headCodes = cache.headCodes;
     }
     cancel.check();
     result.perturbed = perturbFace(context_, f, settings.scale, settings.seed, settings.noise);
+    if (head && headCodes) {
+        // HeadNeRF renders X_f and X_p; the 3DMM perturbation still drives the outline warp
+        // and X_p's landmarks (HeadNeRF has no mesh to take them from).
+        result.head = "headnerf";
+        cv::Mat image, mask;
+        head->render(*headCodes, f.crop.image.cols, image, mask);
+        result.headFitted = cv::Mat(image.size(), CV_8UC3, cv::Scalar(128, 128, 128));
+        cv::Mat image8;
+        image.convertTo(image8, CV_8UC3);
+        image8.copyTo(result.headFitted, mask);
+        head->render(head->perturb(*headCodes, settings.scale, settings.seed, settings.noise.shapeGain), f.crop.image.cols, image, mask);
+        result.perturbed.mask &= mask;
+        image.copyTo(result.perturbed.image, result.perturbed.mask);
+        result.perturbed.visibility.setTo(1.0f, result.perturbed.mask);
+    }
     cancel.check();
     ParsingInput inP;
     inP.image = result.perturbed.image;
@@ -153,11 +205,12 @@ std::vector<StageImage> stageImages(const FaceModelContext& context, const FaceR
         {"X", "X: aligned input", f.crop.image},
         {"landmarks", "Landmarks (green detected, red fitted)", landmarkOverlay(f)},
         {"fit", "3DMM fit", fitOverlay(context, f)},
-        {"X_f", "X_f: fitted render", fittedRender(context, f)},
+        {"X_f", r.headFitted.empty() ? "X_f: fitted render" : "X_f: fitted render (HeadNeRF)",
+         r.headFitted.empty() ? fittedRender(context, f) : r.headFitted},
         {"X_p", "X_p: perturbed render", perturbedRender(r.perturbed)},
         {"masks", "Masks: parsing of X | of X_p; head mask | styling mask", masks},
         {"X_l", "X_l: hybrid", r.hybrid.hybrid},
-        {"X_final", "X': final", r.final},
+        {"X_final", r.restorer == "blend" ? "X': final" : "X': final (" + r.restorer + ")", r.final},
     };
 }
 

@@ -7,10 +7,12 @@
 #include "deid/fitted_face.h"
 #include "deid/perturbed_face.h"
 #include "io/image_io.h"
+#include "nets/neural_backends.h"
 #include "parsing/face_parser.h"
 #include "restoration/hybrid.h"
 #include "restoration/restorer.h"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -36,6 +38,9 @@ struct FaceResult {
     PerturbedFace perturbed;
     Hybrid hybrid;
     cv::Mat final;  // X', CV_8UC3 crop
+    // Which backend produced each stage ("mesh", "bisenet", "blend", "gfpgan", "headnerf").
+    std::string parser = "mesh", restorer = "blend", head = "mesh";
+    cv::Mat headFitted;  // X_f rendered by HeadNeRF (CV_8UC3 on grey), when that head is used
 };
 
 // The stage images the GUI and `--stages` show, in display order.
@@ -64,6 +69,12 @@ public:
 
     void setParser(std::shared_ptr<const FaceParser> parser);
     void setRestorer(std::shared_ptr<const Restorer> restorer);
+    // HeadNeRF as the Step I head for faces whose codes were fitted (nullptr: the 3DMM mesh).
+    void setHead(std::shared_ptr<const HeadNerfHead> head);
+    // Fits HeadNeRF's codes to a face (slow); cached per face. `progress(step, loss)` may
+    // return false to stop early.
+    HeadNerfCodes fitHead(int face, int steps, const std::function<bool(int, double)>& progress = {});
+    bool hasHeadCodes(int face);
     const FaceModelContext& context() const { return context_; }
 
 private:
@@ -72,6 +83,7 @@ private:
     const FaceModelContext& context_;
     std::shared_ptr<const FaceParser> parser_;
     std::shared_ptr<const Restorer> restorer_;
+    std::shared_ptr<const HeadNerfHead> head_;
 
     std::mutex mutex_;  // guards the lazily filled members below
     bool detected_ = false;
@@ -80,6 +92,7 @@ private:
         std::mutex mutex;
         std::shared_ptr<const FittedFace> fitted;
         cv::Mat parsingX;
+        std::shared_ptr<const HeadNerfCodes> headCodes;
     };
     std::vector<std::unique_ptr<FaceCache>> cache_;
     FaceCache& cacheFor(int face);
