@@ -7,6 +7,9 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
+#include <QGroupBox>
+#include <QStandardItemModel>
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
@@ -159,6 +162,7 @@ void MainWindow::buildDocks() {
     beforeAfter_ = new QCheckBox(tr("Show the original (before)"));
     beforeAfter_->setToolTip(tr("Toggle before/after (Space)"));
     form->addRow(beforeAfter_);
+    form->addRow(buildBackendBox());
     auto* controlsDock = new QDockWidget(tr("Identity noise"), this);
     controlsDock->setObjectName("controls");
     controlsDock->setWidget(controls);
@@ -209,9 +213,82 @@ void MainWindow::buildDocks() {
         else addDockWidget(Qt::BottomDockWidgetArea, dock);
         previous = dock;
         stageDocks << dock;
+        stageDocks_.insert(s.key, dock);
     }
     resizeDocks(stageDocks, QList<int>(stageDocks.size(), 260), Qt::Vertical);
     resizeDocks({controlsDock, privacyDock}, {170, 420}, Qt::Vertical);
+}
+
+QWidget* MainWindow::buildBackendBox() {
+    auto* box = new QGroupBox(tr("Backends (final quality)"));
+    auto* form = new QFormLayout(box);
+    struct Choice {
+        QComboBox** combo;
+        QString label, fast, neural;
+        BackendState state;
+    };
+    const Choice choices[] = {
+        {&parserBox_, tr("Parser:"), tr("Mesh + landmarks"), tr("BiSeNet"), PipelineController::bisenetState()},
+        {&restorerBox_, tr("Restorer:"), tr("Multi-band blend"), tr("GFPGAN"), PipelineController::gfpganState()},
+        {&headBox_, tr("Head:"), tr("3DMM mesh"), tr("HeadNeRF"), PipelineController::headnerfState()},
+    };
+    for (const Choice& c : choices) {
+        auto* combo = new QComboBox;
+        combo->addItem(c.fast);
+        combo->addItem(c.neural);
+        auto* model = qobject_cast<QStandardItemModel*>(combo->model());
+        QStandardItem* item = model->item(1);
+        if (!c.state.available) {
+            // Greyed out, with the reason.
+            item->setEnabled(false);
+            item->setToolTip(c.state.reason);
+            combo->setToolTip(tr("%1 is not installed: %2").arg(c.neural, c.state.reason));
+        } else {
+            item->setToolTip(tr("Licence: %1").arg(c.state.licence));
+        }
+        *c.combo = combo;
+        form->addRow(c.label, combo);
+        connect(combo, &QComboBox::currentIndexChanged, this, &MainWindow::applyBackends);
+    }
+    fitHeadButton_ = new QPushButton(tr("Fit HeadNeRF to this face…"));
+    fitHeadButton_->setToolTip(tr("Slow on a CPU (about 6 s per step, 300 steps); runs in the background, cancel any time"));
+    fitHeadButton_->setEnabled(false);
+    form->addRow(fitHeadButton_);
+    backendNote_ = new QLabel;
+    backendNote_->setWordWrap(true);
+    backendNote_->setStyleSheet("color: gray");
+    form->addRow(backendNote_);
+    connect(fitHeadButton_, &QPushButton::clicked, this, [this] {
+        if (fitHeadButton_->text() == tr("Cancel HeadNeRF fit")) {
+            controller_->cancelHeadNerfFit();
+            return;
+        }
+        fitHeadButton_->setText(tr("Cancel HeadNeRF fit"));
+        controller_->fitHeadNerf(300);
+    });
+    connect(controller_, &PipelineController::headFitProgress, this, [this](int step, int steps, double loss) {
+        statusStage_->setText(tr("HeadNeRF fit: step %1 of %2, loss %3").arg(step).arg(steps).arg(loss, 0, 'f', 4));
+    });
+    connect(controller_, &PipelineController::headFitFinished, this, [this](bool completed) {
+        fitHeadButton_->setText(tr("Fit HeadNeRF to this face…"));
+        statusStage_->setText(completed ? tr("HeadNeRF fitted") : tr("HeadNeRF fit stopped; the best codes so far are used"));
+    });
+    return box;
+}
+
+void MainWindow::applyBackends() {
+    const auto parser = parserBox_->currentIndex() == 1 ? ParserChoice::BiSeNet : ParserChoice::Mesh;
+    const auto restorer = restorerBox_->currentIndex() == 1 ? RestorerChoice::Gfpgan : RestorerChoice::Blend;
+    const auto head = headBox_->currentIndex() == 1 ? HeadChoice::HeadNerf : HeadChoice::Mesh;
+    QStringList licences;
+    if (parser == ParserChoice::BiSeNet) licences << tr("BiSeNet: %1").arg(PipelineController::bisenetState().licence);
+    if (restorer == RestorerChoice::Gfpgan) licences << tr("GFPGAN: %1").arg(PipelineController::gfpganState().licence);
+    if (head == HeadChoice::HeadNerf) licences << tr("HeadNeRF: %1").arg(PipelineController::headnerfState().licence);
+    backendNote_->setText(licences.isEmpty() ? QString()
+                                             : tr("The slider previews with the fast backends; the neural result follows. ") +
+                                                   licences.join("; "));
+    fitHeadButton_->setEnabled(head == HeadChoice::HeadNerf);
+    controller_->setBackends(parser, restorer, head);
 }
 
 void MainWindow::buildMenus() {
@@ -363,9 +440,16 @@ void MainWindow::onResult(const PipelineResult& result) {
     lastResult_ = result;
     if (!beforeAfter_->isChecked()) photoView_->setImage(result.photo);
     if (first) photoView_->zoomToFit();
-    for (const StageView& s : result.stages)
+    for (const StageView& s : result.stages) {
         if (ImageView* v = stageViews_.value(s.key)) v->setImage(s.image);
-    statusTiming_->setText(tr("scale %1, seed %2 — %3 ms").arg(result.scale, 0, 'f', 2).arg(result.seed).arg(result.milliseconds, 0, 'f', 0));
+        // The dock title says which backend made the stage.
+        if (QDockWidget* dock = stageDocks_.value(s.key)) dock->setWindowTitle(s.title);
+    }
+    statusTiming_->setText(tr("%1scale %2, seed %3 — %4 ms")
+                               .arg(result.refined ? tr("final quality (%1): ").arg(result.backends) : QString())
+                               .arg(result.scale, 0, 'f', 2)
+                               .arg(result.seed)
+                               .arg(result.milliseconds, 0, 'f', 0));
     emit resultShown(result.generation);
 }
 

@@ -9,6 +9,8 @@
 #include <QPointer>
 
 class QCheckBox;
+class QComboBox;
+class QDockWidget;
 class QDoubleSpinBox;
 class QLabel;
 class QListWidget;
@@ -16,6 +18,7 @@ class QListWidgetItem;
 class QMenu;
 class QMessageBox;
 class QProgressBar;
+class QPushButton;
 class QSlider;
 class QSpinBox;
 
@@ -38,6 +41,7 @@ public:
     QSlider* scaleSlider() const { return scaleSlider_; }
     QDoubleSpinBox* scaleSpin() const { return scaleSpin_; }
     QSpinBox* seedSpin() const { return seedSpin_; }
+    QComboBox* restorerBox() const { return restorerBox_; }
     const PipelineResult& lastResult() const { return lastResult_; }
     QString lastError() const { return lastError_; }
     static QStringList stageKeys();
@@ -70,6 +74,8 @@ private slots:
 private:
     void buildMenus();
     void buildDocks();
+    QWidget* buildBackendBox();
+    void applyBackends();
     void addRecent(const QString& path);
     void rebuildRecentMenu();
     void restoreSettings();
@@ -86,6 +92,12 @@ private:
     QSpinBox* seedSpin_ = nullptr;
     QSlider* seedSlider_ = nullptr;
     QCheckBox* beforeAfter_ = nullptr;
+    QComboBox* parserBox_ = nullptr;
+    QComboBox* restorerBox_ = nullptr;
+    QComboBox* headBox_ = nullptr;
+    QPushButton* fitHeadButton_ = nullptr;
+    QLabel* backendNote_ = nullptr;
+    QMap<QString, QDockWidget*> stageDocks_;
     PrivacyPlotWidget* privacyPlot_ = nullptr;
     QLabel* statusStage_ = nullptr;
     QLabel* statusTiming_ = nullptr;

@@ -7,6 +7,7 @@
 #include "evaluation/identity_check.h"
 #include "io/image_io.h"
 #include "models/model_store.h"
+#include "nets/neural_backends.h"
 #include "pipeline/deid_pipeline.h"
 
 #include <QElapsedTimer>
@@ -88,6 +89,7 @@ public slots:
             DeidSettings settings;
             settings.scale = request.scale;
             settings.seed = request.seed;
+            settings.useHead = false;  // the preview: the fast default backends
             const int count = int(p->faces().size());
             std::vector<FaceResult> results;
             for (int i = 0; i < count; ++i) {
@@ -118,6 +120,7 @@ public slots:
                 lastRequest = request;
             }
             result.milliseconds = double(timer.nsecsElapsed()) / 1e6;
+            result.backends = tr("mesh parser, blend, 3DMM head");
             emit finished(result);
         } catch (const std::exception& e) {
             emit failed(QString::fromUtf8(e.what()));
@@ -181,7 +184,144 @@ signals:
     void failed(const QString& message);
 };
 
-PipelineController::PipelineController(QObject* parent) : QObject(parent) {
+// The neural backends, loaded on first use (from the model store) and shared by the
+// background passes.
+struct PipelineController::Neural {
+    std::mutex mutex;
+    std::shared_ptr<const FaceParser> bisenet;
+    std::shared_ptr<const Restorer> gfpgan;
+    std::shared_ptr<const HeadNerfHead> headnerf;
+    std::shared_ptr<const FaceParser> parser() {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!bisenet) bisenet = makeBiSeNetParser();
+        return bisenet;
+    }
+    std::shared_ptr<const Restorer> restorer() {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!gfpgan) gfpgan = makeGfpganRestorer();
+        return gfpgan;
+    }
+    std::shared_ptr<const HeadNerfHead> head() {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!headnerf) headnerf = HeadNerfHead::fromModelStore();
+        return headnerf;
+    }
+};
+
+namespace {
+BackendState stateOf(const BackendAvailability& a) {
+    return {a.available, QString::fromStdString(a.reason), QString::fromStdString(a.licence)};
+}
+}  // namespace
+
+BackendState PipelineController::bisenetState() { return stateOf(bisenetAvailability()); }
+BackendState PipelineController::gfpganState() { return stateOf(gfpganAvailability()); }
+BackendState PipelineController::headnerfState() { return stateOf(headnerfAvailability()); }
+
+void PipelineController::setBackends(ParserChoice parser, RestorerChoice restorer, HeadChoice head) {
+    if (parser == request_.parser && restorer == request_.restorer && head == request_.head) return;
+    request_.parser = parser;
+    request_.restorer = restorer;
+    request_.head = head;
+    schedule();
+}
+
+void PipelineController::fitHeadNerf(int steps) {
+    std::shared_ptr<DeidPipeline> p = pipeline_;
+    if (!p || p->faces().empty()) return;
+    if (headCancel_) headCancel_->store(true);
+    headCancel_ = std::make_shared<std::atomic<bool>>(false);
+    auto cancelFlag = headCancel_;
+    auto neural = neural_;
+    const int face = request_.selectedFace;
+    QPointer<PipelineController> self(this);
+    (void)QtConcurrent::run([self, p, neural, face, steps, cancelFlag] {
+        bool completed = false;
+        try {
+            p->setHead(neural->head());
+            const HeadNerfCodes codes = p->fitHead(face, steps, [&](int step, double loss) {
+                if (self) QMetaObject::invokeMethod(self, [self, step, steps, loss] { if (self) emit self->headFitProgress(step, steps, loss); });
+                return !cancelFlag->load();
+            });
+            completed = codes.steps == steps;
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            if (self) QMetaObject::invokeMethod(self, [self, message] { if (self) emit self->failed(message); });
+        }
+        if (self)
+            QMetaObject::invokeMethod(self, [self, completed] {
+                if (!self) return;
+                emit self->headFitFinished(completed);
+                self->schedule();  // show the result with the fitted head
+            });
+    });
+}
+
+void PipelineController::cancelHeadNerfFit() {
+    if (headCancel_) headCancel_->store(true);
+}
+
+void PipelineController::refineLater(quint64 generation) {
+    std::shared_ptr<DeidPipeline> p = pipeline_;
+    if (!p) return;
+    if (refineCancel_) refineCancel_->store(true);
+    refineCancel_ = std::make_shared<std::atomic<bool>>(false);
+    auto cancelFlag = refineCancel_;
+    auto neural = neural_;
+    const PipelineRequest request = request_;
+    QPointer<PipelineController> self(this);
+    emit busy(tr("Final quality pass with the neural backends…"));
+    (void)QtConcurrent::run([self, p, neural, request, generation, cancelFlag] {
+        QElapsedTimer timer;
+        timer.start();
+        PipelineResult result;
+        result.generation = generation;
+        result.scale = request.scale;
+        result.seed = request.seed;
+        result.refined = true;
+        try {
+            DeidSettings settings;
+            settings.scale = request.scale;
+            settings.seed = request.seed;
+            QStringList names;
+            if (request.parser == ParserChoice::BiSeNet) settings.parser = neural->parser();
+            if (request.restorer == RestorerChoice::Gfpgan) settings.restorer = neural->restorer();
+            settings.useHead = request.head == HeadChoice::HeadNerf;
+            if (settings.useHead) p->setHead(neural->head());
+            const int count = int(p->faces().size());
+            std::vector<FaceResult> results;
+            for (int i = 0; i < count; ++i) {
+                if (request.excluded.contains(i)) continue;
+                if (cancelFlag->load()) return;
+                results.push_back(p->processFace(i, settings));
+            }
+            if (cancelFlag->load() || results.empty()) return;
+            result.photo = toQImage(p->compose(results));
+            const int face = std::clamp(request.selectedFace, 0, std::max(0, count - 1));
+            result.selectedFace = face;
+            for (const FaceResult& r : results) {
+                if (r.index != face) continue;
+                for (const StageImage& s : stageImages(p->context(), r))
+                    result.stages.push_back({QString::fromStdString(s.key), QString::fromStdString(s.title), toQImage(s.image)});
+                result.backends = QString("%1 parser, %2, %3 head")
+                                      .arg(QString::fromStdString(r.parser), QString::fromStdString(r.restorer), QString::fromStdString(r.head));
+            }
+            result.milliseconds = double(timer.nsecsElapsed()) / 1e6;
+            if (self)
+                QMetaObject::invokeMethod(self, [self, result, cancelFlag] {
+                    if (!self || cancelFlag->load() || result.generation != self->request_.generation) return;
+                    self->shown_ = result.generation;
+                    emit self->resultReady(result);
+                    emit self->busy(tr("Ready"));
+                });
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            if (self) QMetaObject::invokeMethod(self, [self, message] { if (self) emit self->failed(message); });
+        }
+    });
+}
+
+PipelineController::PipelineController(QObject* parent) : QObject(parent), neural_(std::make_shared<Neural>()) {
     qRegisterMetaType<PipelineRequest>();
     qRegisterMetaType<PipelineResult>();
     qRegisterMetaType<ExportOptions>();
@@ -211,6 +351,8 @@ PipelineController::PipelineController(QObject* parent) : QObject(parent) {
 }
 
 PipelineController::~PipelineController() {
+    for (auto* flag : {&refineCancel_, &headCancel_})
+        if (*flag) (*flag)->store(true);
     if (sweepCancel_) sweepCancel_->store(true);
     if (batchCancel_) batchCancel_->store(true);
     QThreadPool::globalInstance()->waitForDone();
@@ -257,6 +399,7 @@ void PipelineController::setFaceIncluded(int face, bool included) {
 
 void PipelineController::schedule() {
     if (!photoOpen_) return;
+    if (refineCancel_) refineCancel_->store(true);  // a newer request makes the refinement stale
     ++request_.generation;
     if (busy_) {
         pending_ = true;  // the newest settings go out when the worker is free
@@ -281,6 +424,10 @@ void PipelineController::onResult(const PipelineResult& result) {
     if (!pending_ && result.generation == request_.generation) {
         emit busy(tr("Ready"));
         checkIdentityLater(result.generation);
+        if (request_.wantsRefinement()) {
+            shown_ = result.generation - 1;  // the refined result of this generation may follow
+            refineLater(result.generation);
+        }
     }
 }
 

@@ -34,12 +34,29 @@ struct StageView {
     QImage image;
 };
 
+enum class ParserChoice { Mesh, BiSeNet };
+enum class RestorerChoice { Blend, Gfpgan };
+enum class HeadChoice { Mesh, HeadNerf };
+
 struct PipelineRequest {
     quint64 generation = 0;
     double scale = 0.35;
     quint64 seed = 1;
     int selectedFace = 0;
     QSet<int> excluded;  // faces left as they are
+    // Neural backends for the "final quality" pass that follows the fast preview.
+    ParserChoice parser = ParserChoice::Mesh;
+    RestorerChoice restorer = RestorerChoice::Blend;
+    HeadChoice head = HeadChoice::Mesh;
+    bool wantsRefinement() const {
+        return parser != ParserChoice::Mesh || restorer != RestorerChoice::Blend || head != HeadChoice::Mesh;
+    }
+};
+
+struct BackendState {
+    bool available = false;
+    QString reason;
+    QString licence;
 };
 
 struct PipelineResult {
@@ -50,6 +67,8 @@ struct PipelineResult {
     QImage photo;               // the anonymized photo
     QVector<StageView> stages;  // of the selected face
     double milliseconds = 0;    // time the worker spent on this request
+    bool refined = false;       // the "final quality" pass with the neural backends
+    QString backends;           // which backends made it, for the status bar
 };
 
 struct ExportOptions {
@@ -72,6 +91,9 @@ public:
     QString photoPath() const { return photoPath_; }
     // The opened photo as the pipeline decoded it (EXIF orientation applied).
     QImage originalImage() const;
+    static BackendState bisenetState();
+    static BackendState gfpganState();
+    static BackendState headnerfState();
     static QString deviceName();
 
 public slots:
@@ -86,6 +108,11 @@ public slots:
     // tree into `outputFolder` (PNG/JPEG/WebP keep their format, others become PNG).
     void startBatch(const QString& inputFolder, const QString& outputFolder);
     void cancelBatch();
+    void setBackends(ideu::ui::ParserChoice parser, ideu::ui::RestorerChoice restorer, ideu::ui::HeadChoice head);
+    // Fits HeadNeRF to the selected face in the background (slow on a CPU); the codes are
+    // kept for that face.
+    void fitHeadNerf(int steps);
+    void cancelHeadNerfFit();
 
 signals:
     void busy(const QString& stage);
@@ -99,12 +126,15 @@ signals:
     void failed(const QString& message);
     void batchProgress(int done, int total, const QString& file);
     void batchFinished(int written, int withoutFace, int failed, bool cancelled);
+    void headFitProgress(int step, int steps, double loss);
+    void headFitFinished(bool completed);
 
 private:
     void schedule();
     void dispatch();
     void onResult(const PipelineResult& result);
     void checkIdentityLater(quint64 generation);
+    void refineLater(quint64 generation);
 
     QThread thread_;
     PipelineWorker* worker_ = nullptr;
@@ -117,11 +147,18 @@ private:
     std::shared_ptr<ideu::DeidPipeline> pipeline_;  // shared with the worker, for background checks
     std::shared_ptr<std::atomic<bool>> sweepCancel_;
     std::shared_ptr<std::atomic<bool>> batchCancel_;
+    std::shared_ptr<std::atomic<bool>> refineCancel_;
+    std::shared_ptr<std::atomic<bool>> headCancel_;
+    struct Neural;
+    std::shared_ptr<Neural> neural_;  // loaded neural backends, shared with background tasks
 };
 
 }  // namespace ideu::ui
 
 Q_DECLARE_METATYPE(ideu::ui::PipelineRequest)
+Q_DECLARE_METATYPE(ideu::ui::ParserChoice)
+Q_DECLARE_METATYPE(ideu::ui::RestorerChoice)
+Q_DECLARE_METATYPE(ideu::ui::HeadChoice)
 Q_DECLARE_METATYPE(ideu::ui::PipelineResult)
 Q_DECLARE_METATYPE(ideu::ui::ExportOptions)
 Q_DECLARE_METATYPE(QVector<ideu::ui::FaceSummary>)

@@ -19,7 +19,7 @@ void DeidPipeline::setParser(std::shared_ptr<const FaceParser> parser) {
     parser_ = std::move(parser);
     for (auto& c : cache_) {
         std::lock_guard<std::mutex> faceLock(c->mutex);
-        c->parsingX.release();
+        c->parsingX.clear();
     }
 }
 
@@ -98,9 +98,9 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
     std::shared_ptr<const HeadNerfHead> head;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        parser = parser_;
-        restorer = restorer_;
-        head = head_;
+        parser = settings.parser ? settings.parser : parser_;
+        restorer = settings.restorer ? settings.restorer : restorer_;
+        head = settings.useHead ? head_ : nullptr;
     }
     result.parser = parser->name();
     result.restorer = restorer->name();
@@ -109,7 +109,8 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
     {
         FaceCache& cache = cacheFor(face);
         std::lock_guard<std::mutex> lock(cache.mutex);
-        if (cache.parsingX.empty()) {
+        cv::Mat& labels = cache.parsingX[parser->name()];
+        if (labels.empty()) {
             ParsingInput in;
             in.image = f.crop.image;
             in.faceArea = cv::Mat::zeros(f.crop.image.size(), CV_8U);
@@ -118,9 +119,9 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
                     if (f.raster.covered(x, y)) in.faceArea.at<std::uint8_t>(y, x) = 255;
             for (int i = 0; i < 68; ++i) in.landmarks[std::size_t(i)] = {f.landmarks[std::size_t(i)].x, f.landmarks[std::size_t(i)].y};
             in.skinColour = f.skinColour;
-            cache.parsingX = parser->parse(in);
+            labels = parser->parse(in);
         }
-        parsingX = cache.parsingX;
+        parsingX = labels;
         headCodes = cache.headCodes;
     }
     cancel.check();
@@ -208,7 +209,7 @@ std::vector<StageImage> stageImages(const FaceModelContext& context, const FaceR
         {"X_f", r.headFitted.empty() ? "X_f: fitted render" : "X_f: fitted render (HeadNeRF)",
          r.headFitted.empty() ? fittedRender(context, f) : r.headFitted},
         {"X_p", "X_p: perturbed render", perturbedRender(r.perturbed)},
-        {"masks", "Masks: parsing of X | of X_p; head mask | styling mask", masks},
+        {"masks", "Masks (parsing X | X_p; head | styling)", masks},
         {"X_l", "X_l: hybrid", r.hybrid.hybrid},
         {"X_final", r.restorer == "blend" ? "X': final" : "X': final (" + r.restorer + ")", r.final},
     };

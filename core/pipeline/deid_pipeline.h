@@ -13,6 +13,7 @@
 #include "restoration/restorer.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -29,6 +30,11 @@ struct DeidSettings {
     std::uint64_t seed = 1;
     NoiseSettings noise;
     HybridOptions hybrid;
+    // Per-run backend overrides (null: the pipeline's own); the editor previews with the
+    // default backends and refines with the neural ones.
+    std::shared_ptr<const FaceParser> parser;
+    std::shared_ptr<const Restorer> restorer;
+    bool useHead = true;  // use the pipeline's HeadNeRF head when set and fitted
 };
 
 // Everything one face's run produced (crop-sized images).
@@ -91,7 +97,7 @@ private:
     struct FaceCache {
         std::mutex mutex;
         std::shared_ptr<const FittedFace> fitted;
-        cv::Mat parsingX;
+        std::map<std::string, cv::Mat> parsingX;  // by parser name
         std::shared_ptr<const HeadNerfCodes> headCodes;
     };
     std::vector<std::unique_ptr<FaceCache>> cache_;
