@@ -26,6 +26,7 @@ int runEvaluate(const QStringList& args) {
     parser.addOption({"ablation", "Also evaluate each component alone (the ablation table), at the given scales."});
     parser.addOption({"shape-gain", "Shape noise per unit of scale (default 3).", "K", "3"});
     parser.addOption({"appearance-gain", "Appearance noise per unit of scale (default 3).", "K", "3"});
+    addBackendOptions(parser);
     parser.addOption({"warp-falloff", "How far (x crop size) the shape warp reaches beyond the head (default 0.12).", "F", "0.12"});
     parser.addOption({"detail-scale", "Scale at which the skin relief is fully replaced (default 0.2).", "S", "0.2"});
     if (!parseArguments(parser, args, "Privacy benchmark: anonymize every photo at each scale and measure "
@@ -47,6 +48,12 @@ int runEvaluate(const QStringList& args) {
     options.noise.appearanceGain = doubleOption(parser, "appearance-gain", 0, 20);
     options.noise.detailFullScale = doubleOption(parser, "detail-scale", 0.001, 10);
     options.warpFalloff = doubleOption(parser, "warp-falloff", 0.001, 1);
+    {
+        const Backends backends = backendsFrom(parser);
+        if (backends.head) throw UsageError("evaluate does not fit HeadNeRF (use --head mesh)");
+        options.parser = backends.parser;
+        options.restorer = backends.restorer;
+    }
     auto componentList = [](const QString& text) {
         std::vector<std::string> names;
         for (const QString& c : text.split(',', Qt::SkipEmptyParts)) names.push_back(c.trimmed().toStdString());

@@ -86,6 +86,8 @@ PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options,
             settings.seed = std::uint64_t(s + 1);
             settings.noise = options.noise;
             settings.hybrid.falloff = options.warpFalloff;
+            settings.parser = options.parser;
+            settings.restorer = options.restorer;
             const cv::Mat output = pipeline.anonymize(settings, {}, cancel);
             SampleResult r;
             r.person = photo.person;

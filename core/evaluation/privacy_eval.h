@@ -6,7 +6,11 @@
 // landmark error and head-pose change.
 #include "common/cancel.h"
 #include "identity/identity_code.h"
+#include "parsing/face_parser.h"
 #include "restoration/hybrid.h"
+#include "restoration/restorer.h"
+
+#include <memory>
 
 #include <functional>
 #include <string>
@@ -20,6 +24,9 @@ struct EvaluationOptions {
     int jobs = 1;
     NoiseSettings noise;
     double warpFalloff = HybridOptions().falloff;
+    // Optional neural backends (null: the defaults).
+    std::shared_ptr<const FaceParser> parser;
+    std::shared_ptr<const Restorer> restorer;
 };
 
 struct SampleResult {  // one photo at one setting
