@@ -24,5 +24,6 @@ int benchDetect(const std::vector<std::string>& args);
 int benchFit(const std::vector<std::string>& args);
 int benchProbe(const std::vector<std::string>& args);
 int benchNets(const std::vector<std::string>& args);
+int benchRender(const std::vector<std::string>& args);
 
 }  // namespace ideu::bench
