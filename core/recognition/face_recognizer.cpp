@@ -36,6 +36,7 @@ struct FaceRecognizer::Impl {
     std::map<std::string, Conv> convs;
     torch::Tensor fc;
     torch::Tensor mean;
+    torch::Device device{torch::kCPU};
 
     const Conv& at(const std::string& name) const {
         auto it = convs.find(name);
@@ -150,6 +151,19 @@ FaceRecognizer::FaceRecognizer(const std::string& weightsPath, const std::string
         if (!c.filters.defined() || !c.bias.defined() || !c.scale.defined() || !c.shift.defined())
             throw ModelError("face recogniser layer '" + name + "' is incomplete");
     impl_->mean = torch::tensor({122.782f, 117.001f, 104.298f}).view({1, 1, 1, 3});
+    if (torch::cuda::is_available()) {
+        // On a GPU, TF32 would change the descriptors by more than float32 rounding.
+        at::globalContext().setAllowTF32CuDNN(false);
+        at::globalContext().setAllowTF32CuBLAS(false);
+        impl_->device = torch::Device(torch::kCUDA);
+        for (auto& [name, c] : impl_->convs) {
+            c.filters = c.filters.to(impl_->device);
+            c.bias = c.bias.to(impl_->device);
+            c.scale = c.scale.to(impl_->device);
+            c.shift = c.shift.to(impl_->device);
+        }
+        impl_->fc = impl_->fc.to(impl_->device);
+    }
 }
 
 FaceRecognizer::~FaceRecognizer() = default;
@@ -166,8 +180,8 @@ std::vector<FaceDescriptor> FaceRecognizer::describeChips(const std::vector<cv::
         if (!chip.isContinuous()) chip = chip.clone();
         std::memcpy(batch[std::int64_t(i)].data_ptr<float>(), chip.ptr<float>(), sizeof(float) * kChipSize * kChipSize * 3);
     }
-    torch::Tensor x = ((batch - impl_->mean) / 255.0f).permute({0, 3, 1, 2}).contiguous();
-    const torch::Tensor out = impl_->forward(x).contiguous();
+    torch::Tensor x = ((batch - impl_->mean) / 255.0f).permute({0, 3, 1, 2}).contiguous().to(impl_->device);
+    const torch::Tensor out = impl_->forward(x).to(torch::kCPU).contiguous();
     std::vector<FaceDescriptor> result(chips.size());
     for (std::size_t i = 0; i < chips.size(); ++i)
         std::memcpy(result[i].data(), out[std::int64_t(i)].data_ptr<float>(), sizeof(float) * 128);
