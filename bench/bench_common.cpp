@@ -1,5 +1,7 @@
 #include "bench_common.h"
 
+#include "io/image_io.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -28,11 +30,7 @@ std::vector<std::string> collectImages(const std::vector<std::string>& args) {
     for (const std::string& root : roots) {
         std::error_code ec;
         if (fs::is_directory(root, ec)) {
-            for (const auto& entry : fs::recursive_directory_iterator(root)) {
-                const std::string ext = entry.path().extension().string();
-                if (entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".webp"))
-                    files.push_back(entry.path().string());
-            }
+            for (std::string& f : findImages(root)) files.push_back(std::move(f));
         } else {
             files.push_back(root);
         }

@@ -26,9 +26,9 @@ QCPGraph* addLine(QCustomPlot& plot, QCPAxisRect* rect, const QVector<double>& x
     return g;
 }
 
-QCPLegend* legendFor(QCustomPlot& plot, QCPAxisRect* rect) {
+QCPLegend* legendFor(QCPAxisRect* rect, Qt::Alignment corner = Qt::AlignBottom | Qt::AlignRight) {
     auto* legend = new QCPLegend;
-    rect->insetLayout()->addElement(legend, Qt::AlignBottom | Qt::AlignRight);
+    rect->insetLayout()->addElement(legend, corner);
     legend->setLayer("legend");
     legend->setFont(QFont("sans", 9));
     return legend;
@@ -58,7 +58,7 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     }
 
     QCPAxisRect* disRect = addPanel(plot, 0, 0, "Identity distance to the original (DIS)", "recogniser distance");
-    QCPLegend* disLegend = legendFor(plot, disRect);
+    QCPLegend* disLegend = legendFor(disRect);
     QCPGraph* upper = addLine(plot, disRect, x, hi, QColor(120, 160, 220, 0), "", nullptr);
     QCPGraph* lower = addLine(plot, disRect, x, lo, QColor(120, 160, 220, 0), "", nullptr);
     upper->setScatterStyle(QCPScatterStyle::ssNone);
@@ -72,8 +72,7 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     disRect->axis(QCPAxis::atLeft)->setRange(0, 1.1);
 
     QCPAxisRect* rateRect = addPanel(plot, 0, 1, "Recognition rates", "% of photos / pairs");
-    QCPLegend* rateLegend = legendFor(plot, rateRect);
-    rateRect->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    QCPLegend* rateLegend = legendFor(rateRect, Qt::AlignTop | Qt::AlignRight);
     addLine(plot, rateRect, x, match, QColor(200, 40, 40), "match to original", rateLegend);
     addLine(plot, rateRect, x, reid, QColor(230, 140, 20), "re-identified (pairs)", rateLegend);
     addLine(plot, rateRect, x, reidAny, QColor(150, 90, 20), "re-identified (any other photo)", rateLegend);
@@ -81,8 +80,7 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     rateRect->axis(QCPAxis::atLeft)->setRange(0, 105);
 
     QCPAxisRect* psnrRect = addPanel(plot, 1, 0, "PSNR", "dB");
-    QCPLegend* psnrLegend = legendFor(plot, psnrRect);
-    psnrRect->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    QCPLegend* psnrLegend = legendFor(psnrRect, Qt::AlignTop | Qt::AlignRight);
     addLine(plot, psnrRect, x, cropPsnr, QColor(30, 90, 180), "aligned face crop", psnrLegend);
     addLine(plot, psnrRect, x, photoPsnr, QColor(120, 120, 120), "whole photo", psnrLegend);
     psnrRect->axis(QCPAxis::atLeft)->rescale();
@@ -90,8 +88,7 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
                                              psnrRect->axis(QCPAxis::atLeft)->range().upper + 2);
 
     QCPAxisRect* ssimRect = addPanel(plot, 1, 1, "SSIM", "SSIM");
-    QCPLegend* ssimLegend = legendFor(plot, ssimRect);
-    ssimRect->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    QCPLegend* ssimLegend = legendFor(ssimRect, Qt::AlignTop | Qt::AlignRight);
     addLine(plot, ssimRect, x, cropSsim, QColor(30, 90, 180), "aligned face crop", ssimLegend);
     addLine(plot, ssimRect, x, photoSsim, QColor(120, 120, 120), "whole photo", ssimLegend);
     ssimRect->axis(QCPAxis::atLeft)->setRange(0.5, 1.0);

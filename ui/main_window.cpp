@@ -35,29 +35,14 @@
 namespace ideu::ui {
 namespace {
 
-struct StageInfo {
-    const char* key;
-    const char* title;
-};
-const StageInfo kStages[] = {
-    {"landmarks", QT_TRANSLATE_NOOP("MainWindow", "X: original + landmarks")},
-    {"fit", QT_TRANSLATE_NOOP("MainWindow", "3DMM fit")},
-    {"X_f", QT_TRANSLATE_NOOP("MainWindow", "X_f: fitted render")},
-    {"X_p", QT_TRANSLATE_NOOP("MainWindow", "X_p: perturbed render")},
-    {"masks", QT_TRANSLATE_NOOP("MainWindow", "Masks")},
-    {"X_l", QT_TRANSLATE_NOOP("MainWindow", "X_l: hybrid")},
-    {"X_final", QT_TRANSLATE_NOOP("MainWindow", "X': final")},
-};
 constexpr int kMaxRecent = 8;
 constexpr int kScaleSteps = 40;  // 0.00 .. 0.40 in steps of 0.01
-
-QStringList imageFilters() { return {"*.jpg", "*.jpeg", "*.png", "*.webp", "*.tif", "*.tiff", "*.bmp"}; }
 
 }  // namespace
 
 QStringList MainWindow::stageKeys() {
     QStringList keys;
-    for (const StageInfo& s : kStages) keys << s.key;
+    for (const StageView& s : PipelineController::stagePanels()) keys << s.key;
     return keys;
 }
 
@@ -201,13 +186,13 @@ void MainWindow::buildDocks() {
     sync_ = new ViewSync(this);
     QDockWidget* previous = nullptr;
     QList<QDockWidget*> stageDocks;
-    for (const StageInfo& s : kStages) {
+    for (const StageView& s : PipelineController::stagePanels()) {
         auto* view = new ImageView;
         view->setPlaceholder(tr("—"));
         sync_->add(view);
         stageViews_.insert(s.key, view);
-        auto* dock = new QDockWidget(tr(s.title), this);
-        dock->setObjectName(QString("stage_") + s.key);
+        auto* dock = new QDockWidget(s.title, this);
+        dock->setObjectName("stage_" + s.key);
         dock->setWidget(view);
         if (previous) splitDockWidget(previous, dock, Qt::Horizontal);
         else addDockWidget(Qt::BottomDockWidgetArea, dock);
@@ -390,7 +375,7 @@ void MainWindow::rebuildRecentMenu() {
 
 void MainWindow::chooseAndOpen() {
     const QString path = QFileDialog::getOpenFileName(this, tr("Open photo"), lastFolder(),
-                                                      tr("Photos (%1)").arg(imageFilters().join(' ')));
+                                                      tr("Photos (%1)").arg(PipelineController::imageNameFilters().join(' ')));
     if (!path.isEmpty()) openPhoto(path);
 }
 

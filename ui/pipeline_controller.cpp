@@ -22,6 +22,55 @@
 #include <mutex>
 
 namespace ideu::ui {
+namespace {
+
+QVector<StageView> toViews(const std::vector<StageImage>& stages) {
+    QVector<StageView> views;
+    for (const StageImage& s : stages) views.push_back({QString::fromStdString(s.key), QString::fromStdString(s.title), toQImage(s.image)});
+    return views;
+}
+
+DeidSettings settingsFor(const PipelineRequest& request) {
+    DeidSettings settings;
+    settings.scale = request.scale;
+    settings.seed = request.seed;
+    return settings;
+}
+
+// Processes the faces the request includes, in order. `beforeFace(i)` runs before face i;
+// returning false stops (the faces done so far are returned).
+std::vector<FaceResult> processRequestedFaces(DeidPipeline& p, const PipelineRequest& request, const DeidSettings& settings,
+                                              const std::function<bool(int)>& beforeFace) {
+    const int count = int(p.faces().size());
+    std::vector<FaceResult> results;
+    for (int i = 0; i < count; ++i) {
+        if (request.excluded.contains(i)) continue;
+        if (!beforeFace(i)) break;
+        results.push_back(p.processFace(i, settings));
+    }
+    return results;
+}
+
+const FaceResult* resultOf(const std::vector<FaceResult>& results, int face) {
+    for (const FaceResult& r : results)
+        if (r.index == face) return &r;
+    return nullptr;
+}
+
+}  // namespace
+
+QVector<StageView> PipelineController::stagePanels() {
+    QVector<StageView> panels;
+    for (const StageName& s : stageNames())
+        if (std::string(s.key) != "X") panels.push_back({s.key, s.title, {}});  // X is the photo view itself
+    return panels;
+}
+
+QStringList PipelineController::imageNameFilters() {
+    QStringList filters;
+    for (const std::string& ext : imageExtensions()) filters << "*" + QString::fromStdString(ext);
+    return filters;
+}
 
 // Lives on the worker thread; every slot runs there, one at a time.
 class PipelineWorker : public QObject {
@@ -55,10 +104,7 @@ public slots:
                 cv::resize(fitted->crop.image, thumb, cv::Size(96, 96), 0, 0, cv::INTER_AREA);
                 s.thumbnail = toQImage(thumb);
                 summaries.push_back(s);
-                const FaceModelContext& context = p->context();
-                fixedStages.push_back({{"landmarks", tr("X: original with landmarks"), toQImage(landmarkOverlay(*fitted))},
-                                       {"fit", tr("3DMM fit"), toQImage(fitOverlay(context, *fitted))},
-                                       {"X_f", tr("X_f: fitted render"), toQImage(fittedRender(context, *fitted))}});
+                fixedStages.push_back(toViews(fittedStageImages(p->context(), *fitted)));
             }
             {
                 std::lock_guard<std::mutex> lock(mutex);
@@ -86,32 +132,22 @@ public slots:
                 p = pipeline;
             }
             if (!p) return;
-            DeidSettings settings;
-            settings.scale = request.scale;
-            settings.seed = request.seed;
+            DeidSettings settings = settingsFor(request);
             settings.useHead = false;  // the preview: the fast default backends
-            const int count = int(p->faces().size());
-            std::vector<FaceResult> results;
-            for (int i = 0; i < count; ++i) {
-                if (request.excluded.contains(i)) continue;
+            const std::vector<FaceResult> results = processRequestedFaces(*p, request, settings, [&](int i) {
                 emit busy(tr("Re-rendering face %1 (scale %2, seed %3)").arg(i + 1).arg(request.scale, 0, 'f', 2).arg(request.seed));
-                results.push_back(p->processFace(i, settings));
-            }
+                return true;
+            });
             emit busy(tr("Pasting %1 face(s) into the photo").arg(results.size()));
             const cv::Mat photo = p->compose(results);
             result.photo = toQImage(photo);
+            const int count = int(p->faces().size());
             const int face = std::clamp(request.selectedFace, 0, std::max(0, count - 1));
             result.selectedFace = count ? face : -1;
             if (count) {
+                // The fit's stages were made when the photo was opened; only the run's are new.
                 result.stages = fixedStages.value(face);
-                const FaceResult* mine = nullptr;
-                for (const FaceResult& r : results)
-                    if (r.index == face) mine = &r;
-                if (mine) {
-                    for (const StageImage& s : stageImages(p->context(), *mine))
-                        if (s.key == "X_p" || s.key == "masks" || s.key == "X_l" || s.key == "X_final")
-                            result.stages.push_back({QString::fromStdString(s.key), QString::fromStdString(s.title), toQImage(s.image)});
-                }
+                if (const FaceResult* mine = resultOf(results, face)) result.stages += toViews(runStageImages(*mine));
             }
             {
                 std::lock_guard<std::mutex> lock(mutex);
@@ -280,31 +316,22 @@ void PipelineController::refineLater(quint64 generation) {
         result.seed = request.seed;
         result.refined = true;
         try {
-            DeidSettings settings;
-            settings.scale = request.scale;
-            settings.seed = request.seed;
-            QStringList names;
+            DeidSettings settings = settingsFor(request);
             if (request.parser == ParserChoice::BiSeNet) settings.parser = neural->parser();
             if (request.restorer == RestorerChoice::Gfpgan) settings.restorer = neural->restorer();
             settings.useHead = request.head == HeadChoice::HeadNerf;
             if (settings.useHead) p->setHead(neural->head());
-            const int count = int(p->faces().size());
-            std::vector<FaceResult> results;
-            for (int i = 0; i < count; ++i) {
-                if (request.excluded.contains(i)) continue;
-                if (cancelFlag->load()) return;
-                results.push_back(p->processFace(i, settings));
-            }
+            const std::vector<FaceResult> results =
+                processRequestedFaces(*p, request, settings, [&](int) { return !cancelFlag->load(); });
             if (cancelFlag->load() || results.empty()) return;
             result.photo = toQImage(p->compose(results));
+            const int count = int(p->faces().size());
             const int face = std::clamp(request.selectedFace, 0, std::max(0, count - 1));
             result.selectedFace = face;
-            for (const FaceResult& r : results) {
-                if (r.index != face) continue;
-                for (const StageImage& s : stageImages(p->context(), r))
-                    result.stages.push_back({QString::fromStdString(s.key), QString::fromStdString(s.title), toQImage(s.image)});
+            if (const FaceResult* r = resultOf(results, face)) {
+                result.stages = toViews(stageImages(p->context(), *r));
                 result.backends = QString("%1 parser, %2, %3 head")
-                                      .arg(QString::fromStdString(r.parser), QString::fromStdString(r.restorer), QString::fromStdString(r.head));
+                                      .arg(QString::fromStdString(r->parser), QString::fromStdString(r->restorer), QString::fromStdString(r->head));
             }
             result.milliseconds = double(timer.nsecsElapsed()) / 1e6;
             if (self)
@@ -460,8 +487,7 @@ void PipelineController::startPrivacySweep() {
     if (!p || p->faces().empty()) return;
     sweepCancel_ = std::make_shared<std::atomic<bool>>(false);
     auto cancelFlag = sweepCancel_;
-    DeidSettings settings;
-    settings.seed = request_.seed;
+    const DeidSettings settings = settingsFor(request_);  // the sweep sets the scale
     const int face = request_.selectedFace;
     emit sweepStarted();
     QPointer<PipelineController> self(this);
@@ -492,38 +518,30 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
     if (batchCancel_) batchCancel_->store(true);
     batchCancel_ = std::make_shared<std::atomic<bool>>(false);
     auto cancelFlag = batchCancel_;
-    DeidSettings settings;
-    settings.scale = request_.scale;
-    settings.seed = request_.seed;
+    const DeidSettings settings = settingsFor(request_);
     QPointer<PipelineController> self(this);
     (void)QtConcurrent::run([self, inputFolder, outputFolder, settings, cancelFlag] {
         namespace fs = std::filesystem;
-        std::vector<fs::path> files;
         const fs::path root(inputFolder.toStdString());
-        std::error_code ec;
-        for (const auto& e : fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink, ec)) {
-            std::string ext = e.path().extension().string();
-            for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-            if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".tif" ||
-                                        ext == ".tiff" || ext == ".bmp"))
-                files.push_back(e.path());
-        }
-        std::sort(files.begin(), files.end());
         std::vector<std::string> inputs;
-        for (const fs::path& f : files) inputs.push_back(f.string());
+        try {
+            inputs = findImages(root.string());
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            if (self) QMetaObject::invokeMethod(self, [self, message] { if (self) emit self->failed(message); });
+        }
         int written = 0, withoutFace = 0, failed = 0, done = 0;
-        for (const fs::path& file : files) {
+        for (const fs::path file : inputs) {
             if (cancelFlag->load()) break;
             try {
                 DeidPipeline pipeline(loadImage(file.string()));
                 if (pipeline.faces().empty()) {
                     ++withoutFace;
                 } else {
-                    fs::path out = fs::path(outputFolder.toStdString()) / fs::relative(file, root);
-                    if (formatForPath(out.string()) == ImageFormat::Unknown) out.replace_extension(".png");
+                    const std::string out = exportName((fs::path(outputFolder.toStdString()) / fs::relative(file, root)).string());
                     ImageSaveOptions save;
                     save.protectedPaths = inputs;
-                    saveImage(out.string(), pipeline.anonymize(settings, {}), pipeline.photo().alpha, save);
+                    saveImage(out, pipeline.anonymize(settings, {}), pipeline.photo().alpha, save);
                     ++written;
                 }
             } catch (const std::exception&) {
@@ -531,7 +549,7 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
             }
             ++done;
             const QString name = QString::fromStdString(file.filename().string());
-            const int total = int(files.size());
+            const int total = int(inputs.size());
             if (self) QMetaObject::invokeMethod(self, [self, done, total, name] { if (self) emit self->batchProgress(done, total, name); });
         }
         const bool cancelled = cancelFlag->load();

@@ -9,6 +9,7 @@
 #include <QRect>
 #include <QSet>
 #include <QString>
+#include <QStringList>
 #include <QThread>
 #include <QVector>
 
@@ -85,6 +86,10 @@ class PipelineController : public QObject {
 public:
     explicit PipelineController(QObject* parent = nullptr);
     ~PipelineController() override;
+    // The stage panels (key and title, no image) in display order; X itself is the photo view.
+    static QVector<StageView> stagePanels();
+    // File-dialog patterns of the photo formats the pipeline opens ("*.jpg", ...).
+    static QStringList imageNameFilters();
 
     const PipelineRequest& request() const { return request_; }
     bool hasPhoto() const { return photoOpen_; }

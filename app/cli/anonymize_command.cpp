@@ -29,18 +29,7 @@ struct Job {
     std::string relative;  // input path relative to its root, for --stages
 };
 
-bool isImageFile(const fs::path& p) {
-    std::string ext = p.extension().string();
-    for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".tif" || ext == ".tiff" ||
-           ext == ".bmp";
-}
-
-std::string outputName(const fs::path& relative) {
-    fs::path out = relative;
-    if (formatForPath(out.string()) == ImageFormat::Unknown) out.replace_extension(".png");
-    return out.string();
-}
+std::string outputName(const fs::path& relative) { return exportName(relative.string()); }
 
 std::set<int> parseFaces(const QString& text) {
     std::set<int> faces;
@@ -106,13 +95,9 @@ int runAnonymize(const QStringList& args) {
         const fs::path root(utf8(in));
         std::error_code ec;
         if (fs::is_directory(root, ec)) {
-            std::vector<fs::path> files;
-            for (const auto& entry : fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink))
-                if (entry.is_regular_file() && isImageFile(entry.path())) files.push_back(entry.path());
-            std::sort(files.begin(), files.end());
-            for (const fs::path& f : files) {
+            for (const std::string& f : findImages(root.string())) {
                 const fs::path rel = fs::relative(f, root);
-                jobs.push_back({f.string(), (out / root.filename() / outputName(rel)).string(), (root.filename() / rel).string()});
+                jobs.push_back({f, (out / root.filename() / outputName(rel)).string(), (root.filename() / rel).string()});
             }
         } else if (single) {
             fs::path target = out;

@@ -1,6 +1,7 @@
 #include "cli/cli_common.h"
 
 #include "common/runtime.h"
+#include "io/image_io.h"
 #include "pipeline/deid_pipeline.h"
 
 #include <opencv2/imgproc.hpp>
@@ -35,12 +36,7 @@ std::vector<std::string> collect(const QStringList& inputs) {
         const fs::path p(utf8(in));
         std::error_code ec;
         if (fs::is_directory(p, ec)) {
-            for (const auto& e : fs::recursive_directory_iterator(p, fs::directory_options::follow_directory_symlink)) {
-                std::string ext = e.path().extension().string();
-                for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-                if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp"))
-                    files.push_back(e.path().string());
-            }
+            for (std::string& f : findImages(p.string())) files.push_back(std::move(f));
         } else {
             files.push_back(p.string());
         }

@@ -19,6 +19,7 @@ FittedFace fitFace(const FaceModelContext& context, const cv::Mat& photo, const 
     const Eigen::VectorXf shape = model.shape(face.fit.identity, face.fit.expression);
     face.geometry = makeGeometry(context, shape, face.fit.pose, camera);
     rasterizeFace(context, face.geometry, camera, face.raster);
+    face.faceArea = coverageMask(face.raster);
     face.lighting = estimateLighting(context, face.crop.image, face.crop.valid, face.geometry, face.raster, &face.skinColour);
     face.texture = samplePhotoTexture(context, face.crop.image, face.crop.valid, face.geometry, face.raster, camera, face.lighting);
     face.appearance = decomposeAppearance(context, face.texture.albedo, face.skinColour);

@@ -20,6 +20,7 @@ struct FittedFace {
     FaceFit fit;                   // pose, identity, expression
     FaceGeometry geometry;         // fitted mesh under the fitted pose
     RasterBuffers raster;          // its z-buffer
+    cv::Mat faceArea;              // CV_8U, 255 where the fitted mesh covers the crop
     ShCoefficients lighting;       // 27 SH numbers
     cv::Vec3f skinColour;          // median visible skin colour (BGR)
     PhotoTexture texture;          // albedo in UV space

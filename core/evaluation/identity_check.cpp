@@ -3,15 +3,6 @@
 #include "recognition/face_recognizer.h"
 
 namespace ideu {
-namespace {
-
-double overlap(const cv::Rect2d& a, const cv::Rect2d& b) {
-    const double inter = (a & b).area();
-    return inter / std::max(1e-9, a.area() + b.area() - inter);
-}
-
-}  // namespace
-
 IdentityCheck checkIdentity(DeidPipeline& pipeline, int face, const cv::Mat& output, const CancelToken& cancel) {
     IdentityCheck result;
     const DetectedFace& original = pipeline.faces(cancel).at(std::size_t(face));
@@ -22,20 +13,14 @@ IdentityCheck checkIdentity(DeidPipeline& pipeline, int face, const cv::Mat& out
                             cv::Rect(0, 0, output.cols, output.rows);
     cancel.check();
     const auto found = FaceDetector::shared()->detect(output(region).clone()).faces;
-    const DetectedFace* best = nullptr;
-    double bestOverlap = 0.3;
-    for (const DetectedFace& f : found) {
-        const double o = overlap(f.box + cv::Point2d(region.x, region.y), box);
-        if (o > bestOverlap) bestOverlap = o, best = &f;
-    }
+    const DetectedFace* best = sameFace(found, box, 0.3, cv::Point2d(region.x, region.y));
     if (!best) return result;
     Landmarks68 landmarks = best->landmarks;
     for (auto& p : landmarks) p += cv::Point2d(region.x, region.y);
+    const FaceDescriptor before = pipeline.originalDescriptor(face, cancel);
     cancel.check();
-    const auto recognizer = FaceRecognizer::shared();
     result.detected = true;
-    result.distance = descriptorDistance(recognizer->describe(pipeline.photo().bgr, original.landmarks),
-                                         recognizer->describe(output, landmarks));
+    result.distance = descriptorDistance(before, FaceRecognizer::shared()->describe(output, landmarks));
     result.match = result.distance < kMatchThreshold;
     return result;
 }

@@ -3,6 +3,7 @@
 #include "align/face_align.h"
 #include "common/error.h"
 #include "evaluation/image_metrics.h"
+#include "io/image_io.h"
 #include "pipeline/deid_pipeline.h"
 #include "recognition/face_recognizer.h"
 
@@ -33,11 +34,6 @@ struct PhotoOutcome {
     std::vector<FaceDescriptor> outputs;  // one per sample (zeros when not detected)
 };
 
-double iou(const cv::Rect2d& a, const cv::Rect2d& b) {
-    const double inter = (a & b).area();
-    return inter / std::max(1e-9, a.area() + b.area() - inter);
-}
-
 std::vector<Photo> collectPhotos(const std::string& dir) {
     std::vector<Photo> photos;
     std::error_code ec;
@@ -45,9 +41,7 @@ std::vector<Photo> collectPhotos(const std::string& dir) {
     for (const auto& person : fs::directory_iterator(dir)) {
         if (!person.is_directory()) continue;
         for (const auto& f : fs::directory_iterator(person.path())) {
-            std::string ext = f.path().extension().string();
-            for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-            if (f.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp"))
+            if (f.is_regular_file() && hasImageExtension(f.path().string()))
                 photos.push_back({person.path().filename().string(), f.path().string()});
         }
     }
@@ -73,7 +67,7 @@ PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options,
     const FaceModelContext& context = pipeline.context();
     const DetectedFace& subject = faces[0];
     const cv::Mat& original = pipeline.photo().bgr;
-    outcome.original = recognizer->describe(original, subject.landmarks);
+    outcome.original = pipeline.originalDescriptor(0, cancel);
     const auto fitted = pipeline.fitted(0, cancel);
     const Eigen::Vector3d poseBefore = fitted->fit.pose.anglesDegrees();
     const double io = lm::interOcular(subject.landmarks);
@@ -102,13 +96,7 @@ PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options,
             r.photoSsim = ssim(original, output);
             FaceDescriptor descriptor{};
             const auto found = detector->detect(output).faces;
-            const DetectedFace* match = nullptr;
-            double best = 0.3;
-            for (const DetectedFace& f : found) {
-                const double o = iou(f.box, subject.box);
-                if (o > best) best = o, match = &f;
-            }
-            if (match) {
+            if (const DetectedFace* match = sameFace(found, subject.box)) {
                 r.detected = true;
                 descriptor = recognizer->describe(output, match->landmarks);
                 r.dis = descriptorDistance(descriptor, outcome.original);

@@ -99,6 +99,18 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
     return result;
 }
 
+const DetectedFace* sameFace(const std::vector<DetectedFace>& faces, const cv::Rect2d& box, double minOverlap,
+                             cv::Point2d offset) {
+    const DetectedFace* best = nullptr;
+    for (const DetectedFace& f : faces) {
+        const cv::Rect2d shifted = f.box + offset;
+        const double inter = (shifted & box).area();
+        const double iou = inter / std::max(1e-9, shifted.area() + box.area() - inter);
+        if (iou > minOverlap) minOverlap = iou, best = &f;
+    }
+    return best;
+}
+
 namespace lm {
 namespace {
 cv::Point2d mean(const Landmarks68& p, int begin, int end) {

@@ -48,6 +48,12 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// The face of `faces` (boxes shifted by `offset`) whose box overlaps `box` most, with an
+// intersection over union above `minOverlap`; nullptr when none does. Finds a face again in an
+// edited photo.
+const DetectedFace* sameFace(const std::vector<DetectedFace>& faces, const cv::Rect2d& box, double minOverlap = 0.3,
+                             cv::Point2d offset = {});
+
 // Landmark groups of the iBUG-68 scheme.
 namespace lm {
 constexpr int kJawBegin = 0, kJawEnd = 17;

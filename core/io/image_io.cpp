@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 namespace ideu {
 namespace {
@@ -104,6 +105,37 @@ ImageFormat formatForPath(const std::string& path) {
     if (ext == "jpg" || ext == "jpeg") return ImageFormat::Jpeg;
     if (ext == "webp") return ImageFormat::WebP;
     return ImageFormat::Unknown;
+}
+
+const std::vector<std::string>& imageExtensions() {
+    static const std::vector<std::string> extensions = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"};
+    return extensions;
+}
+
+bool hasImageExtension(const std::string& path) {
+    std::string ext = std::filesystem::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    const auto& known = imageExtensions();
+    return std::find(known.begin(), known.end(), ext) != known.end();
+}
+
+std::vector<std::string> findImages(const std::string& folder) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> files;
+    try {
+        for (const auto& entry : fs::recursive_directory_iterator(folder, fs::directory_options::follow_directory_symlink))
+            if (entry.is_regular_file() && hasImageExtension(entry.path().string())) files.push_back(entry.path().string());
+    } catch (const fs::filesystem_error& e) {
+        throw Error("cannot read the folder '" + folder + "': " + e.code().message());
+    }
+    // Path order: a folder's files come before those of a sibling folder whose name extends it.
+    std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) { return fs::path(a) < fs::path(b); });
+    return files;
+}
+
+std::string exportName(const std::string& path) {
+    if (formatForPath(path) != ImageFormat::Unknown) return path;
+    return std::filesystem::path(path).replace_extension(".png").string();
 }
 
 std::vector<std::uint8_t> encodeImage(const cv::Mat& bgr, const cv::Mat& alpha, ImageFormat format,

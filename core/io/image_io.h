@@ -45,6 +45,16 @@ struct ImageSaveOptions {
 // Format from the extension: .png, .jpg/.jpeg, .webp; Unknown otherwise.
 ImageFormat formatForPath(const std::string& path);
 
+// Photo files by name: the extensions loadImage is offered (lower case, with the dot), the
+// test (case-insensitive), and every such file under a folder (recursive, following linked
+// folders, sorted; throws Error when the folder cannot be read).
+const std::vector<std::string>& imageExtensions();
+bool hasImageExtension(const std::string& path);
+std::vector<std::string> findImages(const std::string& folder);
+// Where the export of a photo goes: the same name when it is a format saveImage writes, else
+// the name with .png.
+std::string exportName(const std::string& path);
+
 // Encodes without any metadata block. Alpha is kept for PNG and WebP; JPEG has none, so a
 // transparent image is flattened onto white.
 std::vector<std::uint8_t> encodeImage(const cv::Mat& bgr, const cv::Mat& alpha, ImageFormat format,

@@ -59,6 +59,16 @@ bool DeidPipeline::hasHeadCodes(int face) {
     return bool(cache.headCodes);
 }
 
+FaceDescriptor DeidPipeline::originalDescriptor(int face, const CancelToken& cancel) {
+    FaceCache& cache = cacheFor(face);
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (!cache.originalDescriptor) {
+        cancel.check();
+        cache.originalDescriptor = FaceRecognizer::shared()->describe(photo_.bgr, faces_[std::size_t(face)].landmarks);
+    }
+    return *cache.originalDescriptor;
+}
+
 const std::vector<DetectedFace>& DeidPipeline::faces(const CancelToken& cancel) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!detected_) {
@@ -113,10 +123,7 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
         if (labels.empty()) {
             ParsingInput in;
             in.image = f.crop.image;
-            in.faceArea = cv::Mat::zeros(f.crop.image.size(), CV_8U);
-            for (int y = 0; y < in.faceArea.rows; ++y)
-                for (int x = 0; x < in.faceArea.cols; ++x)
-                    if (f.raster.covered(x, y)) in.faceArea.at<std::uint8_t>(y, x) = 255;
+            in.faceArea = f.faceArea;
             for (int i = 0; i < 68; ++i) in.landmarks[std::size_t(i)] = {f.landmarks[std::size_t(i)].x, f.landmarks[std::size_t(i)].y};
             in.skinColour = f.skinColour;
             labels = parser->parse(in);
@@ -180,7 +187,40 @@ cv::Mat DeidPipeline::anonymize(const DeidSettings& settings, const std::set<int
     return out;
 }
 
-std::vector<StageImage> stageImages(const FaceModelContext& context, const FaceResult& r) {
+const std::vector<StageName>& stageNames() {
+    static const std::vector<StageName> names = {
+        {"X", "X: aligned input"},
+        {"landmarks", "Landmarks (green detected, red fitted)"},
+        {"fit", "3DMM fit"},
+        {"X_f", "X_f: fitted render"},
+        {"X_p", "X_p: perturbed render"},
+        {"masks", "Masks (parsing X | X_p; head | styling)"},
+        {"X_l", "X_l: hybrid"},
+        {"X_final", "X': final"},
+    };
+    return names;
+}
+
+namespace {
+
+std::string stageTitle(const std::string& key) {
+    for (const StageName& n : stageNames())
+        if (key == n.key) return n.title;
+    throw Error("unknown stage " + key);
+}
+
+}  // namespace
+
+std::vector<StageImage> fittedStageImages(const FaceModelContext& context, const FittedFace& f) {
+    return {
+        {"X", stageTitle("X"), f.crop.image},
+        {"landmarks", stageTitle("landmarks"), landmarkOverlay(f)},
+        {"fit", stageTitle("fit"), fitOverlay(context, f)},
+        {"X_f", stageTitle("X_f"), fittedRender(context, f)},
+    };
+}
+
+std::vector<StageImage> runStageImages(const FaceResult& r) {
     const FittedFace& f = *r.fitted;
     // Masks, 2 x 2: parsing of X | parsing of X_p / head mask (where X_p is used, on X_l) |
     // styling mask (X's hair and accessories kept over the face, on X).
@@ -203,16 +243,21 @@ std::vector<StageImage> stageImages(const FaceModelContext& context, const FaceR
                 small(tint(f.crop.image, r.hybrid.styling, {40, 40, 220}), cv::INTER_AREA), bottom);
     cv::vconcat(top, bottom, masks);
     return {
-        {"X", "X: aligned input", f.crop.image},
-        {"landmarks", "Landmarks (green detected, red fitted)", landmarkOverlay(f)},
-        {"fit", "3DMM fit", fitOverlay(context, f)},
-        {"X_f", r.headFitted.empty() ? "X_f: fitted render" : "X_f: fitted render (HeadNeRF)",
-         r.headFitted.empty() ? fittedRender(context, f) : r.headFitted},
-        {"X_p", "X_p: perturbed render", perturbedRender(r.perturbed)},
-        {"masks", "Masks (parsing X | X_p; head | styling)", masks},
-        {"X_l", "X_l: hybrid", r.hybrid.hybrid},
-        {"X_final", r.restorer == "blend" ? "X': final" : "X': final (" + r.restorer + ")", r.final},
+        {"X_p", stageTitle("X_p"), perturbedRender(r.perturbed)},
+        {"masks", stageTitle("masks"), masks},
+        {"X_l", stageTitle("X_l"), r.hybrid.hybrid},
+        {"X_final", r.restorer == "blend" ? stageTitle("X_final") : stageTitle("X_final") + " (" + r.restorer + ")", r.final},
     };
+}
+
+std::vector<StageImage> stageImages(const FaceModelContext& context, const FaceResult& r) {
+    std::vector<StageImage> stages;
+    for (StageImage& s : fittedStageImages(context, *r.fitted)) {
+        if (s.key == "X_f" && !r.headFitted.empty()) s = {"X_f", s.title + " (HeadNeRF)", r.headFitted};
+        stages.push_back(std::move(s));
+    }
+    for (StageImage& s : runStageImages(r)) stages.push_back(std::move(s));
+    return stages;
 }
 
 }  // namespace ideu

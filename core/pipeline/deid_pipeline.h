@@ -9,6 +9,7 @@
 #include "io/image_io.h"
 #include "nets/neural_backends.h"
 #include "parsing/face_parser.h"
+#include "recognition/face_recognizer.h"
 #include "restoration/hybrid.h"
 #include "restoration/restorer.h"
 
@@ -16,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,6 +57,16 @@ struct StageImage {
     std::string title;  // for people
     cv::Mat image;      // CV_8UC3
 };
+struct StageName {
+    const char* key;
+    const char* title;
+};
+const std::vector<StageName>& stageNames();  // all stages, in display order
+// The stages of the cached fit (X, landmarks, fit, X_f): they do not change with scale or seed.
+std::vector<StageImage> fittedStageImages(const FaceModelContext& context, const FittedFace& face);
+// The stages one run produced (X_p, masks, X_l, X_final).
+std::vector<StageImage> runStageImages(const FaceResult& result);
+// Both; X_f is HeadNeRF's when the run used that head.
 std::vector<StageImage> stageImages(const FaceModelContext& context, const FaceResult& result);
 
 class DeidPipeline {
@@ -81,6 +93,9 @@ public:
     // return false to stop early.
     HeadNerfCodes fitHead(int face, int steps, const std::function<bool(int, double)>& progress = {});
     bool hasHeadCodes(int face);
+    // The recogniser's descriptor of a face in the original photo; cached per face (every
+    // identity check of that face compares against it).
+    FaceDescriptor originalDescriptor(int face, const CancelToken& cancel = {});
     const FaceModelContext& context() const { return context_; }
 
 private:
@@ -99,6 +114,7 @@ private:
         std::shared_ptr<const FittedFace> fitted;
         std::map<std::string, cv::Mat> parsingX;  // by parser name
         std::shared_ptr<const HeadNerfCodes> headCodes;
+        std::optional<FaceDescriptor> originalDescriptor;
     };
     std::vector<std::unique_ptr<FaceCache>> cache_;
     FaceCache& cacheFor(int face);

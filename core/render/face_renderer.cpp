@@ -40,6 +40,11 @@ void rasterizeFace(const FaceModelContext& context, const FaceGeometry& geometry
     rasterize(input, camera.width, camera.height, raster);
 }
 
+cv::Mat coverageMask(const RasterBuffers& raster) {
+    const cv::Mat triangles(raster.height, raster.width, CV_32S, const_cast<std::int32_t*>(raster.triangle.data()));
+    return triangles >= 0;
+}
+
 namespace {
 
 // Runs `shader(raster, pixelIndex)` on every covered pixel.

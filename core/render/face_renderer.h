@@ -24,6 +24,9 @@ FaceGeometry makeGeometry(const FaceModelContext& context, const Eigen::VectorXf
 void rasterizeFace(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
                    RasterBuffers& raster);
 
+// CV_8U, 255 where the raster covers the pixel.
+cv::Mat coverageMask(const RasterBuffers& raster);
+
 struct RenderedFace {
     cv::Mat image;       // CV_32FC3, BGR 0..255, zero where not covered
     cv::Mat mask;        // CV_8U, 255 where the face area covers the pixel

@@ -85,14 +85,8 @@ Hybrid buildHybrid(const FaceModelContext& context, const FittedFace& face, cons
     cv::remap(face.crop.image, out.warped, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_REFLECT_101);
 
     // Styling mask: X's occluders inside its face area (hair strands, glasses), moved along.
-    {
-        cv::Mat faceAreaX = cv::Mat::zeros(parsingX.size(), CV_8U);
-        for (int y = 0; y < faceAreaX.rows; ++y)
-            for (int x = 0; x < faceAreaX.cols; ++x)
-                if (face.raster.covered(x, y)) faceAreaX.at<std::uint8_t>(y, x) = 255;
-        const cv::Mat occluders = (parsingX == kLabelOther) & faceAreaX;
-        cv::remap(occluders, out.styling, map, cv::noArray(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
-    }
+    const cv::Mat occluders = (parsingX == kLabelOther) & face.faceArea;
+    cv::remap(occluders, out.styling, map, cv::noArray(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
     out.faceMask = faceRegion(parsingXp) & (perturbed.mask > 0) & ~out.styling;
     cv::erode(out.faceMask, out.faceMask, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
 
