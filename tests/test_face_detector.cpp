@@ -130,6 +130,19 @@ private slots:
         for (auto& t : threads) t.join();
         QCOMPARE(mismatches.load(), 0);
     }
+
+    void sameFaceIsTheBestOverlapAboveTheThreshold() {
+        std::vector<DetectedFace> faces(3);
+        faces[0].box = {0, 0, 100, 100};
+        faces[1].box = {200, 0, 100, 100};
+        faces[2].box = {210, 10, 100, 100};  // IoU 0.68 with faces[1]'s box
+        const cv::Rect2d target(200, 0, 100, 100);
+        QCOMPARE(sameFace(faces, target), &faces[1]);
+        QCOMPARE(sameFace(faces, target, 0.3, {-10, -10}), &faces[2]);  // boxes found in a region at (-10, -10)
+        QCOMPARE(sameFace({faces[2]}, target, 0.6) != nullptr, true);
+        QCOMPARE(sameFace({faces[2]}, target, 0.7), static_cast<const DetectedFace*>(nullptr));
+        QCOMPARE(sameFace({faces[0]}, target), static_cast<const DetectedFace*>(nullptr));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestFaceDetector)

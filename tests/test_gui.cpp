@@ -1,7 +1,10 @@
 // The editor, offscreen: opening fills the face list and the stage panels; a burst of slider
 // moves ends on the last value's result without freezing the event loop; export writes a
-// metadata-free file; a bad file gives a message and the app stays usable.
+// metadata-free file (and the stage images when asked); a bad file gives a message and the app
+// stays usable; the privacy readout and sweep agree with the library; an unticked face stays
+// as it is; batch mirrors a folder, counts photos without a face or broken, and cancels.
 #include "common/files.h"
+#include "evaluation/identity_check.h"
 #include "image_view.h"
 #include "io/image_io.h"
 #include "main_window.h"
@@ -17,6 +20,9 @@
 #include <QDoubleSpinBox>
 #include <QtTest>
 
+#include <filesystem>
+#include <functional>
+
 using namespace ideu;
 using namespace ideu::ui;
 
@@ -31,6 +37,24 @@ bool waitForLatest(MainWindow& w, int timeoutMs = 60000) {
         QTest::qWait(20);
     }
     return false;
+}
+
+// Waits until `done()` holds, processing events.
+bool waitUntil(const std::function<bool()>& done, int timeoutMs = 120000) {
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < timeoutMs) {
+        if (done()) return true;
+        QTest::qWait(20);
+    }
+    return false;
+}
+
+DeidSettings settingsOf(const PipelineResult& result) {
+    DeidSettings settings;
+    settings.scale = result.scale;
+    settings.seed = result.seed;
+    return settings;
 }
 
 }  // namespace
@@ -183,6 +207,129 @@ private slots:
         QVERIFY(opened.wait(60000));
         QCOMPARE(w.faceList()->count(), 0);
         QVERIFY(w.lastError().contains("No face found"));
+    }
+
+    void privacyReadoutAndSweepAgreeWithTheLibrary() {
+        MainWindow w;
+        w.show();
+        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
+        const QString photo = test::facePhoto("bbt_amy/amy1.png");
+        w.openPhoto(photo);
+        QVERIFY(opened.wait(60000));
+        QVERIFY(waitForLatest(w));
+        QSignalSpy checked(w.controller(), &PipelineController::identityChecked);
+        QSignalSpy points(w.controller(), &PipelineController::sweepPoint);
+        QSignalSpy sweepDone(w.controller(), &PipelineController::sweepFinished);
+        w.seedSpin()->setValue(5);  // a new seed: a new run, its readout and a new sweep
+        QVERIFY(waitForLatest(w));
+        const PipelineResult shown = w.lastResult();
+        QCOMPARE(shown.seed, quint64(5));
+        QVariantList readout;
+        QVERIFY(waitUntil([&] {
+            for (const auto& c : checked)
+                if (c.at(0).toULongLong() == shown.generation) readout = c;
+            return !readout.isEmpty();
+        }));
+        QVERIFY(waitUntil([&] { return !sweepDone.isEmpty(); }));
+
+        DeidPipeline pipeline(loadImage(photo.toStdString()));
+        const IdentityCheck expected = checkIdentity(pipeline, 0, toMat(shown.photo));
+        QCOMPARE(readout.at(1).toBool(), expected.detected);
+        QVERIFY(std::abs(readout.at(2).toDouble() - expected.distance) < 1e-6);
+        QCOMPARE(readout.at(3).toBool(), expected.match);
+
+        QCOMPARE(points.count(), 9);  // 0, 0.05, ..., 0.40
+        for (int i = 0; i < 9; ++i) QVERIFY(std::abs(points.at(i).at(0).toDouble() - 0.05 * i) < 1e-9);
+        DeidSettings settings;
+        settings.seed = 5;
+        const auto sweep = identitySweep(pipeline, 0, settings, {0.0, 0.4});
+        QVERIFY(std::abs(points.at(0).at(2).toDouble() - sweep[0].check.distance) < 1e-6);
+        QVERIFY(std::abs(points.at(8).at(2).toDouble() - sweep[1].check.distance) < 1e-6);
+        QVERIFY(points.at(8).at(2).toDouble() > points.at(0).at(2).toDouble());
+    }
+
+    void untickedFaceIsLeftAsItIs() {
+        MainWindow w;
+        w.show();
+        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
+        const QString photo = test::facePhoto("astronaut_collins/astronaut.png");
+        w.openPhoto(photo);
+        QVERIFY(opened.wait(60000));
+        QCOMPARE(w.faceList()->count(), 2);
+        QVERIFY(waitForLatest(w));
+        w.faceList()->item(1)->setCheckState(Qt::Unchecked);
+        QVERIFY(waitForLatest(w));
+        DeidPipeline pipeline(loadImage(photo.toStdString()));
+        const DeidSettings settings = settingsOf(w.lastResult());
+        const cv::Mat shown = toMat(w.lastResult().photo);
+        QCOMPARE(test::maxAbsDiff(shown, pipeline.anonymize(settings, {0})), 0.0);
+        QVERIFY(test::maxAbsDiff(shown, pipeline.anonymize(settings, {})) > 0);
+    }
+
+    void exportWritesEveryStageImage() {
+        MainWindow w;
+        w.show();
+        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
+        w.openPhoto(test::facePhoto("bbt_amy/amy1.png"));
+        QVERIFY(opened.wait(60000));
+        QVERIFY(waitForLatest(w));
+        QSignalSpy exported(&w, &MainWindow::exportFinished);
+        ExportOptions options;
+        options.path = dir_.filePath("stages/amy.png");
+        options.stageImages = true;
+        w.exportTo(options);
+        QVERIFY(exported.wait(30000));
+        for (const StageName& stage : stageNames()) {
+            const QString file = dir_.filePath(QString("stages/amy_face00_%1.png").arg(stage.key));
+            QVERIFY2(QFile::exists(file), qPrintable(file));
+            QCOMPARE(loadImage(file.toStdString()).bgr.size(), cv::Size(512, 512));
+        }
+    }
+
+    void batchMirrorsTheFolderAndCounts() {
+        namespace fs = std::filesystem;
+        const fs::path in = fs::path(dir_.filePath("batch_in").toStdString());
+        const fs::path out = fs::path(dir_.filePath("batch_out").toStdString());
+        fs::create_directories(in / "sub");
+        fs::copy_file(test::facePhoto("bbt_amy/amy1.png").toStdString(), in / "sub" / "amy1.png");
+        test::writeBytes(QString::fromStdString((in / "landscape.png").string()),
+                         encodeImage(test::syntheticPicture(300, 200), {}, ImageFormat::Png));
+        test::writeBytes(QString::fromStdString((in / "broken.jpg").string()), {0xFF, 0xD8, 0xFF});
+        test::writeBytes(QString::fromStdString((in / "notes.txt").string()), {'h', 'i'});
+
+        PipelineController controller;
+        QSignalSpy progress(&controller, &PipelineController::batchProgress);
+        QSignalSpy finished(&controller, &PipelineController::batchFinished);
+        controller.startBatch(QString::fromStdString(in.string()), QString::fromStdString(out.string()));
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(progress.count(), 3);  // the text file is not a photo
+        const QVariantList counts = finished.at(0);
+        QCOMPARE(counts.at(0).toInt(), 1);  // written
+        QCOMPARE(counts.at(1).toInt(), 1);  // without a face
+        QCOMPARE(counts.at(2).toInt(), 1);  // failed
+        QCOMPARE(counts.at(3).toBool(), false);
+        QVERIFY(fs::exists(out / "sub" / "amy1.png"));
+        QVERIFY(!fs::exists(out / "landscape.png") && !fs::exists(out / "notes.txt"));
+        DeidPipeline pipeline(loadImage((in / "sub" / "amy1.png").string()));
+        DeidSettings settings;
+        settings.scale = controller.request().scale;
+        settings.seed = controller.request().seed;
+        QCOMPARE(test::maxAbsDiff(loadImage((out / "sub" / "amy1.png").string()).bgr, pipeline.anonymize(settings, {})), 0.0);
+    }
+
+    void batchCancelStopsEarly() {
+        namespace fs = std::filesystem;
+        const fs::path in = fs::path(dir_.filePath("cancel_in").toStdString());
+        fs::create_directories(in);
+        for (int i = 0; i < 4; ++i)
+            fs::copy_file(test::facePhoto("bbt_amy/amy1.png").toStdString(), in / ("amy" + std::to_string(i) + ".png"));
+        PipelineController controller;
+        QSignalSpy finished(&controller, &PipelineController::batchFinished);
+        controller.startBatch(QString::fromStdString(in.string()), dir_.filePath("cancel_out"));
+        controller.cancelBatch();
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(finished.at(0).at(3).toBool(), true);
+        QVERIFY(finished.at(0).at(0).toInt() <= 1);  // at most the photo already under way
     }
 };
 

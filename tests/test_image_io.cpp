@@ -352,6 +352,23 @@ private slots:
         options.protectedPaths = {other.toStdString()};
         QVERIFY_THROWS_EXCEPTION(WriteError, saveImage(other.toStdString(), picture_, cv::Mat(), options));
     }
+
+    void findsPhotosByExtensionRecursivelyInPathOrder() {
+        namespace fs = std::filesystem;
+        const fs::path root = fs::path(dir_.filePath("find").toStdString());
+        fs::create_directories(root / "a");
+        fs::create_directories(root / "a-b");
+        for (const fs::path& f : {root / "a" / "x.JPG", root / "a-b" / "y.webp", root / "z.tiff", root / "notes.txt",
+                                  root / "a" / "noext"})
+            test::writeBytes(QString::fromStdString(f.string()), {1});
+        const std::vector<std::string> expected = {(root / "a" / "x.JPG").string(), (root / "a-b" / "y.webp").string(),
+                                                   (root / "z.tiff").string()};
+        QVERIFY(findImages(root.string()) == expected);
+        QVERIFY_THROWS_EXCEPTION(ideu::Error, findImages((root / "missing").string()));
+        QVERIFY(hasImageExtension("photo.Bmp") && !hasImageExtension("photo.gif") && !hasImageExtension("jpg"));
+        QCOMPARE(exportName("d/p.TIF"), std::string("d/p.png"));
+        QCOMPARE(exportName("d/p.jpeg"), std::string("d/p.jpeg"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestImageIo)
