@@ -171,6 +171,35 @@ private slots:
         const PerturbedFace other = perturbFace(*context_, face, 0.3, 4);
         QVERIFY(test::maxAbsDiff(other.image, p.image) > 10);
     }
+
+    // The brow-darkness cue stays within a natural range even at the code's clip (3 SD): a
+    // white-haired man's grey brows must not turn black. Measured, a stronger darkening
+    // bought the recogniser no distance (README "Privacy").
+    void browDarknessStaysNatural() {
+        const Image image = loadImage(test::facePhoto("biden/biden.jpg").toStdString());
+        const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
+        const FittedFace face = fitFace(*context_, image.bgr, faces.at(0));
+        const AppearanceLayers& layers = face.appearance;
+        const int darkness = appearanceParameterIndex("brow_darkness");
+        QVERIFY(darkness >= 0);
+        const cv::Mat brows = layers.browWeight > 0.5f;
+        QVERIFY(cv::countNonZero(brows) > 100);
+        auto contrast = [&](const cv::Mat& albedo) {
+            cv::Mat diff;
+            cv::absdiff(albedo(layers.roi), layers.low, diff);
+            return cv::mean(diff, brows)[0];
+        };
+        const double before = contrast(face.texture.albedo);
+        for (float z : {3.f, -3.f}) {
+            IdentityCode code = face.identity;
+            code.appearance.setZero(appearanceParameterCount());
+            code.appearance(darkness) = z;
+            const double ratio = contrast(applyAppearanceEdits(*context_, layers, code)) / before;
+            qInfo("brow darkness %+.0f SD: brow contrast x%.2f", double(z), ratio);
+            if (z > 0) QVERIFY(ratio > 1.05 && ratio < 1.3);
+            else QVERIFY(ratio < 0.95 && ratio > 0.7);
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestStepOne)

@@ -26,7 +26,10 @@ constexpr float kBrowShift = 0.5f;       // x brow half-height
 constexpr float kBrowThickness = 0.2f;   // relative
 constexpr float kBrowArch = 0.45f;       // x brow half-height
 constexpr float kBrowTilt = 0.45f;       // x brow half-height
-constexpr float kBrowContrast = 0.25f;
+// Brow darkness is kept subtle (at most about ±25 % contrast at the code's clip): measured, a
+// four-times stronger darkening bought no recogniser distance (0.573 either way at scale
+// 0.35) and turned grey brows black.
+constexpr float kBrowContrast = 0.08f;
 constexpr float kSocketShade = 0.06f;
 constexpr float kUnderEyeShade = 0.05f;
 constexpr float kLipRedness = 0.06f;
