@@ -38,6 +38,12 @@ constexpr float kLipLightness = 0.07f;
 // strength relative to the photo's own fine detail.
 constexpr float kReliefReplaced = 1.0f;
 constexpr float kSyntheticTexture = 0.35f;
+// Lids: the photo's lashes lie over the lids, so the lid texture carries them; on a new lid
+// shape they would be stretched into a ghost fan above the real ones. A grey closing (size in
+// brow half-heights) removes such thin dark strands and keeps the lid's broad shading; it is
+// applied with the relief mix where the socket weight (times the gain, saturated) is.
+constexpr float kLidCleanSize = 1.2f;
+constexpr float kLidCleanGain = 4.0f;
 // Share of the broad relief (the skin colour field's own shading: cheekbones, sockets,
 // temples) flattened at full detail mix; the renderer's SH shading of the new geometry
 // takes its place.
@@ -234,6 +240,12 @@ AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::
     }
     const cv::Mat notEyes = 1.0 - soft(grow(labelMask(regions, {kUvEyeLeft, kUvEyeRight}), 2), 2);
     layers.socketWeight = layers.socketWeight.mul(notEyes).mul(1.0 - layers.browWeight);
+    {
+        const int k = std::max(3, int(std::lround(kLidCleanSize * layers.browHalfHeight)) | 1);
+        cv::Mat closed;
+        cv::morphologyEx(layers.albedo, closed, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(k, k)));
+        cv::divide(closed - layers.albedo, layers.low, layers.lidClean);
+    }
     layers.underEyeWeight = layers.underEyeWeight.mul(notEyes);
 
     const float faceWidth = cv::norm(uv(16) - uv(0));
@@ -305,6 +317,7 @@ cv::Mat applyAppearanceEdits(const FaceModelContext& context, const AppearanceLa
             const cv::Vec3f* smooth = layers.lowSmooth.ptr<cv::Vec3f>(y);
             const cv::Vec3f* mid = layers.mid.ptr<cv::Vec3f>(y);
             const cv::Vec3f* high = layers.high.ptr<cv::Vec3f>(y);
+            const cv::Vec3f* lid = layers.lidClean.ptr<cv::Vec3f>(y);
             const float* syn = synthetic.empty() ? nullptr : synthetic.ptr<float>(y);
             cv::Vec3f* out = base.ptr<cv::Vec3f>(y);
             for (int x = 0; x < roi.width; ++x) {
@@ -313,10 +326,11 @@ cv::Mat applyAppearanceEdits(const FaceModelContext& context, const AppearanceLa
                 const float keep = 1.f - sw[x] * kReliefReplaced * mix;
                 const float flatten = sw[x] * kBroadReliefReplaced * mix;
                 const float grain = syn ? syn[x] * sw[x] * syntheticAmount : 0.f;
+                const float lidClean = std::min(1.f, kLidCleanGain * so[x]) * mix;
                 cv::Vec3f v;
                 for (int c = 0; c < 3; ++c) {
                     const float lowc = (low[x][c] * (1 - flatten) + smooth[x][c] * flatten) * gain[c];
-                    v[c] = lowc * tone * (1.f + mid[x][c] * keep + high[x][c] + grain);
+                    v[c] = lowc * tone * (1.f + mid[x][c] * keep + high[x][c] + grain + lid[x][c] * lidClean);
                     v[c] = std::max(0.f, v[c] * (1.f - lw[x]) + v[c] * lipGain[c] * lw[x]);
                 }
                 out[x] = v;
