@@ -242,9 +242,17 @@ AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::
     layers.socketWeight = layers.socketWeight.mul(notEyes).mul(1.0 - layers.browWeight);
     {
         const int k = std::max(3, int(std::lround(kLidCleanSize * layers.browHalfHeight)) | 1);
-        cv::Mat closed;
-        cv::morphologyEx(layers.albedo, closed, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(k, k)));
-        cv::divide(closed - layers.albedo, layers.low, layers.lidClean);
+        // On the luminance, with the skin's own colour: a per-channel closing, or a gain on
+        // a dark lash pixel, would invent colours.
+        cv::Mat grey, closed, lowGrey, shade;
+        cv::cvtColor(layers.albedo, grey, cv::COLOR_BGR2GRAY);
+        cv::cvtColor(layers.low, lowGrey, cv::COLOR_BGR2GRAY);
+        cv::morphologyEx(grey, closed, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(k, k)));
+        cv::divide(closed, cv::max(lowGrey, 1.0), shade);
+        cv::Mat shade3, relative;
+        cv::merge(std::vector<cv::Mat>{shade, shade, shade}, shade3);
+        cv::divide(layers.albedo, layers.low, relative);
+        layers.lidClean = shade3 - relative;
     }
     layers.underEyeWeight = layers.underEyeWeight.mul(notEyes);
 
