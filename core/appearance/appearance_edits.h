@@ -31,7 +31,7 @@ struct AppearanceLayers {
     cv::Mat socketWeight;  // CV_32F 0..1: upper lids and eye sockets
     cv::Mat underEyeWeight;
     cv::Mat lidClean;      // CV_32FC3, relative change that removes thin dark strands from the
-                           // lids: (grey closing of the albedo - albedo) / low
+                           // lids: closed luminance in the skin's colour, minus albedo, over low
     cv::Mat regional[3];   // CV_32F smooth fields: forehead, cheeks, jaw/chin
     cv::Vec3f skinColour;
     float browHalfHeight = 10;  // UV pixels
