@@ -188,8 +188,8 @@ private slots:
         strands &= lids;
         cv::Mat withStrands = face.texture.albedo.clone();
         withStrands(roi).setTo(cv::Scalar(20, 20, 25), strands);
-        const AppearanceLayers clean = decomposeAppearance(*context_, face.texture.albedo, face.skinColour);
-        const AppearanceLayers lashed = decomposeAppearance(*context_, withStrands, face.skinColour);
+        const AppearanceLayers clean = decomposeAppearance(*context_, face.texture.albedo, face.skinColour, face.texture.visibility);
+        const AppearanceLayers lashed = decomposeAppearance(*context_, withStrands, face.skinColour, face.texture.visibility);
         auto strandContrast = [&](const cv::Mat& a, const cv::Mat& b) {
             cv::Mat diff;
             cv::absdiff(a(roi), b(roi), diff);
@@ -204,6 +204,49 @@ private slots:
         QVERIFY(after < 0.3 * before);
         code.detailMix = 0;
         QCOMPARE(strandContrast(applyAppearanceEdits(*context_, lashed, code), withStrands), 0.0);
+    }
+
+    // Person-specific asymmetries of the relief (a mole, a crease on one side) are evened
+    // out with the relief: at full mix a fine dark dot keeps half its contrast and its
+    // mirror place gets the other half; at scale 0 nothing moves.
+    void reliefAsymmetryIsEvenedOut() {
+        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
+        const FittedFace face = fitFace(*context_, image.bgr, faces.at(0));
+        const AppearanceLayers& layers = face.appearance;
+        const cv::Rect roi = layers.roi;
+        const int uvSize = face.texture.albedo.cols;
+        // A cheek texel on the image-left half whose mirror was seen too.
+        cv::Point dot(-1, -1);
+        for (int y = roi.height / 2; y < roi.height && dot.x < 0; ++y)
+            for (int x = roi.width / 5; x < roi.width / 2; ++x)
+                if (layers.symmetryWeight.at<float>(y, x) > 0.99f && layers.skinWeight.at<float>(y, x) > 0.99f) {
+                    dot = {x, y};
+                    break;
+                }
+        QVERIFY(dot.x >= 0);
+        const cv::Point mirror(uvSize - 1 - (roi.x + dot.x) - roi.x, dot.y);
+        cv::Mat dotted = face.texture.albedo.clone();
+        cv::Vec3f& texel = dotted.at<cv::Vec3f>(roi.y + dot.y, roi.x + dot.x);
+        texel *= 0.4f;
+        const AppearanceLayers clean = decomposeAppearance(*context_, face.texture.albedo, face.skinColour, face.texture.visibility);
+        const AppearanceLayers marked = decomposeAppearance(*context_, dotted, face.skinColour, face.texture.visibility);
+        IdentityCode code = face.identity;
+        code.appearance.setZero(appearanceParameterCount());
+        auto darkening = [&](const cv::Point& p) {
+            const cv::Mat a = applyAppearanceEdits(*context_, clean, code), b = applyAppearanceEdits(*context_, marked, code);
+            const cv::Vec3f va = a.at<cv::Vec3f>(roi.y + p.y, roi.x + p.x), vb = b.at<cv::Vec3f>(roi.y + p.y, roi.x + p.x);
+            return double(va[0] + va[1] + va[2] - vb[0] - vb[1] - vb[2]) / 3.0;
+        };
+        code.detailMix = 0;
+        const double before = darkening(dot);
+        QVERIFY(before > 10);
+        QVERIFY(std::abs(darkening(mirror)) < 0.5);
+        code.detailMix = 1;
+        const double here = darkening(dot), there = darkening(mirror);
+        qInfo("a dark dot of %.1f levels: %.1f at its place, %.1f at its mirror", before, here, there);
+        QVERIFY(here > 0.3 * before && here < 0.7 * before);
+        QVERIFY(there > 0.3 * before && there < 0.7 * before);
     }
 
     // The brow-darkness cue stays within a natural range even at the code's clip (3 SD): a

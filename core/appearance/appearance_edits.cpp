@@ -44,6 +44,11 @@ constexpr float kSyntheticTexture = 0.35f;
 // applied with the relief mix where the socket weight (times the gain, saturated) is.
 constexpr float kLidCleanSize = 1.2f;
 constexpr float kLidCleanGain = 4.0f;
+// Share of the relief's left-right asymmetry removed at full detail mix (0.5 = the relief of a
+// texel and its mirror averaged, where the photo saw both). Measured at scale 0.35: DIS
+// 0.576 -> 0.598, match to the original 66 % -> 47 %, crop PSNR -0.07 dB; the photo's own
+// low-frequency colour and shading stay, so side lighting is kept.
+constexpr float kSymmetry = 0.5f;
 // Share of the broad relief (the skin colour field's own shading: cheekbones, sockets,
 // temples) flattened at full detail mix; the renderer's SH shading of the new geometry
 // takes its place.
@@ -153,7 +158,8 @@ int appearanceParameterIndex(const std::string& name) {
     return it == names.end() ? -1 : int(it - names.begin());
 }
 
-AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::Mat& albedo, const cv::Vec3f& skinColour) {
+AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::Mat& albedo, const cv::Vec3f& skinColour,
+                                     const cv::Mat& visibility) {
     AppearanceLayers layers;
     const cv::Mat& faceMask = context.faceMask();
     const cv::Rect bounds = cv::boundingRect(faceMask);
@@ -256,6 +262,28 @@ AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::
     }
     layers.underEyeWeight = layers.underEyeWeight.mul(notEyes);
 
+    // Mirror partners: the UV layout is symmetric about its centre column.
+    {
+        cv::Mat seen = visibility.empty() ? cv::Mat(albedo.size(), CV_32F, cv::Scalar(1)) : visibility;
+        cv::Mat seenMirrored, midFull = cv::Mat::zeros(albedo.size(), CV_32FC3), highFull = midFull.clone();
+        cv::flip(seen, seenMirrored, 1);
+        layers.mid.copyTo(midFull(roi));
+        layers.high.copyTo(highFull(roi));
+        cv::flip(midFull, midFull, 1);
+        cv::flip(highFull, highFull, 1);
+        layers.midMirrored = midFull(roi).clone();
+        layers.highMirrored = highFull(roi).clone();
+        cv::Mat mirrorInside = cv::Mat::zeros(albedo.size(), CV_8U);
+        mirrorInside(roi).setTo(255);
+        cv::flip(mirrorInside, mirrorInside, 1);
+        cv::Mat both;
+        cv::min(seen(roi), seenMirrored(roi), both);
+        both.setTo(0, mirrorInside(roi) == 0);
+        both.setTo(0, face == 0);
+        cv::erode(both, both, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
+        layers.symmetryWeight = fastGaussian(both, 3.0);
+    }
+
     const float faceWidth = cv::norm(uv(16) - uv(0));
     const cv::Point2f midBrow = (uv(21) + uv(22)) * 0.5f;
     layers.regional[0] = gaussianBlob(size, midBrow - cv::Point2f(0, 0.8f * eyeBrow), {0.35f * faceWidth, 0.9f * eyeBrow});
@@ -325,6 +353,9 @@ cv::Mat applyAppearanceEdits(const FaceModelContext& context, const AppearanceLa
             const cv::Vec3f* smooth = layers.lowSmooth.ptr<cv::Vec3f>(y);
             const cv::Vec3f* mid = layers.mid.ptr<cv::Vec3f>(y);
             const cv::Vec3f* high = layers.high.ptr<cv::Vec3f>(y);
+            const cv::Vec3f* midM = layers.midMirrored.ptr<cv::Vec3f>(y);
+            const cv::Vec3f* highM = layers.highMirrored.ptr<cv::Vec3f>(y);
+            const float* sym = layers.symmetryWeight.ptr<float>(y);
             const cv::Vec3f* lid = layers.lidClean.ptr<cv::Vec3f>(y);
             const float* syn = synthetic.empty() ? nullptr : synthetic.ptr<float>(y);
             cv::Vec3f* out = base.ptr<cv::Vec3f>(y);
@@ -335,10 +366,13 @@ cv::Mat applyAppearanceEdits(const FaceModelContext& context, const AppearanceLa
                 const float flatten = sw[x] * kBroadReliefReplaced * mix;
                 const float grain = syn ? syn[x] * sw[x] * syntheticAmount : 0.f;
                 const float lidClean = std::min(1.f, kLidCleanGain * so[x]) * mix;
+                const float even = kSymmetry * sym[x] * mix;
                 cv::Vec3f v;
                 for (int c = 0; c < 3; ++c) {
                     const float lowc = (low[x][c] * (1 - flatten) + smooth[x][c] * flatten) * gain[c];
-                    v[c] = lowc * tone * (1.f + mid[x][c] * keep + high[x][c] + grain + lid[x][c] * lidClean);
+                    const float m = mid[x][c] + even * (midM[x][c] - mid[x][c]);
+                    const float f = high[x][c] + even * (highM[x][c] - high[x][c]);
+                    v[c] = lowc * tone * (1.f + m * keep + f + grain + lid[x][c] * lidClean);
                     v[c] = std::max(0.f, v[c] * (1.f - lw[x]) + v[c] * lipGain[c] * lw[x]);
                 }
                 out[x] = v;

@@ -7,7 +7,9 @@
 // texture (folds, creases, blemishes, the shading of cheekbones and eye sockets), and in the
 // brows. So the appearance code (1) replaces that relief by the new geometry's shading plus a
 // seeded fine skin texture, (2) reshapes and re-tones the brows from their own hair texture,
-// (3) shifts skin tone within its family, regional tone, eye-area shading and lip colour.
+// (3) shifts skin tone within its family, regional tone, eye-area shading and lip colour,
+// (4) evens out the left-right asymmetries of the remaining relief (moles, creases, lid and lip
+// detail on one side are person-specific; a symmetrised relief stays natural).
 #include "identity/identity_code.h"
 #include "morphable/face_model_context.h"
 
@@ -25,6 +27,9 @@ struct AppearanceLayers {
     cv::Mat lowSmooth;     // CV_32FC3, the same, much smoother (no broad relief)
     cv::Mat mid;           // CV_32FC3, relative mid-frequency relief: (blur_2 - low) / low
     cv::Mat high;          // CV_32FC3, relative fine detail: (albedo - blur_2) / low
+    cv::Mat midMirrored;   // CV_32FC3, `mid` and `high` of the mirrored texel (the UV layout is
+    cv::Mat highMirrored;  //   left-right symmetric); equal to mid/high where there is none
+    cv::Mat symmetryWeight;  // CV_32F 0..1: where both the texel and its mirror were seen
     cv::Mat skinWeight;    // CV_32F 0..1: where the skin relief is replaced
     cv::Mat browWeight;    // CV_32F 0..1: the brows (both)
     cv::Mat lipWeight;     // CV_32F 0..1
@@ -38,7 +43,10 @@ struct AppearanceLayers {
     float fineSd = 0;           // standard deviation of `high` on the face
 };
 
-AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::Mat& albedo, const cv::Vec3f& skinColour);
+// `visibility` (CV_32F UV, 1 where the photo saw the texel) limits the symmetrisation to
+// texels seen on both sides; empty means all were seen.
+AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::Mat& albedo, const cv::Vec3f& skinColour,
+                                     const cv::Mat& visibility = cv::Mat());
 
 // The edited albedo (CV_32FC3, full UV size). A zero appearance code with detailMix 0 gives
 // back the input albedo exactly.

@@ -22,7 +22,7 @@ FittedFace fitFace(const FaceModelContext& context, const cv::Mat& photo, const 
     face.faceArea = coverageMask(face.raster);
     face.lighting = estimateLighting(context, face.crop.image, face.crop.valid, face.geometry, face.raster, &face.skinColour);
     face.texture = samplePhotoTexture(context, face.crop.image, face.crop.valid, face.geometry, face.raster, camera, face.lighting);
-    face.appearance = decomposeAppearance(context, face.texture.albedo, face.skinColour);
+    face.appearance = decomposeAppearance(context, face.texture.albedo, face.skinColour, face.texture.visibility);
     face.identity.shape = face.fit.identity;
     face.identity.appearance = Eigen::VectorXf::Zero(appearanceParameterCount());
     face.fittedLandmarks = face.fit.projectedLandmarks(model);
