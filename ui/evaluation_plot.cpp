@@ -72,7 +72,7 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     disRect->axis(QCPAxis::atLeft)->setRange(0, 1.1);
 
     QCPAxisRect* rateRect = addPanel(plot, 0, 1, "Recognition rates", "% of photos / pairs");
-    QCPLegend* rateLegend = legendFor(rateRect, Qt::AlignTop | Qt::AlignRight);
+    QCPLegend* rateLegend = legendFor(rateRect, Qt::AlignBottom | Qt::AlignLeft);
     addLine(plot, rateRect, x, match, QColor(200, 40, 40), "match to original", rateLegend);
     addLine(plot, rateRect, x, reid, QColor(230, 140, 20), "re-identified (pairs)", rateLegend);
     addLine(plot, rateRect, x, reidAny, QColor(150, 90, 20), "re-identified (any other photo)", rateLegend);
