@@ -50,6 +50,13 @@ bool waitUntil(const std::function<bool()>& done, int timeoutMs = 120000) {
     return false;
 }
 
+// Opens a photo in the window and waits until the controller has detected and fitted it.
+bool openAndWait(MainWindow& w, const QString& photo) {
+    QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
+    w.openPhoto(photo);
+    return opened.wait(60000);
+}
+
 DeidSettings settingsOf(const PipelineResult& result) {
     DeidSettings settings;
     settings.scale = result.scale;
@@ -74,9 +81,7 @@ private slots:
     void openingFillsFacesAndPanels() {
         MainWindow w;
         w.show();
-        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
-        w.openPhoto(test::facePhoto("obama/obama.jpg"));
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(w, test::facePhoto("obama/obama.jpg")));
         QCOMPARE(w.faceList()->count(), 1);
         QCOMPARE(w.faceList()->item(0)->checkState(), Qt::Checked);
         QVERIFY(!w.faceList()->item(0)->icon().isNull());
@@ -89,10 +94,8 @@ private slots:
     void sliderBurstEndsOnTheLastValueWithoutFreezing() {
         MainWindow w;
         w.show();
-        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
         const QString photo = test::facePhoto("jolie/img5.jpg");
-        w.openPhoto(photo);
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(w, photo));
         QVERIFY(waitForLatest(w));
         w.seedSpin()->setValue(77);
         QVERIFY(waitForLatest(w));
@@ -146,9 +149,7 @@ private slots:
 
         MainWindow w;
         w.show();
-        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
-        w.openPhoto(input);
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(w, input));
         QVERIFY(waitForLatest(w));
         QSignalSpy exported(&w, &MainWindow::exportFinished);
         ExportOptions options;
@@ -189,9 +190,7 @@ private slots:
         const auto boxes = w.findChildren<QMessageBox*>();
         QVERIFY(!boxes.isEmpty() && boxes.first()->isVisible() && !boxes.first()->isModal());
         // Still usable: a good photo opens and is processed.
-        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
-        w.openPhoto(test::facePhoto("bbt_raj/raj1.png"));
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(w, test::facePhoto("bbt_raj/raj1.png")));
         QVERIFY(waitForLatest(w));
         QCOMPARE(w.faceList()->count(), 1);
     }
@@ -202,9 +201,7 @@ private slots:
         std::vector<std::uint8_t> png = encodeImage(test::syntheticPicture(300, 200), {}, ImageFormat::Png);
         const QString file = dir_.filePath("landscape.png");
         test::writeBytes(file, png);
-        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
-        w.openPhoto(file);
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(w, file));
         QCOMPARE(w.faceList()->count(), 0);
         QVERIFY(w.lastError().contains("No face found"));
     }
@@ -212,10 +209,8 @@ private slots:
     void privacyReadoutAndSweepAgreeWithTheLibrary() {
         MainWindow w;
         w.show();
-        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
         const QString photo = test::facePhoto("bbt_amy/amy1.png");
-        w.openPhoto(photo);
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(w, photo));
         QVERIFY(waitForLatest(w));
         QSignalSpy checked(w.controller(), &PipelineController::identityChecked);
         QSignalSpy points(w.controller(), &PipelineController::sweepPoint);
@@ -251,10 +246,8 @@ private slots:
     void untickedFaceIsLeftAsItIs() {
         MainWindow w;
         w.show();
-        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
         const QString photo = test::facePhoto("astronaut_collins/astronaut.png");
-        w.openPhoto(photo);
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(w, photo));
         QCOMPARE(w.faceList()->count(), 2);
         QVERIFY(waitForLatest(w));
         w.faceList()->item(1)->setCheckState(Qt::Unchecked);
@@ -269,9 +262,7 @@ private slots:
     void exportWritesEveryStageImage() {
         MainWindow w;
         w.show();
-        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
-        w.openPhoto(test::facePhoto("bbt_amy/amy1.png"));
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(w, test::facePhoto("bbt_amy/amy1.png")));
         QVERIFY(waitForLatest(w));
         QSignalSpy exported(&w, &MainWindow::exportFinished);
         ExportOptions options;

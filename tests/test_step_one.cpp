@@ -54,6 +54,12 @@ class TestStepOne : public QObject {
     Q_OBJECT
     const FaceModelContext* context_ = nullptr;
 
+    // Step I on the first face found in a developer photo.
+    FittedFace fitFirstFace(const char* photo) const {
+        const Image image = loadImage(test::facePhoto(photo).toStdString());
+        return fitFace(*context_, image.bgr, FaceDetector::shared()->detect(image.bgr).faces.at(0));
+    }
+
 private slots:
     void initTestCase() {
         IDEU_REQUIRE_SHARED();
@@ -124,9 +130,7 @@ private slots:
     }
 
     void scaleZeroReproducesThePhoto() {
-        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
-        const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
-        const FittedFace face = fitFace(*context_, image.bgr, faces.at(0));
+        const FittedFace face = fitFirstFace("obama/obama.jpg");
         QVERIFY(face.fit.nmeInner < 0.04);
         const PerturbedFace same = perturbFace(*context_, face, 0.0, 7);
         cv::Mat crop, diff;
@@ -145,9 +149,7 @@ private slots:
     }
 
     void perturbationChangesIdentityOnly() {
-        const Image image = loadImage(test::facePhoto("jolie/img2.jpg").toStdString());
-        const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
-        const FittedFace face = fitFace(*context_, image.bgr, faces.at(0));
+        const FittedFace face = fitFirstFace("jolie/img2.jpg");
         const PerturbedFace p = perturbFace(*context_, face, 0.3, 3);
         // Geometry: landmarks move.
         double shift = 0;
@@ -176,9 +178,7 @@ private slots:
     // shape: with the relief replaced, thin dark strands on the lids are cleaned away, while
     // at scale 0 (no relief replaced) the lids stay as photographed.
     void lashesOnTheLidsAreCleaned() {
-        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
-        const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
-        const FittedFace face = fitFace(*context_, image.bgr, faces.at(0));
+        const FittedFace face = fitFirstFace("obama/obama.jpg");
         const cv::Rect roi = face.appearance.roi;
         const cv::Mat lids = face.appearance.socketWeight > 0.5f;
         QVERIFY(cv::countNonZero(lids) > 200);
@@ -210,9 +210,7 @@ private slots:
     // out with the relief: at full mix a fine dark dot keeps half its contrast and its
     // mirror place gets the other half; at scale 0 nothing moves.
     void reliefAsymmetryIsEvenedOut() {
-        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
-        const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
-        const FittedFace face = fitFace(*context_, image.bgr, faces.at(0));
+        const FittedFace face = fitFirstFace("obama/obama.jpg");
         const AppearanceLayers& layers = face.appearance;
         const cv::Rect roi = layers.roi;
         const int uvSize = face.texture.albedo.cols;
@@ -253,9 +251,7 @@ private slots:
     // white-haired man's grey brows must not turn black. Measured, a stronger darkening
     // bought the recogniser no distance (README "Privacy").
     void browDarknessStaysNatural() {
-        const Image image = loadImage(test::facePhoto("biden/biden.jpg").toStdString());
-        const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
-        const FittedFace face = fitFace(*context_, image.bgr, faces.at(0));
+        const FittedFace face = fitFirstFace("biden/biden.jpg");
         const AppearanceLayers& layers = face.appearance;
         const int darkness = appearanceParameterIndex("brow_darkness");
         QVERIFY(darkness >= 0);

@@ -101,7 +101,6 @@ int runBench(const QStringList& args) {
         photoMs.push_back(t3 - t0);
         fitMs.push_back((t2 - t1) / double(found.size()));
         faces += int(found.size());
-        (void)t1;
         // The slider path: a new scale (and seed) on the cached fit, then paste.
         for (int r = 0; r < repeat; ++r) {
             settings.scale = 0.05 + 0.35 * (r + 1) / double(repeat + 1);

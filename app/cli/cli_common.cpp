@@ -81,12 +81,11 @@ void applyBackends(ideu::DeidPipeline& pipeline, const Backends& b, bool verbose
     if (!b.head) return;
     pipeline.setHead(b.head);
     for (int i = 0; i < int(pipeline.faces().size()); ++i) {
-        const auto codes = pipeline.fitHead(i, b.headSteps, [&](int step, double loss) {
+        pipeline.fitHead(i, b.headSteps, [&](int step, double loss) {
             if (verbose && (step % 25 == 0 || step == b.headSteps))
                 std::fprintf(stderr, "HeadNeRF fit, face %d: step %d of %d, loss %.5f\n", i, step, b.headSteps, loss);
             return true;
         });
-        (void)codes;
     }
 }
 

@@ -262,23 +262,22 @@ AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::
     }
     layers.underEyeWeight = layers.underEyeWeight.mul(notEyes);
 
-    // Mirror partners: the UV layout is symmetric about its centre column.
+    // Mirror partners: the UV layout is symmetric about its centre column, so ROI column x
+    // pairs with column (uvSize - 1 - 2 roi.x) - x; a partner outside the ROI has none.
     {
-        cv::Mat seen = visibility.empty() ? cv::Mat(albedo.size(), CV_32F, cv::Scalar(1)) : visibility;
-        cv::Mat seenMirrored, midFull = cv::Mat::zeros(albedo.size(), CV_32FC3), highFull = midFull.clone();
-        cv::flip(seen, seenMirrored, 1);
-        layers.mid.copyTo(midFull(roi));
-        layers.high.copyTo(highFull(roi));
-        cv::flip(midFull, midFull, 1);
-        cv::flip(highFull, highFull, 1);
-        layers.midMirrored = midFull(roi).clone();
-        layers.highMirrored = highFull(roi).clone();
-        cv::Mat mirrorInside = cv::Mat::zeros(albedo.size(), CV_8U);
-        mirrorInside(roi).setTo(255);
-        cv::flip(mirrorInside, mirrorInside, 1);
-        cv::Mat both;
-        cv::min(seen(roi), seenMirrored(roi), both);
-        both.setTo(0, mirrorInside(roi) == 0);
+        const int pairSum = albedo.cols - 1 - 2 * roi.x;
+        cv::Mat mapX(roi.size(), CV_32F), mapY(roi.size(), CV_32F);
+        for (int y = 0; y < roi.height; ++y)
+            for (int x = 0; x < roi.width; ++x) mapX.at<float>(y, x) = float(pairSum - x), mapY.at<float>(y, x) = float(y);
+        auto mirrored = [&](const cv::Mat& m) {
+            cv::Mat out;
+            cv::remap(m, out, mapX, mapY, cv::INTER_NEAREST, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+            return out;
+        };
+        layers.midMirrored = mirrored(layers.mid);
+        layers.highMirrored = mirrored(layers.high);
+        cv::Mat both = visibility.empty() ? cv::Mat(roi.size(), CV_32F, cv::Scalar(1)) : visibility(roi).clone();
+        cv::min(both, mirrored(both), both);  // 0 where the partner is outside the ROI
         both.setTo(0, face == 0);
         cv::erode(both, both, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
         layers.symmetryWeight = fastGaussian(both, 3.0);

@@ -72,16 +72,13 @@ NeuralRendererImpl::NeuralRendererImpl(const HeadNerfConfig& c) {
     feat_layers = torch::nn::ModuleList();
     feat_2_rgb_list = torch::nn::ModuleList();
     feat_2_rgb_list->push_back(conv1x1(c.featmapChannels, 3));
-    int channels = c.featmapChannels;
     for (int b = 0; b < blocks; ++b) {
         const int in = std::max(c.featmapChannels >> b, 32);
         const int out = std::max(c.featmapChannels >> (b + 1), 32);
         feat_upsample_list->push_back(PixelShuffleUp(in));
         feat_layers->push_back(conv1x1(in, out));
         feat_2_rgb_list->push_back(conv1x1(out, 3));
-        channels = out;
     }
-    (void)channels;
     register_module("feat_upsample_list", feat_upsample_list);
     register_module("feat_layers", feat_layers);
     register_module("feat_2_rgb_list", feat_2_rgb_list);
