@@ -12,8 +12,6 @@
 
 #include <QElapsedTimer>
 #include <QFileInfo>
-#include <QThreadPool>
-#include <QtConcurrent>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
@@ -264,14 +262,14 @@ void PipelineController::setBackends(ParserChoice parser, RestorerChoice restore
 
 void PipelineController::fitHeadNerf(int steps) {
     std::shared_ptr<DeidPipeline> p = pipeline_;
-    if (!p || p->faces().empty()) return;
+    if (!p || faceCount_ == 0) return;  // the count from opening: no pipeline lock on the GUI thread
     if (headCancel_) headCancel_->store(true);
     headCancel_ = std::make_shared<std::atomic<bool>>(false);
     auto cancelFlag = headCancel_;
     auto neural = neural_;
     const int face = request_.selectedFace;
     QPointer<PipelineController> self(this);
-    (void)QtConcurrent::run([self, p, neural, face, steps, cancelFlag] {
+    runInBackground([self, p, neural, face, steps, cancelFlag] {
         bool completed = false;
         try {
             p->setHead(neural->head());
@@ -293,6 +291,15 @@ void PipelineController::fitHeadNerf(int steps) {
     });
 }
 
+void PipelineController::runInBackground(std::function<void()> task) {
+    background_.start([task = std::move(task)] {
+        // Background work yields the CPU to the worker and the GUI: the slider stays quick
+        // while a sweep or a readout check runs, and they still progress on a busy machine.
+        lowerCurrentThreadPriority();
+        task();
+    });
+}
+
 void PipelineController::cancelHeadNerfFit() {
     if (headCancel_) headCancel_->store(true);
 }
@@ -307,7 +314,7 @@ void PipelineController::refineLater(quint64 generation) {
     const PipelineRequest request = request_;
     QPointer<PipelineController> self(this);
     emit busy(tr("Final quality pass with the neural backends…"));
-    (void)QtConcurrent::run([self, p, neural, request, generation, cancelFlag] {
+    runInBackground([self, p, neural, request, generation, cancelFlag] {
         QElapsedTimer timer;
         timer.start();
         PipelineResult result;
@@ -364,6 +371,7 @@ PipelineController::PipelineController(QObject* parent) : QObject(parent), neura
             [this](const QString& path, QSize size, const QVector<FaceSummary>& faces, std::shared_ptr<DeidPipeline> p) {
                 pipeline_ = std::move(p);
                 photoOpen_ = true;
+                faceCount_ = int(faces.size());
                 photoPath_ = path;
                 request_.selectedFace = 0;
                 request_.excluded.clear();
@@ -378,11 +386,12 @@ PipelineController::PipelineController(QObject* parent) : QObject(parent), neura
 }
 
 PipelineController::~PipelineController() {
+    identityCancel_.cancel();
     for (auto* flag : {&refineCancel_, &headCancel_})
         if (*flag) (*flag)->store(true);
     if (sweepCancel_) sweepCancel_->store(true);
     if (batchCancel_) batchCancel_->store(true);
-    QThreadPool::globalInstance()->waitForDone();
+    background_.waitForDone();
     thread_.quit();
     thread_.wait();
 }
@@ -427,6 +436,7 @@ void PipelineController::setFaceIncluded(int face, bool included) {
 void PipelineController::schedule() {
     if (!photoOpen_) return;
     if (refineCancel_) refineCancel_->store(true);  // a newer request makes the refinement stale
+    identityCancel_.cancel();                         // ... and the readout's check: spare the CPU
     ++request_.generation;
     if (busy_) {
         pending_ = true;  // the newest settings go out when the worker is free
@@ -460,7 +470,7 @@ void PipelineController::onResult(const PipelineResult& result) {
 
 void PipelineController::checkIdentityLater(quint64 generation) {
     std::shared_ptr<DeidPipeline> p = pipeline_;
-    if (!p || p->faces().empty()) return;
+    if (!p || faceCount_ == 0) return;  // the count from opening: no pipeline lock on the GUI thread
     const int face = request_.selectedFace;
     if (request_.excluded.contains(face)) return;
     cv::Mat photo;
@@ -468,10 +478,13 @@ void PipelineController::checkIdentityLater(quint64 generation) {
         std::lock_guard<std::mutex> lock(worker_->mutex);
         photo = worker_->lastPhoto.clone();
     }
+    identityCancel_.cancel();
+    identityCancel_ = CancelToken();
+    const CancelToken cancel = identityCancel_;
     QPointer<PipelineController> self(this);
-    (void)QtConcurrent::run([self, p, face, photo, generation] {
+    runInBackground([self, p, face, photo, generation, cancel] {
         try {
-            const IdentityCheck check = checkIdentity(*p, face, photo);
+            const IdentityCheck check = checkIdentity(*p, face, photo, cancel);
             if (self)
                 QMetaObject::invokeMethod(self, [self, generation, check] {
                     if (self) emit self->identityChecked(generation, check.detected, check.distance, check.match);
@@ -484,14 +497,14 @@ void PipelineController::checkIdentityLater(quint64 generation) {
 void PipelineController::startPrivacySweep() {
     if (sweepCancel_) sweepCancel_->store(true);
     std::shared_ptr<DeidPipeline> p = pipeline_;
-    if (!p || p->faces().empty()) return;
+    if (!p || faceCount_ == 0) return;  // the count from opening: no pipeline lock on the GUI thread
     sweepCancel_ = std::make_shared<std::atomic<bool>>(false);
     auto cancelFlag = sweepCancel_;
     const DeidSettings settings = settingsFor(request_);  // the sweep sets the scale
     const int face = request_.selectedFace;
     emit sweepStarted();
     QPointer<PipelineController> self(this);
-    (void)QtConcurrent::run([self, p, face, settings, cancelFlag] {
+    runInBackground([self, p, face, settings, cancelFlag] {
         CancelToken cancel;
         std::vector<double> scales;
         for (int i = 0; i <= 8; ++i) scales.push_back(0.05 * i);
@@ -520,7 +533,7 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
     auto cancelFlag = batchCancel_;
     const DeidSettings settings = settingsFor(request_);
     QPointer<PipelineController> self(this);
-    (void)QtConcurrent::run([self, inputFolder, outputFolder, settings, cancelFlag] {
+    runInBackground([self, inputFolder, outputFolder, settings, cancelFlag] {
         namespace fs = std::filesystem;
         const fs::path root(inputFolder.toStdString());
         std::vector<std::string> inputs;

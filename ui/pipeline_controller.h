@@ -11,14 +11,17 @@
 #include <QString>
 #include <QStringList>
 #include <QThread>
+#include <QThreadPool>
 #include <QVector>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+
+#include "common/cancel.h"
 
 namespace ideu {
 class DeidPipeline;
-class CancelToken;
 }
 
 namespace ideu::ui {
@@ -92,6 +95,15 @@ public:
     static QStringList imageNameFilters();
 
     const PipelineRequest& request() const { return request_; }
+    // The thread the pipeline runs on: work queued to an object living there waits for the
+    // pipeline (tests use it to hold the worker busy).
+    QThread* workerThread() { return &thread_; }
+    // Where the background checks, sweeps, refinements and batches run, at a lower priority.
+    // Not Qt's global pool: Qt's raster engine scales large images on that pool while
+    // painting, so work there would hold the GUI thread's paint until it ended.
+    QThreadPool* backgroundPool() { return &background_; }
+    // Runs `task` on that pool at the lower priority.
+    void runInBackground(std::function<void()> task);
     bool hasPhoto() const { return photoOpen_; }
     QString photoPath() const { return photoPath_; }
     // The opened photo as the pipeline decoded it (EXIF orientation applied).
@@ -142,9 +154,11 @@ private:
     void refineLater(quint64 generation);
 
     QThread thread_;
+    QThreadPool background_;
     PipelineWorker* worker_ = nullptr;
     PipelineRequest request_;
     bool photoOpen_ = false;
+    int faceCount_ = 0;
     QString photoPath_;
     bool busy_ = false;
     bool pending_ = false;
@@ -154,6 +168,7 @@ private:
     std::shared_ptr<std::atomic<bool>> batchCancel_;
     std::shared_ptr<std::atomic<bool>> refineCancel_;
     std::shared_ptr<std::atomic<bool>> headCancel_;
+    ideu::CancelToken identityCancel_;  // the live readout's check of the result on screen
     struct Neural;
     std::shared_ptr<Neural> neural_;  // loaded neural backends, shared with background tasks
 };

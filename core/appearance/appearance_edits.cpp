@@ -295,14 +295,23 @@ AppearanceLayers decomposeAppearance(const FaceModelContext& context, const cv::
 namespace {
 
 // The seeded skin texture for the ROI, cached for the last seeds (the slider re-runs with
-// the same seed many times).
+// the same seed many times). Made outside the lock, so a low-priority sweep making it does
+// not hold up the slider's re-run; racing callers make the same texture.
 cv::Mat cachedSyntheticTexture(std::uint64_t seed, const cv::Size& size) {
     static std::mutex mutex;
     static std::vector<std::tuple<std::uint64_t, cv::Size, cv::Mat>> cache;
-    std::lock_guard<std::mutex> lock(mutex);
-    for (const auto& [s, z, m] : cache)
-        if (s == seed && z == size) return m;
+    const auto find = [&]() -> cv::Mat {
+        for (const auto& [s, z, m] : cache)
+            if (s == seed && z == size) return m;
+        return {};
+    };
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (cv::Mat m = find(); !m.empty()) return m;
+    }
     cv::Mat texture = syntheticTexture(seed, size, 1.0, 3.0);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (cv::Mat m = find(); !m.empty()) return m;
     cache.emplace_back(seed, size, texture);
     if (cache.size() > 4) cache.erase(cache.begin());
     return texture;

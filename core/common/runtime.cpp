@@ -7,12 +7,28 @@
 
 #include <thread>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace ideu {
 
 void configureThreads(int threads) {
     if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
     cv::setNumThreads(threads);
     at::set_num_threads(threads);
+}
+
+void lowerCurrentThreadPriority() {
+#ifdef __linux__
+    // Linux's nice value is per thread (PRIO_PROCESS with a thread id); failure only means
+    // the thread keeps its priority.
+    constexpr int kBackgroundNice = 19;
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    if (getpriority(PRIO_PROCESS, tid) < kBackgroundNice) (void)setpriority(PRIO_PROCESS, tid, kBackgroundNice);
+#endif
 }
 
 bool cudaAvailable() { return torch::cuda::is_available(); }

@@ -1,5 +1,6 @@
 #pragma once
-// Thread counts for OpenCV and LibTorch, set deliberately once, and the compute device.
+// Thread counts for OpenCV and LibTorch, set deliberately once, thread priority, and the
+// compute device.
 #include <string>
 
 namespace ideu {
@@ -9,5 +10,9 @@ void configureThreads(int threads);
 // "CUDA (<name>)" when LibTorch sees a GPU, else "CPU".
 std::string computeDeviceName();
 bool cudaAvailable();
+// Gives the calling thread (and the threads it starts later, e.g. its OpenMP team) a lower
+// CPU priority than interactive work: nice 19 on Linux, the convention for background jobs.
+// Stays for the thread's life.
+void lowerCurrentThreadPriority();
 
 }  // namespace ideu

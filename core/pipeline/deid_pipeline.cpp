@@ -61,11 +61,16 @@ bool DeidPipeline::hasHeadCodes(int face) {
 
 FaceDescriptor DeidPipeline::originalDescriptor(int face, const CancelToken& cancel) {
     FaceCache& cache = cacheFor(face);
-    std::lock_guard<std::mutex> lock(cache.mutex);
-    if (!cache.originalDescriptor) {
-        cancel.check();
-        cache.originalDescriptor = FaceRecognizer::shared()->describe(photo_.bgr, faces_[std::size_t(face)].landmarks);
+    {
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        if (cache.originalDescriptor) return *cache.originalDescriptor;
     }
+    // Described without the face's lock: a low-priority check must not hold up the slider's
+    // re-run of this face meanwhile. Two racing callers compute the same descriptor.
+    cancel.check();
+    const FaceDescriptor descriptor = FaceRecognizer::shared()->describe(photo_.bgr, faces_[std::size_t(face)].landmarks);
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (!cache.originalDescriptor) cache.originalDescriptor = descriptor;
     return *cache.originalDescriptor;
 }
 
