@@ -25,7 +25,7 @@ void lowerCurrentThreadPriority() {
 #ifdef __linux__
     // Linux's nice value is per thread (PRIO_PROCESS with a thread id); failure only means
     // the thread keeps its priority.
-    constexpr int kBackgroundNice = 19;
+    constexpr int kBackgroundNice = 10;
     const auto tid = static_cast<id_t>(syscall(SYS_gettid));
     if (getpriority(PRIO_PROCESS, tid) < kBackgroundNice) (void)setpriority(PRIO_PROCESS, tid, kBackgroundNice);
 #endif

@@ -11,8 +11,9 @@ void configureThreads(int threads);
 std::string computeDeviceName();
 bool cudaAvailable();
 // Gives the calling thread (and the threads it starts later, e.g. its OpenMP team) a lower
-// CPU priority than interactive work: nice 19 on Linux, the convention for background jobs.
-// Stays for the thread's life.
+// CPU priority than interactive work: nice 10 on Linux (about a tenth of a busy core's time
+// against normal work, so it still progresses on a loaded machine). Stays for the thread's
+// life: an unprivileged thread cannot raise its priority again.
 void lowerCurrentThreadPriority();
 
 }  // namespace ideu
