@@ -62,12 +62,20 @@ bool waitUntil(const std::function<bool()>& done, int timeoutMs = 120000) {
     return false;
 }
 
-// Opens a photo in the window and waits until the controller has detected and fitted it.
+// Opens a photo in the window (or the bare controller) and waits until the controller has
+// detected and fitted it.
 bool openAndWait(MainWindow& w, const QString& photo) {
     QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
     w.openPhoto(photo);
     return opened.wait(60000);
 }
+bool openAndWait(PipelineController& controller, const QString& photo) {
+    QSignalSpy opened(&controller, &PipelineController::photoOpened);
+    controller.openPhoto(photo);
+    return opened.wait(60000);
+}
+// ... and until its first result is on screen.
+bool openAndShow(MainWindow& w, const QString& photo) { return openAndWait(w, photo) && waitForLatest(w); }
 
 // Holds threads busy, so work sent to them waits, until release() or destruction (a failing
 // check returns early; the hold must not outlive the window or controller it blocks).
@@ -136,8 +144,7 @@ private slots:
         MainWindow w;
         w.show();
         const QString photo = test::facePhoto("jolie/img5.jpg");
-        QVERIFY(openAndWait(w, photo));
-        QVERIFY(waitForLatest(w));
+        QVERIFY(openAndShow(w, photo));
         w.seedSpin()->setValue(77);
         QVERIFY(waitForLatest(w));
 
@@ -197,8 +204,7 @@ private slots:
 
         MainWindow w;
         w.show();
-        QVERIFY(openAndWait(w, input));
-        QVERIFY(waitForLatest(w));
+        QVERIFY(openAndShow(w, input));
         QSignalSpy exported(&w, &MainWindow::exportFinished);
         ExportOptions options;
         options.path = dir_.filePath("out/amy_anonymized.jpg");
@@ -238,8 +244,7 @@ private slots:
         const auto boxes = w.findChildren<QMessageBox*>();
         QVERIFY(!boxes.isEmpty() && boxes.first()->isVisible() && !boxes.first()->isModal());
         // Still usable: a good photo opens and is processed.
-        QVERIFY(openAndWait(w, test::facePhoto("bbt_raj/raj1.png")));
-        QVERIFY(waitForLatest(w));
+        QVERIFY(openAndShow(w, test::facePhoto("bbt_raj/raj1.png")));
         QCOMPARE(w.faceList()->count(), 1);
     }
 
@@ -258,9 +263,7 @@ private slots:
         // Qt's raster engine scales large images on its global thread pool while painting and
         // waits for that pool: background work there would freeze every repaint until it ended.
         PipelineController controller;
-        QSignalSpy opened(&controller, &PipelineController::photoOpened);
-        controller.openPhoto(test::facePhoto("obama/obama.jpg"));
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(controller, test::facePhoto("obama/obama.jpg")));
         QSignalSpy sweepDone(&controller, &PipelineController::sweepFinished);
         controller.startPrivacySweep();
         int samplesWhileBusy = 0;
@@ -286,11 +289,9 @@ private slots:
 
     void newerRequestCancelsTheStaleReadoutCheck() {
         PipelineController controller;
-        QSignalSpy opened(&controller, &PipelineController::photoOpened);
         QSignalSpy results(&controller, &PipelineController::resultReady);
         QSignalSpy checked(&controller, &PipelineController::identityChecked);
-        controller.openPhoto(test::facePhoto("obama/obama.jpg"));
-        QVERIFY(opened.wait(60000));
+        QVERIFY(openAndWait(controller, test::facePhoto("obama/obama.jpg")));
         // Occupy the background pool so the first result's check waits in its queue.
         QThreadPool* pool = controller.backgroundPool();
         ThreadHold poolHold;
@@ -316,8 +317,7 @@ private slots:
         MainWindow w;
         w.show();
         const QString photo = test::facePhoto("bbt_amy/amy1.png");
-        QVERIFY(openAndWait(w, photo));
-        QVERIFY(waitForLatest(w));
+        QVERIFY(openAndShow(w, photo));
         QSignalSpy checked(w.controller(), &PipelineController::identityChecked);
         QSignalSpy points(w.controller(), &PipelineController::sweepPoint);
         QSignalSpy sweepDone(w.controller(), &PipelineController::sweepFinished);
@@ -368,8 +368,7 @@ private slots:
     void exportWritesEveryStageImage() {
         MainWindow w;
         w.show();
-        QVERIFY(openAndWait(w, test::facePhoto("bbt_amy/amy1.png")));
-        QVERIFY(waitForLatest(w));
+        QVERIFY(openAndShow(w, test::facePhoto("bbt_amy/amy1.png")));
         QSignalSpy exported(&w, &MainWindow::exportFinished);
         ExportOptions options;
         options.path = dir_.filePath("stages/amy.png");

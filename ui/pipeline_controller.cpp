@@ -49,6 +49,13 @@ std::vector<FaceResult> processRequestedFaces(DeidPipeline& p, const PipelineReq
     return results;
 }
 
+// Cancels the task `token` belonged to and hands out a fresh token for the next one.
+CancelToken renew(CancelToken& token) {
+    token.cancel();
+    token = CancelToken();
+    return token;
+}
+
 const FaceResult* resultOf(const std::vector<FaceResult>& results, int face) {
     for (const FaceResult& r : results)
         if (r.index == face) return &r;
@@ -263,19 +270,17 @@ void PipelineController::setBackends(ParserChoice parser, RestorerChoice restore
 void PipelineController::fitHeadNerf(int steps) {
     std::shared_ptr<DeidPipeline> p = pipeline_;
     if (!p || faceCount_ == 0) return;  // the count from opening: no pipeline lock on the GUI thread
-    if (headCancel_) headCancel_->store(true);
-    headCancel_ = std::make_shared<std::atomic<bool>>(false);
-    auto cancelFlag = headCancel_;
+    const CancelToken cancel = renew(headCancel_);
     auto neural = neural_;
     const int face = request_.selectedFace;
     QPointer<PipelineController> self(this);
-    runInBackground([self, p, neural, face, steps, cancelFlag] {
+    runInBackground([self, p, neural, face, steps, cancel] {
         bool completed = false;
         try {
             p->setHead(neural->head());
             const HeadNerfCodes codes = p->fitHead(face, steps, [&](int step, double loss) {
                 if (self) QMetaObject::invokeMethod(self, [self, step, steps, loss] { if (self) emit self->headFitProgress(step, steps, loss); });
-                return !cancelFlag->load();
+                return !cancel.cancelled();
             });
             completed = codes.steps == steps;
         } catch (const std::exception& e) {
@@ -300,21 +305,17 @@ void PipelineController::runInBackground(std::function<void()> task) {
     });
 }
 
-void PipelineController::cancelHeadNerfFit() {
-    if (headCancel_) headCancel_->store(true);
-}
+void PipelineController::cancelHeadNerfFit() { headCancel_.cancel(); }
 
 void PipelineController::refineLater(quint64 generation) {
     std::shared_ptr<DeidPipeline> p = pipeline_;
     if (!p) return;
-    if (refineCancel_) refineCancel_->store(true);
-    refineCancel_ = std::make_shared<std::atomic<bool>>(false);
-    auto cancelFlag = refineCancel_;
+    const CancelToken cancel = renew(refineCancel_);
     auto neural = neural_;
     const PipelineRequest request = request_;
     QPointer<PipelineController> self(this);
     emit busy(tr("Final quality pass with the neural backends…"));
-    runInBackground([self, p, neural, request, generation, cancelFlag] {
+    runInBackground([self, p, neural, request, generation, cancel] {
         QElapsedTimer timer;
         timer.start();
         PipelineResult result;
@@ -329,8 +330,8 @@ void PipelineController::refineLater(quint64 generation) {
             settings.useHead = request.head == HeadChoice::HeadNerf;
             if (settings.useHead) p->setHead(neural->head());
             const std::vector<FaceResult> results =
-                processRequestedFaces(*p, request, settings, [&](int) { return !cancelFlag->load(); });
-            if (cancelFlag->load() || results.empty()) return;
+                processRequestedFaces(*p, request, settings, [&](int) { return !cancel.cancelled(); });
+            if (cancel.cancelled() || results.empty()) return;
             result.photo = toQImage(p->compose(results));
             const int count = int(p->faces().size());
             const int face = std::clamp(request.selectedFace, 0, std::max(0, count - 1));
@@ -342,8 +343,8 @@ void PipelineController::refineLater(quint64 generation) {
             }
             result.milliseconds = double(timer.nsecsElapsed()) / 1e6;
             if (self)
-                QMetaObject::invokeMethod(self, [self, result, cancelFlag] {
-                    if (!self || cancelFlag->load() || result.generation != self->request_.generation) return;
+                QMetaObject::invokeMethod(self, [self, result, cancel] {
+                    if (!self || cancel.cancelled() || result.generation != self->request_.generation) return;
                     self->shown_ = result.generation;
                     emit self->resultReady(result);
                     emit self->busy(tr("Ready"));
@@ -386,11 +387,7 @@ PipelineController::PipelineController(QObject* parent) : QObject(parent), neura
 }
 
 PipelineController::~PipelineController() {
-    identityCancel_.cancel();
-    for (auto* flag : {&refineCancel_, &headCancel_})
-        if (*flag) (*flag)->store(true);
-    if (sweepCancel_) sweepCancel_->store(true);
-    if (batchCancel_) batchCancel_->store(true);
+    for (const CancelToken* token : {&identityCancel_, &refineCancel_, &headCancel_, &sweepCancel_, &batchCancel_}) token->cancel();
     background_.waitForDone();
     thread_.quit();
     thread_.wait();
@@ -403,7 +400,7 @@ QString PipelineController::deviceName() {
 }
 
 void PipelineController::openPhoto(const QString& path) {
-    if (sweepCancel_) sweepCancel_->store(true);
+    sweepCancel_.cancel();
     photoOpen_ = false;
     QMetaObject::invokeMethod(worker_, "open", Qt::QueuedConnection, Q_ARG(QString, path));
 }
@@ -435,8 +432,8 @@ void PipelineController::setFaceIncluded(int face, bool included) {
 
 void PipelineController::schedule() {
     if (!photoOpen_) return;
-    if (refineCancel_) refineCancel_->store(true);  // a newer request makes the refinement stale
-    identityCancel_.cancel();                         // ... and the readout's check: spare the CPU
+    refineCancel_.cancel();    // a newer request makes the refinement stale
+    identityCancel_.cancel();  // ... and the readout's check: spare the CPU
     ++request_.generation;
     if (busy_) {
         pending_ = true;  // the newest settings go out when the worker is free
@@ -478,9 +475,7 @@ void PipelineController::checkIdentityLater(quint64 generation) {
         std::lock_guard<std::mutex> lock(worker_->mutex);
         photo = worker_->lastPhoto.clone();
     }
-    identityCancel_.cancel();
-    identityCancel_ = CancelToken();
-    const CancelToken cancel = identityCancel_;
+    const CancelToken cancel = renew(identityCancel_);
     QPointer<PipelineController> self(this);
     runInBackground([self, p, face, photo, generation, cancel] {
         try {
@@ -495,32 +490,27 @@ void PipelineController::checkIdentityLater(quint64 generation) {
 }
 
 void PipelineController::startPrivacySweep() {
-    if (sweepCancel_) sweepCancel_->store(true);
+    const CancelToken cancel = renew(sweepCancel_);
     std::shared_ptr<DeidPipeline> p = pipeline_;
     if (!p || faceCount_ == 0) return;  // the count from opening: no pipeline lock on the GUI thread
-    sweepCancel_ = std::make_shared<std::atomic<bool>>(false);
-    auto cancelFlag = sweepCancel_;
     const DeidSettings settings = settingsFor(request_);  // the sweep sets the scale
     const int face = request_.selectedFace;
     emit sweepStarted();
     QPointer<PipelineController> self(this);
-    runInBackground([self, p, face, settings, cancelFlag] {
-        CancelToken cancel;
+    runInBackground([self, p, face, settings, cancel] {
         std::vector<double> scales;
         for (int i = 0; i <= 8; ++i) scales.push_back(0.05 * i);
         try {
-            // The sweep watches the flag through a token of its own.
             identitySweep(*p, face, settings, scales, cancel, [&](const SweepPoint& point) {
-                if (cancelFlag->load()) cancel.cancel();
                 if (self)
-                    QMetaObject::invokeMethod(self, [self, point, cancelFlag] {
-                        if (self && !cancelFlag->load())
+                    QMetaObject::invokeMethod(self, [self, point, cancel] {
+                        if (self && !cancel.cancelled())
                             emit self->sweepPoint(point.scale, point.check.detected, point.check.distance);
                     });
             });
             if (self)
-                QMetaObject::invokeMethod(self, [self, cancelFlag] {
-                    if (self && !cancelFlag->load()) emit self->sweepFinished();
+                QMetaObject::invokeMethod(self, [self, cancel] {
+                    if (self && !cancel.cancelled()) emit self->sweepFinished();
                 });
         } catch (const std::exception&) {
         }
@@ -528,12 +518,10 @@ void PipelineController::startPrivacySweep() {
 }
 
 void PipelineController::startBatch(const QString& inputFolder, const QString& outputFolder) {
-    if (batchCancel_) batchCancel_->store(true);
-    batchCancel_ = std::make_shared<std::atomic<bool>>(false);
-    auto cancelFlag = batchCancel_;
+    const CancelToken cancel = renew(batchCancel_);
     const DeidSettings settings = settingsFor(request_);
     QPointer<PipelineController> self(this);
-    runInBackground([self, inputFolder, outputFolder, settings, cancelFlag] {
+    runInBackground([self, inputFolder, outputFolder, settings, cancel] {
         namespace fs = std::filesystem;
         const fs::path root(inputFolder.toStdString());
         std::vector<std::string> inputs;
@@ -545,7 +533,7 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
         }
         int written = 0, withoutFace = 0, failed = 0, done = 0;
         for (const fs::path file : inputs) {
-            if (cancelFlag->load()) break;
+            if (cancel.cancelled()) break;
             try {
                 DeidPipeline pipeline(loadImage(file.string()));
                 if (pipeline.faces().empty()) {
@@ -565,7 +553,7 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
             const int total = int(inputs.size());
             if (self) QMetaObject::invokeMethod(self, [self, done, total, name] { if (self) emit self->batchProgress(done, total, name); });
         }
-        const bool cancelled = cancelFlag->load();
+        const bool cancelled = cancel.cancelled();
         if (self)
             QMetaObject::invokeMethod(self, [self, written, withoutFace, failed, cancelled] {
                 if (self) emit self->batchFinished(written, withoutFace, failed, cancelled);
@@ -573,9 +561,7 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
     });
 }
 
-void PipelineController::cancelBatch() {
-    if (batchCancel_) batchCancel_->store(true);
-}
+void PipelineController::cancelBatch() { batchCancel_.cancel(); }
 
 void PipelineController::exportPhoto(const ExportOptions& options) {
     QMetaObject::invokeMethod(worker_, "exportTo", Qt::QueuedConnection, Q_ARG(ideu::ui::ExportOptions, options));

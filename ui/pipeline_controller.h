@@ -14,7 +14,6 @@
 #include <QThreadPool>
 #include <QVector>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -164,10 +163,12 @@ private:
     bool pending_ = false;
     quint64 shown_ = 0;
     std::shared_ptr<ideu::DeidPipeline> pipeline_;  // shared with the worker, for background checks
-    std::shared_ptr<std::atomic<bool>> sweepCancel_;
-    std::shared_ptr<std::atomic<bool>> batchCancel_;
-    std::shared_ptr<std::atomic<bool>> refineCancel_;
-    std::shared_ptr<std::atomic<bool>> headCancel_;
+    // Each background task watches the token it was started with; starting the next one of its
+    // kind (or a newer request, for the refinement and the readout's check) cancels it.
+    ideu::CancelToken sweepCancel_;
+    ideu::CancelToken batchCancel_;
+    ideu::CancelToken refineCancel_;
+    ideu::CancelToken headCancel_;
     ideu::CancelToken identityCancel_;  // the live readout's check of the result on screen
     struct Neural;
     std::shared_ptr<Neural> neural_;  // loaded neural backends, shared with background tasks

@@ -28,7 +28,7 @@ struct AppearanceLayers {
     cv::Mat mid;           // CV_32FC3, relative mid-frequency relief: (blur_2 - low) / low
     cv::Mat high;          // CV_32FC3, relative fine detail: (albedo - blur_2) / low
     cv::Mat midMirrored;   // CV_32FC3, `mid` and `high` of the mirrored texel (the UV layout is
-    cv::Mat highMirrored;  //   left-right symmetric); equal to mid/high where there is none
+    cv::Mat highMirrored;  //   left-right symmetric); zero where there is none (no weight there)
     cv::Mat symmetryWeight;  // CV_32F 0..1: where both the texel and its mirror were seen
     cv::Mat skinWeight;    // CV_32F 0..1: where the skin relief is replaced
     cv::Mat browWeight;    // CV_32F 0..1: the brows (both)
