@@ -25,5 +25,6 @@ int benchFit(const std::vector<std::string>& args);
 int benchProbe(const std::vector<std::string>& args);
 int benchNets(const std::vector<std::string>& args);
 int benchRender(const std::vector<std::string>& args);
+int benchRecognise(const std::vector<std::string>& args);
 
 }  // namespace ideu::bench

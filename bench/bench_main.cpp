@@ -20,6 +20,7 @@ const Entry kBenchmarks[] = {
     {"fit", "3DMM landmark fit: NME of the 51 inner points (distribution) and time [IMAGES]", ideu::bench::benchFit},
     {"probe", "research probe: Step I alone pasted back, recogniser distance [--scale S] [--seeds N] [--save DIR]", ideu::bench::benchProbe},
     {"nets", "CPU/GPU time of BiSeNet, GFPGAN and HeadNeRF at official sizes [REPEATS]", ideu::bench::benchNets},
+    {"recognise", "both recognisers: crop + embed median per face, dlib ResNet and FaceRes [IMAGES]", ideu::bench::benchRecognise},
     {"render", "renderer: face mesh at 512x512, raster and textured render medians [IMAGE]", ideu::bench::benchRender},
 };
 }  // namespace

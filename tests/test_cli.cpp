@@ -128,11 +128,25 @@ private slots:
         QVERIFY(sidecar.at("faces")[0].contains("box"));
         QVERIFY(!sidecar.at("faces")[0].contains("landmarks"));
         QVERIFY(sidecar.at("models").size() >= 3);
+        QCOMPARE(sidecar.at("identity_check").get<bool>(), false);
         QVERIFY(QFile::exists(dir_.filePath("stages/biden/face_00_X_final.png")));
         // Same seed -> same bytes.
         const QString again = dir_.filePath("out/again.jpg");
         QCOMPARE(runProcess(cliPath(), {"anonymize", in, "-o", again, "--seed", "5"}, &out, &err), 0);
         QCOMPARE(ideu::test::fileSha256(again), ideu::test::fileSha256(target));
+        // --check prints both recognisers' distances; the sidecar only says a check was done.
+        const QString checked = dir_.filePath("out/checked.jpg");
+        QCOMPARE(runProcess(cliPath(), {"anonymize", in, "-o", checked, "--seed", "5", "--check", "--sidecar"}, &out, &err), 0);
+        const QString line = QString::fromUtf8(out).split('\n').filter("distance to the original").value(0);
+        QVERIFY2(line.contains("face 0") && line.contains("dlib ResNet") && line.contains("FaceRes"), out.constData());
+        QVERIFY(line.contains("matched by") || line.contains("not matched by either"));
+        QFile checkedSidecar(checked + ".json");
+        QVERIFY(checkedSidecar.open(QIODevice::ReadOnly));
+        const QByteArray checkedText = checkedSidecar.readAll();
+        const auto checkedJson = nlohmann::json::parse(checkedText.toStdString());
+        QCOMPARE(checkedJson.at("identity_check").get<bool>(), true);
+        QVERIFY(!checkedText.contains("distance"));
+        QCOMPARE(ideu::test::fileSha256(checked), ideu::test::fileSha256(target));  // checking changes nothing
         // The output may not be the input.
         QCOMPARE(runProcess(cliPath(), {"anonymize", in, "-o", in, "--seed", "5"}, &out, &err), 1);
         QVERIFY(err.contains("refusing to overwrite input"));
@@ -184,6 +198,10 @@ private slots:
         // Scale 0 is nearly a copy: the metric must see the same person (it can fail).
         QVERIFY(s0.at("dis_mean").get<double>() < 0.15);
         QCOMPARE(s0.at("match_rate").get<double>(), 1.0);
+        QVERIFY(s0.at("dis2_mean").get<double>() < 0.15);
+        QCOMPARE(s0.at("match2_rate").get<double>(), 1.0);
+        QVERIFY(s0.at("age_change_years").get<double>() < 3);
+        QCOMPARE(s0.at("gender_kept_rate").get<double>(), 1.0);
         QVERIFY(s0.at("crop_psnr").get<double>() > 35);
         // The default changes identity measurably and keeps a detectable face.
         QVERIFY(s1.at("dis_mean").get<double>() > s0.at("dis_mean").get<double>() + 0.2);
@@ -208,7 +226,10 @@ private slots:
         QVERIFY(jsonFile.open(QIODevice::ReadOnly));
         const auto json = nlohmann::json::parse(jsonFile.readAll().toStdString());
         QCOMPARE(json.at("baseline_same_person_match_rate").get<double>(), 1.0);  // the two copies: distance 0
+        QCOMPARE(json.at("baseline_same_person_match2_rate").get<double>(), 1.0);  // both recognisers
         QCOMPARE(json.at("summary")[0].at("reid_pair_rate").get<double>(), 1.0);
+        QCOMPARE(json.at("summary")[0].at("reid2_pair_rate").get<double>(), 1.0);
+        QCOMPARE(json.at("summary")[0].at("gender_kept_rate").get<double>(), 1.0);
     }
 
     void convertIctBuildsALoadablePack() {

@@ -11,9 +11,12 @@
 #include "io/image_io.h"
 #include "main_window.h"
 #include "pipeline/deid_pipeline.h"
+#include "privacy_plot_widget.h"
 #include "qt_convert.h"
 #include "test_support.h"
 
+#include <QLabel>
+#include <qcustomplot.h>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QSemaphore>
@@ -335,18 +338,37 @@ private slots:
 
         DeidPipeline pipeline(loadImage(photo.toStdString()));
         const IdentityCheck expected = checkIdentity(pipeline, 0, toMat(shown.photo));
-        QCOMPARE(readout.at(1).toBool(), expected.detected);
-        QVERIFY(std::abs(readout.at(2).toDouble() - expected.distance) < 1e-6);
-        QCOMPARE(readout.at(3).toBool(), expected.match);
+        const auto live = readout.at(1).value<IdentityReadout>();
+        QCOMPARE(live.detected, expected.detected);
+        QVERIFY(live.faceresAvailable);
+        QVERIFY(std::abs(live.dlibDistance - expected.recognisers.dlib.distance) < 1e-6);
+        QCOMPARE(live.dlibMatch, expected.recognisers.dlib.match);
+        QVERIFY(std::abs(live.faceresDistance - expected.recognisers.faceres.distance) < 1e-6);
+        QCOMPARE(live.faceresMatch, expected.recognisers.faceres.match);
+        QCOMPARE(live.verdict, QString::fromStdString(verdictText(expected.recognisers)));
+        // Two readouts, one per recogniser, each with its distance, and the combined verdict.
+        const PrivacyPlotWidget* plot = w.findChild<PrivacyPlotWidget*>();
+        QVERIFY(plot);
+        QVERIFY(plot->dlibReadout()->text().contains(QString::number(live.dlibDistance, 'f', 3)));
+        QVERIFY(plot->faceresReadout()->text().contains(QString::number(live.faceresDistance, 'f', 3)));
+        QVERIFY(plot->verdict()->text().contains(live.verdict));
 
         QCOMPARE(points.count(), 9);  // 0, 0.05, ..., 0.40
         for (int i = 0; i < 9; ++i) QVERIFY(std::abs(points.at(i).at(0).toDouble() - 0.05 * i) < 1e-9);
         DeidSettings settings;
         settings.seed = 5;
         const auto sweep = identitySweep(pipeline, 0, settings, {0.0, 0.4});
-        QVERIFY(std::abs(points.at(0).at(2).toDouble() - sweep[0].check.distance) < 1e-6);
-        QVERIFY(std::abs(points.at(8).at(2).toDouble() - sweep[1].check.distance) < 1e-6);
-        QVERIFY(points.at(8).at(2).toDouble() > points.at(0).at(2).toDouble());
+        auto pointAt = [&](int i) { return points.at(i).at(1).value<IdentityReadout>(); };
+        QVERIFY(std::abs(pointAt(0).dlibDistance - sweep[0].check.recognisers.dlib.distance) < 1e-6);
+        QVERIFY(std::abs(pointAt(8).dlibDistance - sweep[1].check.recognisers.dlib.distance) < 1e-6);
+        QVERIFY(std::abs(pointAt(8).faceresDistance - sweep[1].check.recognisers.faceres.distance) < 1e-6);
+        QVERIFY(pointAt(8).dlibDistance > pointAt(0).dlibDistance);
+        QVERIFY(pointAt(8).faceresDistance > pointAt(0).faceresDistance);
+        // Two curves, one per recogniser, each divided by its own threshold (1 = the match line).
+        QCOMPARE(plot->dlibCurve()->dataCount(), 9);
+        QCOMPARE(plot->faceresCurve()->dataCount(), 9);
+        QVERIFY(std::abs(plot->dlibCurve()->data()->at(8)->value - pointAt(8).dlibDistance / kMatchThreshold) < 1e-9);
+        QVERIFY(std::abs(plot->faceresCurve()->data()->at(8)->value - pointAt(8).faceresDistance / kFaceResThreshold) < 1e-9);
     }
 
     void untickedFaceIsLeftAsItIs() {

@@ -1,5 +1,8 @@
 #include "evaluation_plot.h"
 
+#include "recognition/face_recognizer.h"
+#include "recognition/faceres.h"
+
 #include <qcustomplot.h>
 
 namespace ideu::ui {
@@ -41,41 +44,67 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     plot.resize(width, height);
     plot.plotLayout()->clear();
     plot.setAutoAddPlottableToLegend(false);
-    QVector<double> x, dis, lo, hi, match, reid, reidAny, detected, cropPsnr, photoPsnr, cropSsim, photoSsim;
+    QVector<double> x, dis, lo, hi, dis2, lo2, hi2, match, reid, reidAny, match2, reid2, reidAny2, detected;
+    QVector<double> cropPsnr, photoPsnr, cropSsim, photoSsim, age, gender;
     for (const SettingSummary& s : report.summary) {
         x << s.scale;
-        dis << s.meanDis;
-        lo << s.meanDis - s.sdDis;
-        hi << s.meanDis + s.sdDis;
+        // Each recogniser's distance over its own match threshold: 1 is the match line for both.
+        dis << s.meanDis / kMatchThreshold;
+        lo << (s.meanDis - s.sdDis) / kMatchThreshold;
+        hi << (s.meanDis + s.sdDis) / kMatchThreshold;
+        dis2 << s.meanDis2 / kFaceResThreshold;
+        lo2 << (s.meanDis2 - s.sdDis2) / kFaceResThreshold;
+        hi2 << (s.meanDis2 + s.sdDis2) / kFaceResThreshold;
         match << 100 * s.matchRate;
         reid << 100 * s.reidRate;
         reidAny << 100 * s.reidAnyRate;
+        match2 << 100 * s.match2Rate;
+        reid2 << 100 * s.reid2Rate;
+        reidAny2 << 100 * s.reid2AnyRate;
         detected << 100 * s.detectedRate;
         cropPsnr << s.cropPsnr;
         photoPsnr << s.photoPsnr;
         cropSsim << s.cropSsim;
         photoSsim << s.photoSsim;
+        age << s.ageChange;
+        gender << 100 * s.genderKeptRate;
     }
+    auto band = [&](QCPAxisRect* rect, const QVector<double>& low, const QVector<double>& high, const QColor& colour) {
+        QCPGraph* upper = addLine(plot, rect, x, high, QColor(0, 0, 0, 0), "", nullptr);
+        QCPGraph* lower = addLine(plot, rect, x, low, QColor(0, 0, 0, 0), "", nullptr);
+        upper->setScatterStyle(QCPScatterStyle::ssNone);
+        lower->setScatterStyle(QCPScatterStyle::ssNone);
+        upper->setBrush(colour);
+        upper->setChannelFillGraph(lower);
+    };
+    auto dashed = [](QCPGraph* g) {
+        QPen pen = g->pen();
+        pen.setStyle(Qt::DashLine);
+        g->setPen(pen);
+        return g;
+    };
 
-    QCPAxisRect* disRect = addPanel(plot, 0, 0, "Identity distance to the original (DIS)", "recogniser distance");
+    QCPAxisRect* disRect = addPanel(plot, 0, 0, "Identity distance to the original (DIS / threshold)",
+                                    "distance / match threshold");
     QCPLegend* disLegend = legendFor(disRect);
-    QCPGraph* upper = addLine(plot, disRect, x, hi, QColor(120, 160, 220, 0), "", nullptr);
-    QCPGraph* lower = addLine(plot, disRect, x, lo, QColor(120, 160, 220, 0), "", nullptr);
-    upper->setScatterStyle(QCPScatterStyle::ssNone);
-    lower->setScatterStyle(QCPScatterStyle::ssNone);
-    upper->setBrush(QColor(120, 160, 220, 70));
-    upper->setChannelFillGraph(lower);
-    addLine(plot, disRect, x, dis, QColor(30, 90, 180), "mean DIS (band: ± 1 sd)", disLegend);
-    QCPGraph* threshold = addLine(plot, disRect, {0, 0.42}, {0.6, 0.6}, QColor(200, 40, 40), "match threshold 0.6", disLegend);
+    band(disRect, lo, hi, QColor(120, 160, 220, 60));
+    band(disRect, lo2, hi2, QColor(100, 190, 130, 60));
+    addLine(plot, disRect, x, dis, QColor(30, 90, 180), "dlib ResNet DIS / 0.6 (band: ± 1 sd)", disLegend);
+    addLine(plot, disRect, x, dis2, QColor(30, 140, 80), QString("FaceRes DIS2 / %1 (band: ± 1 sd)").arg(kFaceResThreshold, 0, 'f', 4),
+            disLegend);
+    QCPGraph* threshold = addLine(plot, disRect, {0, 0.42}, {1, 1}, QColor(200, 40, 40), "match line", disLegend);
     threshold->setPen(QPen(QColor(200, 40, 40), 2, Qt::DashLine));
     threshold->setScatterStyle(QCPScatterStyle::ssNone);
-    disRect->axis(QCPAxis::atLeft)->setRange(0, 1.1);
+    disRect->axis(QCPAxis::atLeft)->setRange(0, 2.2);
 
-    QCPAxisRect* rateRect = addPanel(plot, 0, 1, "Recognition rates", "% of photos / pairs");
+    QCPAxisRect* rateRect = addPanel(plot, 0, 1, "Recognition rates (solid: dlib ResNet, dashed: FaceRes)", "% of photos / pairs");
     QCPLegend* rateLegend = legendFor(rateRect, Qt::AlignBottom | Qt::AlignLeft);
     addLine(plot, rateRect, x, match, QColor(200, 40, 40), "match to original", rateLegend);
     addLine(plot, rateRect, x, reid, QColor(230, 140, 20), "re-identified (pairs)", rateLegend);
     addLine(plot, rateRect, x, reidAny, QColor(150, 90, 20), "re-identified (any other photo)", rateLegend);
+    dashed(addLine(plot, rateRect, x, match2, QColor(200, 40, 40), "FaceRes: match to original", rateLegend));
+    dashed(addLine(plot, rateRect, x, reid2, QColor(230, 140, 20), "FaceRes: re-identified (pairs)", rateLegend));
+    dashed(addLine(plot, rateRect, x, reidAny2, QColor(150, 90, 20), "FaceRes: re-identified (any)", rateLegend));
     addLine(plot, rateRect, x, detected, QColor(40, 150, 70), "face still detected", rateLegend);
     rateRect->axis(QCPAxis::atLeft)->setRange(0, 105);
 
@@ -92,6 +121,17 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     addLine(plot, ssimRect, x, cropSsim, QColor(30, 90, 180), "aligned face crop", ssimLegend);
     addLine(plot, ssimRect, x, photoSsim, QColor(120, 120, 120), "whole photo", ssimLegend);
     ssimRect->axis(QCPAxis::atLeft)->setRange(0.5, 1.0);
+
+    QCPAxisRect* ageRect = addPanel(plot, 2, 0, "Apparent age change (FaceRes)", "mean |Δ age|, years");
+    QCPLegend* ageLegend = legendFor(ageRect, Qt::AlignTop | Qt::AlignLeft);
+    addLine(plot, ageRect, x, age, QColor(130, 60, 160), "original vs output", ageLegend);
+    ageRect->axis(QCPAxis::atLeft)->rescale();
+    ageRect->axis(QCPAxis::atLeft)->setRange(0, std::max(5.0, ageRect->axis(QCPAxis::atLeft)->range().upper + 1));
+
+    QCPAxisRect* genderRect = addPanel(plot, 2, 1, "Gender kept (FaceRes)", "% same side of 0.5");
+    QCPLegend* genderLegend = legendFor(genderRect, Qt::AlignBottom | Qt::AlignLeft);
+    addLine(plot, genderRect, x, gender, QColor(130, 60, 160), "original vs output", genderLegend);
+    genderRect->axis(QCPAxis::atLeft)->setRange(50, 102);
 
     return plot.savePng(path, width, height);
 }

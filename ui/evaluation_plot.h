@@ -1,7 +1,7 @@
 #pragma once
 // The privacy benchmark's figure (like the paper's Fig. 4): recogniser distance against the
-// noise scale with the 0.6 match threshold, match / re-identification / detection rates,
-// and PSNR / SSIM.
+// noise scale for both recognisers (each over its match threshold), match / re-identification
+// / detection rates, PSNR / SSIM, and FaceRes apparent age and gender kept.
 #include "evaluation/privacy_eval.h"
 
 #include <QString>
@@ -9,6 +9,6 @@
 namespace ideu::ui {
 
 // Writes a PNG; needs a QApplication (any platform, offscreen works).
-bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int width = 1400, int height = 1000);
+bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int width = 1400, int height = 1400);
 
 }  // namespace ideu::ui

@@ -79,10 +79,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         statusStage_->setText(tr("Exported %1").arg(QDir::toNativeSeparators(path)));
         emit exportFinished(path);
     });
-    connect(controller_, &PipelineController::identityChecked, this,
-            [this](quint64 generation, bool detected, double distance, bool match) {
-                if (generation == lastResult_.generation) privacyPlot_->setCurrentDistance(detected, distance, match);
-            });
+    connect(controller_, &PipelineController::identityChecked, this, [this](quint64 generation, const IdentityReadout& readout) {
+        if (generation == lastResult_.generation) privacyPlot_->setCurrentReadout(readout);
+    });
     connect(controller_, &PipelineController::sweepStarted, this, [this] {
         privacyPlot_->clearSweep();
         privacyPlot_->setComputing(true);

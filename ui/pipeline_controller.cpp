@@ -49,6 +49,22 @@ std::vector<FaceResult> processRequestedFaces(DeidPipeline& p, const PipelineReq
     return results;
 }
 
+IdentityReadout toReadout(const IdentityCheck& check) {
+    IdentityReadout r;
+    r.detected = check.detected;
+    const IdentityComparison& c = check.recognisers;
+    r.dlibDistance = c.dlib.distance;
+    r.dlibThreshold = c.dlib.threshold;
+    r.dlibMatch = c.dlib.match;
+    r.faceresAvailable = c.faceres.available;
+    r.faceresDistance = c.faceres.distance;
+    r.faceresThreshold = c.faceres.threshold;
+    r.faceresMatch = c.faceres.match;
+    r.verdict = QString::fromStdString(verdictText(c));
+    r.faceresUnavailable = QString::fromStdString(check.faceresUnavailable);
+    return r;
+}
+
 // Cancels the task `token` belonged to and hands out a fresh token for the next one.
 CancelToken renew(CancelToken& token) {
     token.cancel();
@@ -360,6 +376,7 @@ PipelineController::PipelineController(QObject* parent) : QObject(parent), neura
     qRegisterMetaType<PipelineRequest>();
     qRegisterMetaType<PipelineResult>();
     qRegisterMetaType<ExportOptions>();
+    qRegisterMetaType<IdentityReadout>();
     qRegisterMetaType<QVector<FaceSummary>>();
     qRegisterMetaType<std::shared_ptr<ideu::DeidPipeline>>("std::shared_ptr<ideu::DeidPipeline>");
     worker_ = new PipelineWorker;
@@ -394,6 +411,8 @@ PipelineController::~PipelineController() {
 }
 
 QImage PipelineController::originalImage() const { return pipeline_ ? toQImage(pipeline_->photo().bgr) : QImage(); }
+
+std::pair<double, double> PipelineController::matchThresholds() { return {kMatchThreshold, kFaceResThreshold}; }
 
 QString PipelineController::deviceName() {
     return QString::fromStdString(computeDeviceName()) + QStringLiteral(" (%1 threads)").arg(QThread::idealThreadCount());
@@ -479,10 +498,10 @@ void PipelineController::checkIdentityLater(quint64 generation) {
     QPointer<PipelineController> self(this);
     runInBackground([self, p, face, photo, generation, cancel] {
         try {
-            const IdentityCheck check = checkIdentity(*p, face, photo, cancel);
+            const IdentityReadout readout = toReadout(checkIdentity(*p, face, photo, cancel));
             if (self)
-                QMetaObject::invokeMethod(self, [self, generation, check] {
-                    if (self) emit self->identityChecked(generation, check.detected, check.distance, check.match);
+                QMetaObject::invokeMethod(self, [self, generation, readout] {
+                    if (self) emit self->identityChecked(generation, readout);
                 });
         } catch (const std::exception&) {
         }
@@ -503,9 +522,8 @@ void PipelineController::startPrivacySweep() {
         try {
             identitySweep(*p, face, settings, scales, cancel, [&](const SweepPoint& point) {
                 if (self)
-                    QMetaObject::invokeMethod(self, [self, point, cancel] {
-                        if (self && !cancel.cancelled())
-                            emit self->sweepPoint(point.scale, point.check.detected, point.check.distance);
+                    QMetaObject::invokeMethod(self, [self, scale = point.scale, readout = toReadout(point.check), cancel] {
+                        if (self && !cancel.cancelled()) emit self->sweepPoint(scale, readout);
                     });
             });
             if (self)

@@ -15,6 +15,7 @@
 #include <QVector>
 
 #include <functional>
+#include <utility>
 #include <memory>
 
 #include "common/cancel.h"
@@ -74,6 +75,18 @@ struct PipelineResult {
     QString backends;           // which backends made it, for the status bar
 };
 
+// Both recognisers' verdicts on the output face against the original (the privacy readout).
+struct IdentityReadout {
+    bool detected = false;  // a face was found in the output where the original was
+    double dlibDistance = 0, dlibThreshold = 0.6;
+    bool dlibMatch = false;
+    bool faceresAvailable = false;
+    double faceresDistance = 0, faceresThreshold = 0;
+    bool faceresMatch = false;
+    QString verdict;              // "not matched by either", "matched by FaceRes", ...
+    QString faceresUnavailable;   // why FaceRes gave no verdict
+};
+
 struct ExportOptions {
     QString path;
     int quality = 95;
@@ -111,6 +124,8 @@ public:
     static BackendState gfpganState();
     static BackendState headnerfState();
     static QString deviceName();
+    // The recognisers' match thresholds: dlib ResNet (Euclidean), FaceRes (cosine).
+    static std::pair<double, double> matchThresholds();
 
 public slots:
     void openPhoto(const QString& path);
@@ -134,8 +149,8 @@ signals:
     void busy(const QString& stage);
     void photoOpened(const QString& path, QSize size, const QVector<FaceSummary>& faces);
     void resultReady(const ideu::ui::PipelineResult& result);
-    void identityChecked(quint64 generation, bool detected, double distance, bool match);
-    void sweepPoint(double scale, bool detected, double distance);
+    void identityChecked(quint64 generation, const ideu::ui::IdentityReadout& readout);
+    void sweepPoint(double scale, const ideu::ui::IdentityReadout& readout);
     void sweepStarted();
     void sweepFinished();
     void exported(const QString& path);
@@ -182,4 +197,5 @@ Q_DECLARE_METATYPE(ideu::ui::RestorerChoice)
 Q_DECLARE_METATYPE(ideu::ui::HeadChoice)
 Q_DECLARE_METATYPE(ideu::ui::PipelineResult)
 Q_DECLARE_METATYPE(ideu::ui::ExportOptions)
+Q_DECLARE_METATYPE(ideu::ui::IdentityReadout)
 Q_DECLARE_METATYPE(QVector<ideu::ui::FaceSummary>)

@@ -6,35 +6,68 @@
 #include <qcustomplot.h>
 
 namespace ideu::ui {
+namespace {
+
+const QColor kDlibColour(40, 100, 200), kFaceResColour(30, 150, 90), kCurrentColour(230, 140, 20);
+
+QCPGraph* addCurve(QCustomPlot* plot, const QColor& colour, const QString& name) {
+    QCPGraph* g = plot->addGraph();
+    g->setPen(QPen(colour, 2));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+    g->setName(name);
+    return g;
+}
+
+QCPGraph* addMarker(QCustomPlot* plot, const QColor& colour, QCPScatterStyle::ScatterShape shape) {
+    QCPGraph* g = plot->addGraph();
+    g->setLineStyle(QCPGraph::lsNone);
+    g->setScatterStyle(QCPScatterStyle(shape, colour, kCurrentColour, 11));
+    g->removeFromLegend();
+    return g;
+}
+
+QString verdictLine(const QString& name, bool match, double distance, double threshold) {
+    const QString state = match ? QObject::tr("<span style='color:#c02828'><b>matched</b></span>")
+                                : QObject::tr("<span style='color:#208040'><b>not matched</b></span>");
+    return QObject::tr("%1: distance <b>%2</b> (match below %3) — %4").arg(name).arg(distance, 0, 'f', 3).arg(threshold, 0, 'f', 3).arg(state);
+}
+
+}  // namespace
 
 PrivacyPlotWidget::PrivacyPlotWidget(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    readout_ = new QLabel(tr("Recogniser distance: –"));
-    readout_->setTextFormat(Qt::RichText);
-    readout_->setToolTip(tr("Distance between the dlib ResNet face descriptors of the original and the output face.\n"
-                            "Below 0.6 a recogniser would call them the same person."));
-    layout->addWidget(readout_);
+    verdict_ = new QLabel(tr("Recognisers: –"));
+    verdict_->setTextFormat(Qt::RichText);
+    verdict_->setToolTip(tr("A face is protected only when no recogniser links the output to the original."));
+    layout->addWidget(verdict_);
+    dlibReadout_ = new QLabel(tr("dlib ResNet: –"));
+    dlibReadout_->setTextFormat(Qt::RichText);
+    dlibReadout_->setToolTip(tr("Euclidean distance between the dlib ResNet descriptors (tight aligned chip: skin, brows, eyes) "
+                                "of the original and the output face."));
+    layout->addWidget(dlibReadout_);
+    faceresReadout_ = new QLabel(tr("FaceRes: –"));
+    faceresReadout_->setTextFormat(Qt::RichText);
+    faceresReadout_->setToolTip(tr("Cosine distance between the HSE FaceRes descriptors (whole-head crop: hair, outline, "
+                                   "face shape) of the original and the output face."));
+    layout->addWidget(faceresReadout_);
     plot_ = new QCustomPlot(this);
     plot_->setMinimumHeight(180);
     plot_->xAxis->setLabel(tr("noise scale"));
-    plot_->yAxis->setLabel(tr("distance to original"));
+    plot_->yAxis->setLabel(tr("distance / match threshold"));
     plot_->xAxis->setRange(0, 0.42);
-    plot_->yAxis->setRange(0, 1.1);
-    curve_ = plot_->addGraph();
-    curve_->setPen(QPen(QColor(40, 100, 200), 2));
-    curve_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
-    curve_->setName(tr("this face, this seed"));
+    plot_->yAxis->setRange(0, 2.0);
+    dlibCurve_ = addCurve(plot_, kDlibColour, tr("dlib ResNet"));
+    faceresCurve_ = addCurve(plot_, kFaceResColour, tr("FaceRes"));
+    const auto [dlibThreshold, faceresThreshold] = PipelineController::matchThresholds();
     QCPGraph* threshold = plot_->addGraph();
-    threshold->setData(QVector<double>{0, 0.42}, QVector<double>{0.6, 0.6});
+    threshold->setData(QVector<double>{0, 0.42}, QVector<double>{1, 1});
     threshold->setPen(QPen(QColor(200, 40, 40), 1.5, Qt::DashLine));
-    threshold->setName(tr("match threshold 0.6"));
-    marker_ = plot_->addGraph();
-    marker_->setLineStyle(QCPGraph::lsNone);
-    marker_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QColor(230, 140, 20), QColor(230, 140, 20), 11));
-    marker_->setName(tr("current output"));
+    threshold->setName(tr("match line (dlib %1, FaceRes %2)").arg(dlibThreshold, 0, 'f', 2).arg(faceresThreshold, 0, 'f', 2));
+    dlibMarker_ = addMarker(plot_, kDlibColour, QCPScatterStyle::ssDiamond);
+    faceresMarker_ = addMarker(plot_, kFaceResColour, QCPScatterStyle::ssSquare);
     current_ = new QCPItemStraightLine(plot_);
-    current_->setPen(QPen(QColor(230, 140, 20), 1, Qt::DotLine));
+    current_->setPen(QPen(kCurrentColour, 1, Qt::DotLine));
     current_->point1->setCoords(0.35, 0);
     current_->point2->setCoords(0.35, 1);
     plot_->legend->setVisible(true);
@@ -47,38 +80,55 @@ PrivacyPlotWidget::PrivacyPlotWidget(QWidget* parent) : QWidget(parent) {
 }
 
 void PrivacyPlotWidget::clearSweep() {
-    curve_->data()->clear();
+    dlibCurve_->data()->clear();
+    faceresCurve_->data()->clear();
     plot_->replot();
 }
 
-void PrivacyPlotWidget::addSweepPoint(double scale, bool detected, double distance) {
-    if (detected) curve_->addData(scale, distance);
+void PrivacyPlotWidget::addSweepPoint(double scale, const IdentityReadout& r) {
+    if (r.detected) {
+        dlibCurve_->addData(scale, r.dlibDistance / r.dlibThreshold);
+        if (r.faceresAvailable) faceresCurve_->addData(scale, r.faceresDistance / r.faceresThreshold);
+    }
     plot_->replot();
 }
 
 void PrivacyPlotWidget::setCurrentScale(double scale) {
     current_->point1->setCoords(scale, 0);
     current_->point2->setCoords(scale, 1);
-    marker_->data()->clear();
+    dlibMarker_->data()->clear();
+    faceresMarker_->data()->clear();
     plot_->replot();
 }
 
-void PrivacyPlotWidget::setCurrentDistance(bool detected, double distance, bool match) {
-    marker_->data()->clear();
-    if (!detected) {
-        readout_->setText(tr("Recogniser distance: <b>no face detected</b> in the output"));
+void PrivacyPlotWidget::setCurrentReadout(const IdentityReadout& r) {
+    dlibMarker_->data()->clear();
+    faceresMarker_->data()->clear();
+    if (!r.detected) {
+        verdict_->setText(tr("Recognisers: <b>no face detected</b> in the output"));
+        dlibReadout_->setText(tr("dlib ResNet: –"));
+        faceresReadout_->setText(tr("FaceRes: –"));
     } else {
-        marker_->addData(current_->point1->coords().x(), distance);
-        readout_->setText(match ? tr("Recogniser distance: <b>%1</b> — <span style='color:#c02828'><b>matched</b></span> "
-                                     "(a recogniser still says same person)").arg(distance, 0, 'f', 2)
-                                : tr("Recogniser distance: <b>%1</b> — <span style='color:#208040'><b>not matched</b></span>")
-                                      .arg(distance, 0, 'f', 2));
+        const bool matched = r.dlibMatch || r.faceresMatch;
+        verdict_->setText(tr("Recognisers: <b><span style='color:%1'>%2</span></b>")
+                              .arg(matched ? "#c02828" : "#208040", r.verdict.toHtmlEscaped()));
+        const double x = current_->point1->coords().x();
+        dlibMarker_->addData(x, r.dlibDistance / r.dlibThreshold);
+        dlibReadout_->setText(verdictLine(tr("dlib ResNet"), r.dlibMatch, r.dlibDistance, r.dlibThreshold));
+        if (r.faceresAvailable) {
+            faceresMarker_->addData(x, r.faceresDistance / r.faceresThreshold);
+            faceresReadout_->setText(verdictLine(tr("FaceRes"), r.faceresMatch, r.faceresDistance, r.faceresThreshold));
+        } else {
+            faceresReadout_->setText(tr("FaceRes: <i>unavailable</i>"));
+            faceresReadout_->setToolTip(r.faceresUnavailable);
+        }
     }
     plot_->replot();
 }
 
 void PrivacyPlotWidget::setComputing(bool computing) {
-    note_->setText(computing ? tr("Sweeping the noise scale for this face…") : tr("Sweep: dlib ResNet (face-api port)"));
+    note_->setText(computing ? tr("Sweeping the noise scale for this face…")
+                             : tr("Sweep: dlib ResNet (face-api port) and HSE FaceRes, each over its threshold"));
 }
 
 }  // namespace ideu::ui

@@ -1,7 +1,10 @@
 #pragma once
-// The privacy plot of the selected face: recogniser distance to the original against the
-// noise scale (swept in the background for the current seed), the 0.6 match threshold, the
-// current setting, and a live readout.
+// The privacy plot of the selected face: both recognisers' distances to the original against
+// the noise scale (swept in the background for the current seed), each divided by its own
+// match threshold so 1.0 is the match line for both, the current setting, and a live readout
+// per recogniser with the combined verdict.
+#include "pipeline_controller.h"
+
 #include <QWidget>
 
 class QCustomPlot;
@@ -16,19 +19,30 @@ class PrivacyPlotWidget : public QWidget {
 public:
     explicit PrivacyPlotWidget(QWidget* parent = nullptr);
 
+    // For tests: the readout lines (dlib ResNet, FaceRes, verdict) and the sweep curves.
+    QLabel* dlibReadout() const { return dlibReadout_; }
+    QLabel* faceresReadout() const { return faceresReadout_; }
+    QLabel* verdict() const { return verdict_; }
+    QCPGraph* dlibCurve() const { return dlibCurve_; }
+    QCPGraph* faceresCurve() const { return faceresCurve_; }
+
 public slots:
     void clearSweep();
-    void addSweepPoint(double scale, bool detected, double distance);
+    void addSweepPoint(double scale, const ideu::ui::IdentityReadout& readout);
     void setCurrentScale(double scale);
-    void setCurrentDistance(bool detected, double distance, bool match);
+    void setCurrentReadout(const ideu::ui::IdentityReadout& readout);
     void setComputing(bool computing);
 
 private:
     QCustomPlot* plot_ = nullptr;
-    QCPGraph* curve_ = nullptr;
-    QCPGraph* marker_ = nullptr;
+    QCPGraph* dlibCurve_ = nullptr;
+    QCPGraph* faceresCurve_ = nullptr;
+    QCPGraph* dlibMarker_ = nullptr;
+    QCPGraph* faceresMarker_ = nullptr;
     QCPItemStraightLine* current_ = nullptr;
-    QLabel* readout_ = nullptr;
+    QLabel* verdict_ = nullptr;
+    QLabel* dlibReadout_ = nullptr;
+    QLabel* faceresReadout_ = nullptr;
     QLabel* note_ = nullptr;
 };
 

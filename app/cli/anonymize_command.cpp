@@ -44,6 +44,21 @@ std::set<int> parseFaces(const QString& text) {
     return faces;
 }
 
+// "dlib ResNet 0.612 (not matched), FaceRes 0.534 (not matched): not matched by either".
+std::string checkText(const IdentityCheck& check) {
+    if (!check.detected) return "no face detected in the output";
+    const IdentityComparison& c = check.recognisers;
+    char text[256];
+    if (c.faceres.available)
+        std::snprintf(text, sizeof text, "dlib ResNet %.3f (%s), FaceRes %.3f (%s): %s", c.dlib.distance,
+                      c.dlib.match ? "matched" : "not matched", c.faceres.distance, c.faceres.match ? "matched" : "not matched",
+                      verdictText(c).c_str());
+    else
+        std::snprintf(text, sizeof text, "dlib ResNet %.3f (%s); FaceRes unavailable: %s", c.dlib.distance,
+                      c.dlib.match ? "matched" : "not matched", check.faceresUnavailable.c_str());
+    return text;
+}
+
 nlohmann::json modelFilesJson() {
     nlohmann::json files = nlohmann::json::array();
     const ModelStore& store = ModelStore::instance();
@@ -64,6 +79,8 @@ int runAnonymize(const QStringList& args) {
     parser.addOption({"faces", "Faces to anonymize: all, or numbers in detection order (largest first), e.g. 0,2.", "LIST", "all"});
     parser.addOption({"stages", "Also write every stage image of every face into DIR.", "DIR"});
     parser.addOption({"sidecar", "Write OUTPUT.json beside each output (settings, face boxes, model hashes)."});
+    parser.addOption({"check", "Print both recognisers' distances between each original and anonymized face "
+                               "(the sidecar records only that a check was done, never the distances)."});
     parser.addOption({"jobs", "Photos processed in parallel (default 1).", "N", "1"});
     parser.addOption({"quality", "JPEG/WebP quality (default 95).", "Q", "95"});
     addBackendOptions(parser);
@@ -87,6 +104,7 @@ int runAnonymize(const QStringList& args) {
     const fs::path out(utf8(parser.value("output")));
     const std::string stagesDir = parser.isSet("stages") ? utf8(parser.value("stages")) : std::string();
     const Backends backends = backendsFrom(parser);
+    const bool check = parser.isSet("check");
 
     // Expand the inputs into jobs.
     std::vector<Job> jobs;
@@ -155,10 +173,19 @@ int runAnonymize(const QStringList& args) {
                         boxes.push_back({{"face", r.index}, {"box", toJson(faces[std::size_t(r.index)].box)}});
                     const nlohmann::json sidecar = {{"app", "IDEudemon"}, {"version", IDEU_VERSION},
                                                     {"scale", settings.scale}, {"seed", settings.seed},
+                                                    {"identity_check", check},
                                                     {"parser", results.front().parser}, {"restorer", results.front().restorer},
                                                     {"head", results.front().head},
                                                     {"faces", boxes}, {"models", modelFilesJson()}};
                     writeTextAtomically(job.output + ".json", sidecar.dump(2) + "\n", protectedInputs);
+                }
+                if (check) {
+                    const cv::Mat output = pipeline.compose(results);
+                    for (const FaceResult& r : results) {
+                        const std::string line = checkText(checkIdentity(pipeline, r.index, output));
+                        std::lock_guard<std::mutex> lock(printMutex);
+                        std::printf("%s face %d: distance to the original: %s\n", job.input.c_str(), r.index, line.c_str());
+                    }
                 }
                 if (backends.restorer) {
                     // The paper's intent: restoration must not pull the identity back towards
@@ -169,14 +196,17 @@ int runAnonymize(const QStringList& args) {
                         const IdentityCheck before = checkIdentity(pipeline, r.index, pipeline.compose({unrestored}));
                         const IdentityCheck after = checkIdentity(pipeline, r.index, pipeline.compose({r}));
                         std::lock_guard<std::mutex> lock(printMutex);
-                        if (!before.detected || !after.detected)
+                        if (!before.detected || !after.detected) {
                             std::printf("%s face %d: restoration check: no face detected %s\n", job.input.c_str(), r.index,
                                         !after.detected ? "in X' after restoration" : "in X_l");
-                        else
-                            std::printf("%s face %d: recogniser distance to the original %.3f before restoration (X_l), %.3f after "
-                                        "(X', %s): %s\n", job.input.c_str(), r.index, before.distance, after.distance,
-                                        r.restorer.c_str(), after.distance < before.distance ? "restoration moved it back towards the original"
-                                                                                             : "restoration kept it away");
+                        } else {
+                            const bool closer = after.recognisers.dlib.distance < before.recognisers.dlib.distance ||
+                                                after.recognisers.faceres.distance < before.recognisers.faceres.distance;
+                            std::printf("%s face %d: distance to the original before restoration (X_l): %s; after (X', %s): %s; %s\n",
+                                        job.input.c_str(), r.index, checkText(before).c_str(), r.restorer.c_str(),
+                                        checkText(after).c_str(),
+                                        closer ? "restoration moved it back towards the original" : "restoration kept it away");
+                        }
                     }
                 }
                 ++written;

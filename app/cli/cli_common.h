@@ -50,6 +50,7 @@ int runAlign(const QStringList& args);
 int runFit(const QStringList& args);
 int runAnonymize(const QStringList& args);
 int runEvaluate(const QStringList& args);
+int runCalibrate(const QStringList& args);
 int runBench(const QStringList& args);
 int runConvertIct(const QStringList& args);
 

@@ -3,6 +3,7 @@
 #include "common/files.h"
 #include "common/runtime.h"
 #include "evaluation/privacy_eval.h"
+#include "recognition/faceres.h"
 #include "evaluation_plot.h"
 
 #include <cstdio>
@@ -81,17 +82,23 @@ int runEvaluate(const QStringList& args) {
     const QString plot = QString::fromStdString((dir / "evaluation.png").string());
     if (!ui::saveEvaluationPlot(report, plot)) throw Error("could not write the plot " + utf8(plot));
 
-    std::printf("%d photos of %d people (%d without a face skipped); same-person pairs matching before anonymization: %.1f %%\n",
-                report.photos, report.people, report.skippedNoFace, 100 * report.baselineSameMatch);
-    std::printf("%6s %7s %7s %8s %8s %9s %9s %9s %9s %9s %8s %8s\n", "scale", "DIS", "match%", "re-id%", "reidAny%",
-                "detect%", "cropPSNR", "cropSSIM", "photoPSNR", "photoSSIM", "NME", "pose°");
+    std::printf("%d photos of %d people (%d without a face skipped); same-person pairs matching before anonymization: "
+                "dlib ResNet %.1f %%, FaceRes %.1f %%\n",
+                report.photos, report.people, report.skippedNoFace, 100 * report.baselineSameMatch, 100 * report.baselineSameMatch2);
+    std::printf("dlib ResNet (match < 0.6) and HSE FaceRes (match < %.4f); utility: crop/photo PSNR and SSIM, landmarks, pose, "
+                "FaceRes apparent age and gender\n", kFaceResThreshold);
+    std::printf("%6s %6s %6s %6s %7s %6s %6s %6s %7s %7s %7s %6s %7s %7s %7s %7s %7s %6s %6s\n", "scale", "DIS", "match%",
+                "reid%", "rAny%", "DIS2", "match2", "reid2", "rAny2%", "detect%", "cPSNR", "cSSIM", "pPSNR", "pSSIM", "NME",
+                "pose°", "|Δage|", "gender", "n");
     for (const SettingSummary& s : report.summary)
-        std::printf("%6.2f %7.3f %7.1f %8.1f %8.1f %9.1f %9.2f %9.3f %9.2f %9.3f %8.4f %8.2f\n", s.scale, s.meanDis,
-                    100 * s.matchRate, 100 * s.reidRate, 100 * s.reidAnyRate, 100 * s.detectedRate, s.cropPsnr, s.cropSsim,
-                    s.photoPsnr, s.photoSsim, s.landmarkNme, s.poseChangeDeg);
+        std::printf("%6.2f %6.3f %6.1f %6.1f %7.1f %6.3f %6.1f %6.1f %7.1f %7.1f %7.2f %6.3f %7.2f %7.3f %7.4f %7.2f %7.2f %6.1f %6d\n",
+                    s.scale, s.meanDis, 100 * s.matchRate, 100 * s.reidRate, 100 * s.reidAnyRate, s.meanDis2,
+                    100 * s.match2Rate, 100 * s.reid2Rate, 100 * s.reid2AnyRate, 100 * s.detectedRate, s.cropPsnr, s.cropSsim,
+                    s.photoPsnr, s.photoSsim, s.landmarkNme, s.poseChangeDeg, s.ageChange, 100 * s.genderKeptRate, s.samples);
     if (parser.isSet("ablation")) {
         // Each component alone, then all together, at the same scales and seeds.
-        std::string table = "| components | scale | DIS | match % | re-id % | crop PSNR | crop SSIM |\n|---|---|---|---|---|---|---|\n";
+        std::string table = "| components | scale | DIS | match % | re-id % | DIS2 | match2 % | re-id2 % | crop PSNR | crop SSIM |\n"
+                            "|---|---|---|---|---|---|---|---|---|---|\n";
         nlohmann::json rows = nlohmann::json::array();
         std::vector<std::string> runs = identityComponentNames();
         runs.push_back("all");
@@ -103,11 +110,13 @@ int runEvaluate(const QStringList& args) {
                                            : evaluatePrivacy(facesDir, single);
             for (const SettingSummary& s : r.summary) {
                 char line[256];
-                std::snprintf(line, sizeof line, "| %s | %.2f | %.3f | %.1f | %.1f | %.2f | %.3f |\n", component.c_str(),
-                              s.scale, s.meanDis, 100 * s.matchRate, 100 * s.reidRate, s.cropPsnr, s.cropSsim);
+                std::snprintf(line, sizeof line, "| %s | %.2f | %.3f | %.1f | %.1f | %.3f | %.1f | %.1f | %.2f | %.3f |\n",
+                              component.c_str(), s.scale, s.meanDis, 100 * s.matchRate, 100 * s.reidRate, s.meanDis2,
+                              100 * s.match2Rate, 100 * s.reid2Rate, s.cropPsnr, s.cropSsim);
                 table += line;
                 rows.push_back({{"components", component}, {"scale", s.scale}, {"dis_mean", s.meanDis},
-                                {"match_rate", s.matchRate}, {"reid_pair_rate", s.reidRate}, {"crop_psnr", s.cropPsnr},
+                                {"match_rate", s.matchRate}, {"reid_pair_rate", s.reidRate}, {"dis2_mean", s.meanDis2},
+                                {"match2_rate", s.match2Rate}, {"reid2_pair_rate", s.reid2Rate}, {"crop_psnr", s.cropPsnr},
                                 {"crop_ssim", s.cropSsim}, {"photo_psnr", s.photoPsnr}, {"photo_ssim", s.photoSsim}});
             }
             std::fprintf(stderr, "ablation: %s done\n", component.c_str());

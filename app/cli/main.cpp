@@ -24,6 +24,7 @@ const CommandInfo kCommands[] = {
     {"align", "write a 512x512 aligned crop per face plus the transforms", ideu::cli::runAlign},
     {"fit", "fit the 3-D face model (Step I) and write its stages and codes", ideu::cli::runFit},
     {"evaluate", "privacy benchmark over a folder of people (CSV, JSON, plot)", ideu::cli::runEvaluate},
+    {"calibrate", "ROC and equal-error threshold of both recognisers over a folder of people", ideu::cli::runCalibrate},
     {"bench", "speed benchmark: fit, slider path, whole photo, throughput, memory", ideu::cli::runBench},
     {"convert-ict", "build the 3-D face model pack from ICT-FaceKit's OBJ files", ideu::cli::runConvertIct},
 };

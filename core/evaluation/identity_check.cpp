@@ -1,6 +1,5 @@
 #include "evaluation/identity_check.h"
 
-#include "recognition/face_recognizer.h"
 
 namespace ideu {
 IdentityCheck checkIdentity(DeidPipeline& pipeline, int face, const cv::Mat& output, const CancelToken& cancel) {
@@ -17,11 +16,11 @@ IdentityCheck checkIdentity(DeidPipeline& pipeline, int face, const cv::Mat& out
     if (!best) return result;
     Landmarks68 landmarks = best->landmarks;
     for (auto& p : landmarks) p += cv::Point2d(region.x, region.y);
-    const FaceDescriptor before = pipeline.originalDescriptor(face, cancel);
+    const FaceIdentity before = pipeline.originalIdentity(face, cancel);
     cancel.check();
     result.detected = true;
-    result.distance = descriptorDistance(before, FaceRecognizer::shared()->describe(output, landmarks));
-    result.match = result.distance < kMatchThreshold;
+    result.recognisers = compareIdentities(before, describeIdentity(output, landmarks));
+    if (!result.recognisers.faceres.available) result.faceresUnavailable = faceresUnavailableReason();
     return result;
 }
 

@@ -1,9 +1,10 @@
 #pragma once
-// Library calls for the GUI's privacy readout and plot: the recogniser distance between a
-// face in the original photo and the same face in an anonymized photo, and a sweep of that
-// distance over noise scales for one face. Both are cancellable.
+// Library calls for the GUI's privacy readout and plot: both recognisers' distances between a
+// face in the original photo and the same face in an anonymized photo, and a sweep of those
+// distances over noise scales for one face. Both are cancellable.
 #include "common/cancel.h"
 #include "pipeline/deid_pipeline.h"
+#include "recognition/face_identity.h"
 
 #include <functional>
 #include <utility>
@@ -12,13 +13,13 @@
 namespace ideu {
 
 struct IdentityCheck {
-    bool detected = false;  // a face was found in the output where the original was
-    double distance = 0;    // recogniser (dlib ResNet) distance
-    bool match = false;     // distance < 0.6: a recogniser would say "same person"
+    bool detected = false;            // a face was found in the output where the original was
+    IdentityComparison recognisers;   // dlib ResNet and FaceRes verdicts (when detected)
+    std::string faceresUnavailable;   // why FaceRes gave no verdict, when it did not
 };
 
 // Detects the face again in `output` near face `face` of the pipeline's photo (searching only
-// around it) and compares the two descriptors.
+// around it) and compares what both recognisers read from the two faces.
 IdentityCheck checkIdentity(DeidPipeline& pipeline, int face, const cv::Mat& output, const CancelToken& cancel = {});
 
 struct SweepPoint {

@@ -5,11 +5,12 @@
 #include "evaluation/image_metrics.h"
 #include "io/image_io.h"
 #include "pipeline/deid_pipeline.h"
-#include "recognition/face_recognizer.h"
+#include "recognition/face_identity.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -23,18 +24,18 @@ namespace fs = std::filesystem;
 namespace ideu {
 namespace {
 
-struct Photo {
-    std::string person, path;
-};
+using Photo = PersonPhoto;
 
 struct PhotoOutcome {
     bool hasFace = false;
-    FaceDescriptor original{};
+    FaceIdentity original;
     std::vector<SampleResult> samples;
-    std::vector<FaceDescriptor> outputs;  // one per sample (zeros when not detected)
+    std::vector<FaceIdentity> outputs;  // one per sample (empty when not detected)
 };
 
-std::vector<Photo> collectPhotos(const std::string& dir) {
+}  // namespace
+
+std::vector<PersonPhoto> collectPersonPhotos(const std::string& dir) {
     std::vector<Photo> photos;
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw Error("'" + dir + "' is not a folder (expected one folder per person)");
@@ -50,6 +51,8 @@ std::vector<Photo> collectPhotos(const std::string& dir) {
     return photos;
 }
 
+namespace {
+
 Landmarks68 toCropLandmarks(const FaceAlignment& a, const Landmarks68& p) {
     Landmarks68 out;
     for (int i = 0; i < 68; ++i) out[std::size_t(i)] = toCrop(a, p[std::size_t(i)]);
@@ -62,12 +65,11 @@ PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options,
     const auto& faces = pipeline.faces(cancel);
     if (faces.empty()) return outcome;
     outcome.hasFace = true;
-    const auto recognizer = FaceRecognizer::shared();
     const auto detector = FaceDetector::shared();
     const FaceModelContext& context = pipeline.context();
     const DetectedFace& subject = faces[0];
     const cv::Mat& original = pipeline.photo().bgr;
-    outcome.original = pipeline.originalDescriptor(0, cancel);
+    outcome.original = pipeline.originalIdentity(0, cancel);
     const auto fitted = pipeline.fitted(0, cancel);
     const Eigen::Vector3d poseBefore = fitted->fit.pose.anglesDegrees();
     const double io = lm::interOcular(subject.landmarks);
@@ -94,13 +96,19 @@ PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options,
             r.cropSsim = ssim(before.image, after.image);
             r.photoPsnr = psnr(original, output);
             r.photoSsim = ssim(original, output);
-            FaceDescriptor descriptor{};
+            FaceIdentity identity;
             const auto found = detector->detect(output).faces;
             if (const DetectedFace* match = sameFace(found, subject.box)) {
                 r.detected = true;
-                descriptor = recognizer->describe(output, match->landmarks);
-                r.dis = descriptorDistance(descriptor, outcome.original);
-                r.match = r.dis < kMatchThreshold;
+                identity = describeIdentity(output, match->landmarks);
+                const IdentityComparison c = compareIdentities(identity, outcome.original);
+                r.dis = c.dlib.distance;
+                r.match = c.dlib.match;
+                r.dis2 = c.faceres.distance;
+                r.match2 = c.faceres.match;
+                r.ageBefore = outcome.original.faceres->ageYears();
+                r.ageAfter = identity.faceres->ageYears();
+                r.genderKept = identity.faceres->male() == outcome.original.faceres->male();
                 double sum = 0;
                 for (int i = 0; i < 68; ++i) sum += cv::norm(match->landmarks[std::size_t(i)] - subject.landmarks[std::size_t(i)]);
                 r.landmarkNme = sum / 68.0 / std::max(io, 1e-9);
@@ -113,7 +121,7 @@ PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options,
                                                std::max<Eigen::Index>(1, fit.expression.size()));
             }
             outcome.samples.push_back(r);
-            outcome.outputs.push_back(descriptor);
+            outcome.outputs.push_back(identity);
         }
     return outcome;
 }
@@ -124,11 +132,18 @@ double meanOf(const std::vector<double>& v) {
     return v.empty() ? 0 : s / double(v.size());
 }
 
+double sdOf(const std::vector<double>& v, double mean) {
+    double var = 0;
+    for (double d : v) var += (d - mean) * (d - mean);
+    return v.size() > 1 ? std::sqrt(var / double(v.size() - 1)) : 0;
+}
+
 }  // namespace
 
 EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOptions& options, const CancelToken& cancel,
                                  const ProgressCallback& progress) {
-    const std::vector<Photo> photos = collectPhotos(facesDir);
+    const std::vector<Photo> photos = collectPersonPhotos(facesDir);
+    FaceResRecognizer::shared();  // both recognisers are needed: a missing model fails here, once
     std::vector<PhotoOutcome> outcomes(photos.size());
     std::atomic<std::size_t> next{0};
     std::atomic<int> done{0};
@@ -166,14 +181,17 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
         ++report.photos;
     }
     report.people = int(byPerson.size());
-    int samePairs = 0, sameMatches = 0;
+    int samePairs = 0, sameMatches = 0, sameMatches2 = 0;
     for (const auto& [person, ks] : byPerson)
         for (std::size_t i = 0; i < ks.size(); ++i)
             for (std::size_t j = i + 1; j < ks.size(); ++j) {
                 ++samePairs;
-                sameMatches += descriptorDistance(outcomes[ks[i]].original, outcomes[ks[j]].original) < kMatchThreshold;
+                const IdentityComparison c = compareIdentities(outcomes[ks[i]].original, outcomes[ks[j]].original);
+                sameMatches += c.dlib.match;
+                sameMatches2 += c.faceres.match;
             }
     report.baselineSameMatch = samePairs ? double(sameMatches) / samePairs : 0;
+    report.baselineSameMatch2 = samePairs ? double(sameMatches2) / samePairs : 0;
 
     // Re-identification: each output against the original photos of the same person.
     for (const auto& [person, ks] : byPerson)
@@ -184,7 +202,9 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
                     for (std::size_t other : ks) {
                         if (other == k) continue;
                         ++r.reidPairs;
-                        r.reidMatches += descriptorDistance(outcomes[k].outputs[s], outcomes[other].original) < kMatchThreshold;
+                        const IdentityComparison c = compareIdentities(outcomes[k].outputs[s], outcomes[other].original);
+                        r.reidMatches += c.dlib.match;
+                        r.reid2Matches += c.faceres.match;
                     }
                 report.samples.push_back(r);
             }
@@ -192,8 +212,9 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
     for (double scale : options.scales) {
         SettingSummary sum;
         sum.scale = scale;
-        std::vector<double> dis, cp, cs, pp, ps, nme, pose, expr;
+        std::vector<double> dis, dis2, cp, cs, pp, ps, nme, pose, expr, age;
         int detected = 0, matches = 0, pairs = 0, pairMatches = 0, reidPhotos = 0, reidAny = 0;
+        int matches2 = 0, pairMatches2 = 0, reidAny2 = 0, genderKept = 0;
         for (const SampleResult& r : report.samples) {
             if (std::abs(r.scale - scale) > 1e-9) continue;
             ++sum.samples;
@@ -204,24 +225,35 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
             if (!r.detected) continue;
             ++detected;
             dis.push_back(r.dis);
+            dis2.push_back(r.dis2);
             matches += r.match;
+            matches2 += r.match2;
+            age.push_back(std::abs(r.ageAfter - r.ageBefore));
+            genderKept += r.genderKept;
             nme.push_back(r.landmarkNme);
             pose.push_back(r.poseChangeDeg);
             expr.push_back(r.expressionChange);
             pairs += r.reidPairs;
             pairMatches += r.reidMatches;
+            pairMatches2 += r.reid2Matches;
             if (r.reidPairs > 0) {
                 ++reidPhotos;
                 reidAny += r.reidMatches > 0;
+                reidAny2 += r.reid2Matches > 0;
             }
         }
         sum.meanDis = meanOf(dis);
-        double var = 0;
-        for (double d : dis) var += (d - sum.meanDis) * (d - sum.meanDis);
-        sum.sdDis = dis.size() > 1 ? std::sqrt(var / double(dis.size() - 1)) : 0;
+        sum.sdDis = sdOf(dis, sum.meanDis);
         sum.matchRate = detected ? double(matches) / detected : 0;
         sum.reidRate = pairs ? double(pairMatches) / pairs : 0;
         sum.reidAnyRate = reidPhotos ? double(reidAny) / reidPhotos : 0;
+        sum.meanDis2 = meanOf(dis2);
+        sum.sdDis2 = sdOf(dis2, sum.meanDis2);
+        sum.match2Rate = detected ? double(matches2) / detected : 0;
+        sum.reid2Rate = pairs ? double(pairMatches2) / pairs : 0;
+        sum.reid2AnyRate = reidPhotos ? double(reidAny2) / reidPhotos : 0;
+        sum.ageChange = meanOf(age);
+        sum.genderKeptRate = detected ? double(genderKept) / detected : 0;
         sum.detectedRate = sum.samples ? double(detected) / sum.samples : 0;
         sum.cropPsnr = meanOf(cp);
         sum.cropSsim = meanOf(cs);
@@ -237,19 +269,24 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
 
 std::string reportCsv(const EvaluationReport& report) {
     std::ostringstream out;
-    out << "person,photo,scale,seed,detected,dis,match,reid_pairs,reid_matches,crop_psnr,crop_ssim,photo_psnr,"
-           "photo_ssim,landmark_nme,pose_change_deg,expression_change\n";
+    out << "person,photo,scale,seed,detected,dis,match,reid_pairs,reid_matches,dis2,match2,reid2_matches,age_before,"
+           "age_after,gender_kept,crop_psnr,crop_ssim,photo_psnr,photo_ssim,landmark_nme,pose_change_deg,expression_change\n";
     out.setf(std::ios::fixed);
     out.precision(4);
     for (const SampleResult& r : report.samples)
         out << r.person << ',' << '"' << r.photo << '"' << ',' << r.scale << ',' << r.seed << ',' << int(r.detected) << ','
-            << r.dis << ',' << int(r.match) << ',' << r.reidPairs << ',' << r.reidMatches << ',' << r.cropPsnr << ','
+            << r.dis << ',' << int(r.match) << ',' << r.reidPairs << ',' << r.reidMatches << ',' << r.dis2 << ','
+            << int(r.match2) << ',' << r.reid2Matches << ',' << r.ageBefore << ',' << r.ageAfter << ',' << int(r.genderKept)
+            << ',' << r.cropPsnr << ','
             << r.cropSsim << ',' << r.photoPsnr << ',' << r.photoSsim << ',' << r.landmarkNme << ',' << r.poseChangeDeg
             << ',' << r.expressionChange << '\n';
     return out.str();
 }
 
 std::string reportJson(const EvaluationReport& report, const EvaluationOptions& options) {
+    char recogniser2[96];
+    std::snprintf(recogniser2, sizeof recogniser2, "HSE FaceRes (human-models 3.0.4), cosine distance, match threshold %.4f",
+                  kFaceResThreshold);
     nlohmann::json summary = nlohmann::json::array();
     for (const SettingSummary& s : report.summary)
         summary.push_back({{"scale", s.scale},
@@ -259,6 +296,13 @@ std::string reportJson(const EvaluationReport& report, const EvaluationOptions& 
                            {"match_rate", s.matchRate},
                            {"reid_pair_rate", s.reidRate},
                            {"reid_any_rate", s.reidAnyRate},
+                           {"dis2_mean", s.meanDis2},
+                           {"dis2_sd", s.sdDis2},
+                           {"match2_rate", s.match2Rate},
+                           {"reid2_pair_rate", s.reid2Rate},
+                           {"reid2_any_rate", s.reid2AnyRate},
+                           {"age_change_years", s.ageChange},
+                           {"gender_kept_rate", s.genderKeptRate},
                            {"detected_rate", s.detectedRate},
                            {"crop_psnr", s.cropPsnr},
                            {"crop_ssim", s.cropSsim},
@@ -268,11 +312,13 @@ std::string reportJson(const EvaluationReport& report, const EvaluationOptions& 
                            {"pose_change_deg", s.poseChangeDeg},
                            {"expression_change", s.expressionChange}});
     return nlohmann::json{{"recogniser", "dlib ResNet (face-api 1.7.15 port), match threshold 0.6"},
+                          {"recogniser2", recogniser2},
                           {"photos", report.photos},
                           {"people", report.people},
                           {"skipped_no_face", report.skippedNoFace},
                           {"seeds", options.seeds},
                           {"baseline_same_person_match_rate", report.baselineSameMatch},
+                          {"baseline_same_person_match2_rate", report.baselineSameMatch2},
                           {"summary", summary}}
         .dump(2);
 }

@@ -1,9 +1,10 @@
 #pragma once
 // The privacy benchmark (the paper's protocol, extended): for every photo of a folder of
-// people and every noise setting, anonymize, then measure the recogniser distance (DIS) to
-// the original, matches at 0.6, re-identification against the person's other photos,
-// whether a face is still detected, PSNR/SSIM on the aligned face crop and the whole photo,
-// landmark error and head-pose change.
+// people and every noise setting, anonymize, then measure with two recognisers (dlib ResNet:
+// DIS, match at 0.6; HSE FaceRes: DIS2, match2 at its calibrated threshold) the distance to
+// the original and re-identification against the person's other photos, whether a face is
+// still detected, PSNR/SSIM on the aligned face crop and the whole photo, landmark error,
+// head-pose change, and FaceRes's apparent age and gender (utility: they should stay).
 #include "common/cancel.h"
 #include "identity/identity_code.h"
 #include "parsing/face_parser.h"
@@ -34,10 +35,15 @@ struct SampleResult {  // one photo at one setting
     double scale = 0;
     std::uint64_t seed = 0;
     bool detected = false;        // a face found in the output where the subject was
-    double dis = 0;               // recogniser distance output <-> original
+    double dis = 0;               // dlib ResNet distance output <-> original
     bool match = false;           // dis < 0.6
     int reidPairs = 0;            // comparisons with the person's other photos
     int reidMatches = 0;          // ... of which under 0.6
+    double dis2 = 0;              // FaceRes cosine distance output <-> original
+    bool match2 = false;          // dis2 < kFaceResThreshold
+    int reid2Matches = 0;         // re-identification pairs under FaceRes's threshold
+    double ageBefore = 0, ageAfter = 0;  // FaceRes apparent age (softmax expectation), years
+    bool genderKept = false;      // FaceRes gender on the same side of 0.5
     double cropPsnr = 0, cropSsim = 0, photoPsnr = 0, photoSsim = 0;
     double landmarkNme = 0;       // output landmarks vs input landmarks, / inter-ocular
     double poseChangeDeg = 0;     // mean |Δ| of yaw, pitch, roll
@@ -51,6 +57,10 @@ struct SettingSummary {
     double matchRate = 0;         // of detected samples
     double reidRate = 0;          // pairs under 0.6 / all pairs
     double reidAnyRate = 0;       // photos matching at least one other photo of the person
+    double meanDis2 = 0, sdDis2 = 0;  // the same for FaceRes
+    double match2Rate = 0, reid2Rate = 0, reid2AnyRate = 0;
+    double ageChange = 0;         // mean |Δ apparent age|, years
+    double genderKeptRate = 0;
     double detectedRate = 0;
     double cropPsnr = 0, cropSsim = 0, photoPsnr = 0, photoSsim = 0;
     double landmarkNme = 0, poseChangeDeg = 0, expressionChange = 0;
@@ -60,11 +70,18 @@ struct EvaluationReport {
     std::vector<SampleResult> samples;
     std::vector<SettingSummary> summary;
     int photos = 0, people = 0, skippedNoFace = 0;
-    // The original set itself: same-person pairs under 0.6 (the recogniser's recall here).
-    double baselineSameMatch = 0;
+    // The original set itself: same-person pairs under each threshold (the recognisers'
+    // recall here, the ceiling of re-identification).
+    double baselineSameMatch = 0, baselineSameMatch2 = 0;
 };
 
 using ProgressCallback = std::function<void(int done, int total)>;
+
+// The photos of FACES_DIR/<person>/<photo>, sorted by path. Throws Error when there are none.
+struct PersonPhoto {
+    std::string person, path;
+};
+std::vector<PersonPhoto> collectPersonPhotos(const std::string& facesDir);
 
 EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOptions& options,
                                  const CancelToken& cancel = {}, const ProgressCallback& progress = {});

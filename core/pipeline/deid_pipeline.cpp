@@ -59,19 +59,19 @@ bool DeidPipeline::hasHeadCodes(int face) {
     return bool(cache.headCodes);
 }
 
-FaceDescriptor DeidPipeline::originalDescriptor(int face, const CancelToken& cancel) {
+FaceIdentity DeidPipeline::originalIdentity(int face, const CancelToken& cancel) {
     FaceCache& cache = cacheFor(face);
     {
         std::lock_guard<std::mutex> lock(cache.mutex);
-        if (cache.originalDescriptor) return *cache.originalDescriptor;
+        if (cache.originalIdentity) return *cache.originalIdentity;
     }
     // Described without the face's lock: a low-priority check must not hold up the slider's
-    // re-run of this face meanwhile. Two racing callers compute the same descriptor.
+    // re-run of this face meanwhile. Two racing callers compute the same descriptors.
     cancel.check();
-    const FaceDescriptor descriptor = FaceRecognizer::shared()->describe(photo_.bgr, faces_[std::size_t(face)].landmarks);
+    const FaceIdentity identity = describeIdentity(photo_.bgr, faces_[std::size_t(face)].landmarks);
     std::lock_guard<std::mutex> lock(cache.mutex);
-    if (!cache.originalDescriptor) cache.originalDescriptor = descriptor;
-    return *cache.originalDescriptor;
+    if (!cache.originalIdentity) cache.originalIdentity = identity;
+    return *cache.originalIdentity;
 }
 
 const std::vector<DetectedFace>& DeidPipeline::faces(const CancelToken& cancel) {

@@ -9,7 +9,7 @@
 #include "io/image_io.h"
 #include "nets/neural_backends.h"
 #include "parsing/face_parser.h"
-#include "recognition/face_recognizer.h"
+#include "recognition/face_identity.h"
 #include "restoration/hybrid.h"
 #include "restoration/restorer.h"
 
@@ -93,9 +93,9 @@ public:
     // return false to stop early.
     HeadNerfCodes fitHead(int face, int steps, const std::function<bool(int, double)>& progress = {});
     bool hasHeadCodes(int face);
-    // The recogniser's descriptor of a face in the original photo; cached per face (every
+    // What both recognisers read from a face in the original photo; cached per face (every
     // identity check of that face compares against it).
-    FaceDescriptor originalDescriptor(int face, const CancelToken& cancel = {});
+    FaceIdentity originalIdentity(int face, const CancelToken& cancel = {});
     const FaceModelContext& context() const { return context_; }
 
 private:
@@ -114,7 +114,7 @@ private:
         std::shared_ptr<const FittedFace> fitted;
         std::map<std::string, cv::Mat> parsingX;  // by parser name
         std::shared_ptr<const HeadNerfCodes> headCodes;
-        std::optional<FaceDescriptor> originalDescriptor;
+        std::optional<FaceIdentity> originalIdentity;
     };
     std::vector<std::unique_ptr<FaceCache>> cache_;
     FaceCache& cacheFor(int face);

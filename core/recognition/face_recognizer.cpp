@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "models/model_store.h"
+#include "nets/tfjs_model.h"
 #include "recognition/face_chip.h"
 
 #include <nlohmann/json.hpp>
@@ -103,36 +104,7 @@ FaceRecognizer::FaceRecognizer(const std::string& weightsPath, const std::string
     } catch (const Error& e) {
         throw ModelError(e.what());
     }
-    std::map<std::string, torch::Tensor> tensors;
-    std::size_t offset = 0;
-    try {
-        for (const auto& group : manifest)
-            for (const auto& w : group.at("weights")) {
-                const std::string name = w.at("name");
-                std::vector<std::int64_t> shape = w.at("shape").get<std::vector<std::int64_t>>();
-                std::int64_t count = 1;
-                for (std::int64_t d : shape) count *= d;
-                torch::Tensor t = torch::empty({count}, torch::kFloat32);
-                float* dst = t.data_ptr<float>();
-                if (w.contains("quantization")) {
-                    const auto& q = w.at("quantization");
-                    if (q.at("dtype") != "uint8") throw ModelError("unsupported quantisation in '" + manifestPath + "'");
-                    const double scale = q.at("scale"), min = q.at("min");
-                    if (offset + std::size_t(count) > bytes.size()) throw ModelError("'" + weightsPath + "' is too short");
-                    // tfjs decodes in double (JS numbers) and stores float32.
-                    for (std::int64_t i = 0; i < count; ++i) dst[i] = float(double(bytes[offset + std::size_t(i)]) * scale + min);
-                    offset += std::size_t(count);
-                } else {
-                    if (offset + 4 * std::size_t(count) > bytes.size()) throw ModelError("'" + weightsPath + "' is too short");
-                    std::memcpy(dst, bytes.data() + offset, 4 * std::size_t(count));  // little-endian float32
-                    offset += 4 * std::size_t(count);
-                }
-                tensors[name] = t.reshape(shape);
-            }
-    } catch (const nlohmann::json::exception& e) {
-        throw ModelError("'" + manifestPath + "' is malformed: " + e.what());
-    }
-    if (offset != bytes.size()) throw ModelError("'" + weightsPath + "' does not match its weights manifest");
+    const std::map<std::string, torch::Tensor> tensors = nets::decodeTfjsWeights(manifest, bytes, weightsPath);
     for (const auto& [name, t] : tensors) {
         const auto slash = name.rfind('/');
         if (name == "fc") continue;
@@ -146,7 +118,7 @@ FaceRecognizer::FaceRecognizer(const std::string& weightsPath, const std::string
         else if (leaf == "biases") c.shift = t.view({1, -1, 1, 1});
     }
     if (!tensors.count("fc")) throw ModelError("face recogniser weights lack 'fc'");
-    impl_->fc = tensors["fc"];
+    impl_->fc = tensors.at("fc");
     for (const auto& [name, c] : impl_->convs)
         if (!c.filters.defined() || !c.bias.defined() || !c.scale.defined() || !c.shift.defined())
             throw ModelError("face recogniser layer '" + name + "' is incomplete");
