@@ -26,5 +26,7 @@ int benchProbe(const std::vector<std::string>& args);
 int benchNets(const std::vector<std::string>& args);
 int benchRender(const std::vector<std::string>& args);
 int benchRecognise(const std::vector<std::string>& args);
+int benchScreen(const std::vector<std::string>& args);
+int benchAppearance(const std::vector<std::string>& args);
 
 }  // namespace ideu::bench

@@ -21,6 +21,8 @@ const Entry kBenchmarks[] = {
     {"probe", "research probe: Step I alone pasted back, recogniser distance [--scale S] [--seeds N] [--save DIR]", ideu::bench::benchProbe},
     {"nets", "CPU/GPU time of BiSeNet, GFPGAN and HeadNeRF at official sizes [REPEATS]", ideu::bench::benchNets},
     {"recognise", "both recognisers: crop + embed median per face, dlib ResNet and FaceRes [IMAGES]", ideu::bench::benchRecognise},
+    {"screen", "appearance builder: screening scores of every gallery photo (NME, turn, mouth, glasses, forehead) [IMAGES]", ideu::bench::benchScreen},
+    {"appearance", "appearance model: mean and first modes as UV images, spectrum [OUT_DIR]", ideu::bench::benchAppearance},
     {"render", "renderer: face mesh at 512x512, raster and textured render medians [IMAGE]", ideu::bench::benchRender},
 };
 }  // namespace

@@ -31,6 +31,7 @@ int benchProbe(const std::vector<std::string>& argsIn) {
     const auto detector = FaceDetector::shared();
     const auto recognizer = FaceRecognizer::shared();
     const FaceModelContext& context = FaceModelContext::shared();
+    const AppearanceModel& model = sharedAppearanceModel();
     std::vector<double> dis;
     int matches = 0, lost = 0, n = 0;
     for (const std::string& file : collectImages(args)) {
@@ -38,9 +39,9 @@ int benchProbe(const std::vector<std::string>& argsIn) {
         const auto faces = detector->detect(image.bgr).faces;
         if (faces.empty()) continue;
         const FaceDescriptor original = recognizer->describe(image.bgr, faces[0].landmarks);
-        const FittedFace face = fitFace(context, image.bgr, faces[0]);
+        const FittedFace face = fitFace(context, model, image.bgr, faces[0]);
         for (int s = 0; s < seeds; ++s) {
-            const PerturbedFace p = perturbFace(context, face, scale, std::uint64_t(s + 1));
+            const PerturbedFace p = perturbFace(context, model, face, scale, std::uint64_t(s + 1));
             cv::Mat m;
             cv::erode(p.mask, m, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(9, 9)));
             cv::GaussianBlur(m, m, cv::Size(0, 0), 3);

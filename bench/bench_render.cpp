@@ -19,7 +19,7 @@ int benchRender(const std::vector<std::string>& args) {
     const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
     if (faces.empty()) throw std::runtime_error("no face in " + files.front());
     const FaceModelContext& context = FaceModelContext::shared();
-    const FittedFace face = fitFace(context, image.bgr, faces[0]);
+    const FittedFace face = fitFaceGeometry(context, image.bgr, faces[0]);
     std::vector<double> raster, textured, whole;
     for (int r = 0; r < 30; ++r) {
         RasterBuffers buffers;

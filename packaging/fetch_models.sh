@@ -6,7 +6,8 @@
 # Environment:
 #   IDEU_MODELS        cache folder (default: ~/.local/share/ideudemon/models)
 #   IDEU_MODEL_MIRROR  local folder holding ict-face-light/ (otherwise it is downloaded from
-#                      GitHub and converted, which needs internet access)
+#                      GitHub and converted, which needs internet access) and synthetic-faces/
+#                      (the gallery the appearance model is built from)
 #   IDEU_CLI           ideudemon-cli to convert ICT-FaceKit with (default: from PATH)
 set -euo pipefail
 
@@ -55,6 +56,25 @@ build_ict_from_upstream() {  # commit destination-folder; needs internet access 
   rm -rf "$tmp"; return 1
 }
 
+pack_ok() {  # header: the binary beside it matches the SHA-256 the header records
+  local bin=${1%.json}.bin
+  [ -f "$1" ] && [ -f "$bin" ] && [ "$(sha256sum "$bin" | cut -d' ' -f1)" = "$(jq -r .sha256 "$1" 2>/dev/null)" ]
+}
+
+build_appearance() {  # name header-path
+  local gallery
+  [ -n "$CLI" ] || die "model '$1' is built by ideudemon-cli, which was not found (set IDEU_CLI)"
+  gallery=$(jq -r ".models[$i].gallery" "$MANIFEST")
+  if [ -n "$MIRROR" ] && [ -d "$MIRROR/$gallery" ]; then
+    say "building $1 from $MIRROR/$gallery (a few minutes)"
+    "$CLI" build-appearance-model "$MIRROR/$gallery" -o "$2" > "$CACHE/.build-$1.log" ||
+      die "building '$1' failed (see $CACHE/.build-$1.log)"
+  else
+    die "model '$1' not found at $2 and its gallery is not available (looked in '${MIRROR:-no mirror}/$gallery'): set IDEU_MODEL_MIRROR to a folder holding $gallery, or build it from a gallery of your own with '$CLI build-appearance-model GALLERY_DIR -o $2'"
+  fi
+  tail -n 3 "$CACHE/.build-$1.log" | sed 's/^/models:   /'
+}
+
 count=$(jq '.models | length' "$MANIFEST")
 for i in $(seq 0 $((count - 1))); do
   name=$(jq -r ".models[$i].name" "$MANIFEST")
@@ -64,6 +84,11 @@ for i in $(seq 0 $((count - 1))); do
   source=$(jq -r ".models[$i].source" "$MANIFEST")
   version=$(jq -r ".models[$i].version" "$MANIFEST")
   case "$file" in /*) path=$file ;; *) path=$CACHE/$file ;; esac
+  if [ "$fetch" = build ]; then
+    pack_ok "$path" || build_appearance "$name" "$path"
+    pack_ok "$path" || die "model '$name' at $path does not match the SHA-256 its header records (delete it and run again)"
+    continue
+  fi
   if sha_ok "$path" "$sha"; then continue; fi
   case "$fetch" in
     npm)

@@ -354,10 +354,10 @@ private slots:
         QVERIFY(plot->verdict()->text().contains(live.verdict));
 
         QCOMPARE(points.count(), 9);  // 0, 0.05, ..., 0.40
-        for (int i = 0; i < 9; ++i) QVERIFY(std::abs(points.at(i).at(0).toDouble() - 0.05 * i) < 1e-9);
+        for (int i = 0; i < 9; ++i) QVERIFY(std::abs(points.at(i).at(0).toDouble() - 0.1 * i) < 1e-9);
         DeidSettings settings;
         settings.seed = 5;
-        const auto sweep = identitySweep(pipeline, 0, settings, {0.0, 0.4});
+        const auto sweep = identitySweep(pipeline, 0, settings, {0.0, 0.8});
         auto pointAt = [&](int i) { return points.at(i).at(1).value<IdentityReadout>(); };
         QVERIFY(std::abs(pointAt(0).dlibDistance - sweep[0].check.recognisers.dlib.distance) < 1e-6);
         QVERIFY(std::abs(pointAt(8).dlibDistance - sweep[1].check.recognisers.dlib.distance) < 1e-6);

@@ -27,6 +27,8 @@ private slots:
         const QString models = QString(IDEU_DEFAULT_MODELS);
         QVERIFY(QFile::link(models + "/ict-face-light", cache_.filePath("ict-face-light")));
         QVERIFY(QFile::link(models + "/face-api", cache_.filePath("face-api")));
+        QVERIFY(QFile::link(models + "/human-models", cache_.filePath("human-models")));
+        QVERIFY(QFile::link(models + "/appearance", cache_.filePath("appearance")));
         QByteArray out, err;
         const QString fixture = ideu::test::sharedDir() + "/fixtures/nets/gfpgan/weights.pt";
         QVERIFY2(ideu::test::runProcess("/usr/bin/python3",

@@ -59,16 +59,31 @@ private slots:
     void perturbationIsSeededAndScaled() {
         IdentityCode code;
         code.shape = Eigen::VectorXf::Zero(100);
-        code.appearance = Eigen::VectorXf::Zero(appearanceParameterCount());
+        code.albedo = Eigen::VectorXf::Zero(80);
         const IdentityCode a = perturbIdentity(code, 0.25, 5), b = perturbIdentity(code, 0.25, 5);
-        QVERIFY(a.shape == b.shape && a.appearance == b.appearance && a.detailSeed == b.detailSeed);
+        QVERIFY(a.shape == b.shape && a.albedo == b.albedo && a.detailSeed == b.detailSeed);
         const IdentityCode c = perturbIdentity(code, 0.25, 6);
         QVERIFY((a.shape - c.shape).norm() > 1);
+        QVERIFY((a.albedo - c.albedo).norm() > 1);
+        // Shape and albedo draw from different streams: not the same numbers.
+        QVERIFY((a.shape.head(80) - a.albedo).norm() > 1);
         // Scale 0 leaves the code as it is; the noise grows linearly with the scale (k = 3).
         const IdentityCode zero = perturbIdentity(code, 0, 5);
-        QVERIFY(zero.shape == code.shape && zero.appearance == code.appearance && zero.detailMix == 0);
+        QVERIFY(zero.shape == code.shape && zero.albedo == code.albedo && zero.detailMix == 0 && zero.detailSeed == 0);
         const IdentityCode half = perturbIdentity(code, 0.125, 5);
         QVERIFY((half.shape * 2 - a.shape).cwiseAbs().maxCoeff() < 1e-5f);
+        QVERIFY((half.albedo * 2 - a.albedo).cwiseAbs().maxCoeff() < 1e-5f);
+        // The bank detail grows with the scale up to full strength at 0.2.
+        QVERIFY(std::abs(half.detailMix - 0.625f) < 1e-6f && a.detailMix == 1.f);
+        // Components switch off independently; none at all keeps the code.
+        NoiseSettings shapeOnly;
+        setIdentityComponents(shapeOnly, {"shape"});
+        const IdentityCode s = perturbIdentity(code, 0.25, 5, shapeOnly);
+        QVERIFY(s.shape == a.shape && s.albedo == code.albedo && s.detailMix == 0);
+        NoiseSettings none;
+        setIdentityComponents(none, {"none"});
+        const IdentityCode n = perturbIdentity(code, 0.25, 5, none);
+        QVERIFY(n.shape == code.shape && n.albedo == code.albedo && n.detailMix == 0);
         double sd = std::sqrt(a.shape.squaredNorm() / 100.0);
         QVERIFY2(sd > 0.55 && sd < 0.95, qPrintable(QString::number(sd)));  // 3 x 0.25 = 0.75
         // Clipped: never beyond 3 SD of noise nor a code beyond 3.

@@ -27,12 +27,23 @@ private slots:
         const auto manifest = nlohmann::json::parse(embeddedModelManifest());
         for (const auto& m : manifest.at("models"))
             for (const char* key : {"name", "file", "sha256", "source", "version", "licence", "fetch"}) {
-                // Weights the user converts get their hash recorded beside the file instead.
-                if (std::string(key) == "sha256" && m.at("fetch") == "user") continue;
+                // Weights the user converts get their hash recorded beside the file instead; a
+                // pack built here records its binary's hash in its own header.
+                if (std::string(key) == "sha256" && (m.at("fetch") == "user" || m.at("fetch") == "build")) continue;
                 QVERIFY2(m.contains(key) && !m.at(key).get<std::string>().empty(), key);
             }
         ModelStore store(cache_.path().toStdString());
         QVERIFY(store.entries().size() >= 5);
+        // The appearance model names its gallery and its non-commercial licence.
+        const ModelEntry& appearance = store.entry("appearance-model");
+        QCOMPARE(appearance.fetch, std::string("build"));
+        QVERIFY(QString::fromStdString(appearance.licence).contains("non-commercial"));
+    }
+
+    void missingBuiltPackSaysHowToBuildIt() {
+        ModelStore store(cache_.path().toStdString());
+        const QString message = errorOf(store, "appearance-model");
+        QVERIFY2(message.contains("appearance/appearance_model.json") && message.contains("build-appearance-model"), qPrintable(message));
     }
 
     void unknownModelIsAnError() {

@@ -8,13 +8,13 @@
 namespace ideu::ui {
 namespace {
 
-QCPAxisRect* addPanel(QCustomPlot& plot, int row, int column, const QString& title, const QString& yLabel) {
+QCPAxisRect* addPanel(QCustomPlot& plot, int row, int column, const QString& title, const QString& yLabel, double maxScale) {
     auto* rect = new QCPAxisRect(&plot);
     plot.plotLayout()->addElement(row * 2, column, new QCPTextElement(&plot, title, QFont("sans", 11, QFont::Bold)));
     plot.plotLayout()->addElement(row * 2 + 1, column, rect);
     rect->axis(QCPAxis::atBottom)->setLabel("noise scale");
     rect->axis(QCPAxis::atLeft)->setLabel(yLabel);
-    rect->axis(QCPAxis::atBottom)->setRange(0, 0.42);
+    rect->axis(QCPAxis::atBottom)->setRange(0, maxScale + 0.02);
     return rect;
 }
 
@@ -44,6 +44,8 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     plot.resize(width, height);
     plot.plotLayout()->clear();
     plot.setAutoAddPlottableToLegend(false);
+    double maxScale = 0.4;
+    for (const SettingSummary& s : report.summary) maxScale = std::max(maxScale, s.scale);
     QVector<double> x, dis, lo, hi, dis2, lo2, hi2, match, reid, reidAny, match2, reid2, reidAny2, detected;
     QVector<double> cropPsnr, photoPsnr, cropSsim, photoSsim, age, gender;
     for (const SettingSummary& s : report.summary) {
@@ -85,19 +87,19 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     };
 
     QCPAxisRect* disRect = addPanel(plot, 0, 0, "Identity distance to the original (DIS / threshold)",
-                                    "distance / match threshold");
+                                    "distance / match threshold", maxScale);
     QCPLegend* disLegend = legendFor(disRect);
     band(disRect, lo, hi, QColor(120, 160, 220, 60));
     band(disRect, lo2, hi2, QColor(100, 190, 130, 60));
     addLine(plot, disRect, x, dis, QColor(30, 90, 180), "dlib ResNet DIS / 0.6 (band: ± 1 sd)", disLegend);
     addLine(plot, disRect, x, dis2, QColor(30, 140, 80), QString("FaceRes DIS2 / %1 (band: ± 1 sd)").arg(kFaceResThreshold, 0, 'f', 4),
             disLegend);
-    QCPGraph* threshold = addLine(plot, disRect, {0, 0.42}, {1, 1}, QColor(200, 40, 40), "match line", disLegend);
+    QCPGraph* threshold = addLine(plot, disRect, {0, maxScale + 0.02}, {1, 1}, QColor(200, 40, 40), "match line", disLegend);
     threshold->setPen(QPen(QColor(200, 40, 40), 2, Qt::DashLine));
     threshold->setScatterStyle(QCPScatterStyle::ssNone);
     disRect->axis(QCPAxis::atLeft)->setRange(0, 2.2);
 
-    QCPAxisRect* rateRect = addPanel(plot, 0, 1, "Recognition rates (solid: dlib ResNet, dashed: FaceRes)", "% of photos / pairs");
+    QCPAxisRect* rateRect = addPanel(plot, 0, 1, "Recognition rates (solid: dlib ResNet, dashed: FaceRes)", "% of photos / pairs", maxScale);
     QCPLegend* rateLegend = legendFor(rateRect, Qt::AlignBottom | Qt::AlignLeft);
     addLine(plot, rateRect, x, match, QColor(200, 40, 40), "match to original", rateLegend);
     addLine(plot, rateRect, x, reid, QColor(230, 140, 20), "re-identified (pairs)", rateLegend);
@@ -108,7 +110,7 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     addLine(plot, rateRect, x, detected, QColor(40, 150, 70), "face still detected", rateLegend);
     rateRect->axis(QCPAxis::atLeft)->setRange(0, 105);
 
-    QCPAxisRect* psnrRect = addPanel(plot, 1, 0, "PSNR", "dB");
+    QCPAxisRect* psnrRect = addPanel(plot, 1, 0, "PSNR", "dB", maxScale);
     QCPLegend* psnrLegend = legendFor(psnrRect, Qt::AlignTop | Qt::AlignRight);
     addLine(plot, psnrRect, x, cropPsnr, QColor(30, 90, 180), "aligned face crop", psnrLegend);
     addLine(plot, psnrRect, x, photoPsnr, QColor(120, 120, 120), "whole photo", psnrLegend);
@@ -116,19 +118,19 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     psnrRect->axis(QCPAxis::atLeft)->setRange(std::max(0.0, psnrRect->axis(QCPAxis::atLeft)->range().lower - 2),
                                              psnrRect->axis(QCPAxis::atLeft)->range().upper + 2);
 
-    QCPAxisRect* ssimRect = addPanel(plot, 1, 1, "SSIM", "SSIM");
+    QCPAxisRect* ssimRect = addPanel(plot, 1, 1, "SSIM", "SSIM", maxScale);
     QCPLegend* ssimLegend = legendFor(ssimRect, Qt::AlignTop | Qt::AlignRight);
     addLine(plot, ssimRect, x, cropSsim, QColor(30, 90, 180), "aligned face crop", ssimLegend);
     addLine(plot, ssimRect, x, photoSsim, QColor(120, 120, 120), "whole photo", ssimLegend);
     ssimRect->axis(QCPAxis::atLeft)->setRange(0.5, 1.0);
 
-    QCPAxisRect* ageRect = addPanel(plot, 2, 0, "Apparent age change (FaceRes)", "mean |Δ age|, years");
+    QCPAxisRect* ageRect = addPanel(plot, 2, 0, "Apparent age change (FaceRes)", "mean |Δ age|, years", maxScale);
     QCPLegend* ageLegend = legendFor(ageRect, Qt::AlignTop | Qt::AlignLeft);
     addLine(plot, ageRect, x, age, QColor(130, 60, 160), "original vs output", ageLegend);
     ageRect->axis(QCPAxis::atLeft)->rescale();
     ageRect->axis(QCPAxis::atLeft)->setRange(0, std::max(5.0, ageRect->axis(QCPAxis::atLeft)->range().upper + 1));
 
-    QCPAxisRect* genderRect = addPanel(plot, 2, 1, "Gender kept (FaceRes)", "% same side of 0.5");
+    QCPAxisRect* genderRect = addPanel(plot, 2, 1, "Gender kept (FaceRes)", "% same side of 0.5", maxScale);
     QCPLegend* genderLegend = legendFor(genderRect, Qt::AlignBottom | Qt::AlignLeft);
     addLine(plot, genderRect, x, gender, QColor(130, 60, 160), "original vs output", genderLegend);
     genderRect->axis(QCPAxis::atLeft)->setRange(50, 102);

@@ -36,7 +36,7 @@ namespace ideu::ui {
 namespace {
 
 constexpr int kMaxRecent = 8;
-constexpr int kScaleSteps = 40;  // 0.00 .. 0.40 in steps of 0.01
+constexpr int kScaleStepsPerUnit = 100;  // the slider moves in steps of 0.01
 
 }  // namespace
 
@@ -119,16 +119,17 @@ void MainWindow::buildDocks() {
     auto* controls = new QWidget;
     auto* form = new QFormLayout(controls);
     scaleSlider_ = new QSlider(Qt::Horizontal);
-    scaleSlider_->setRange(0, kScaleSteps);
+    scaleSlider_->setRange(0, int(std::lround(PipelineController::maxScale() * kScaleStepsPerUnit)));
     scaleSpin_ = new QDoubleSpinBox;
-    scaleSpin_->setRange(0.0, 0.40);
+    scaleSpin_->setRange(0.0, PipelineController::maxScale());
     scaleSpin_->setSingleStep(0.01);
     scaleSpin_->setDecimals(2);
     auto* scaleRow = new QHBoxLayout;
     scaleRow->addWidget(scaleSlider_, 1);
     scaleRow->addWidget(scaleSpin_);
     form->addRow(tr("Noise scale:"), scaleRow);
-    auto* scaleHelp = new QLabel(tr("0 keeps the face; 0.40 is clearly another person. Default %1.").arg(0.35, 0, 'f', 2));
+    auto* scaleHelp = new QLabel(tr("0: the face's own 3-D fit; the higher, the further from the person. Default %1.")
+                                     .arg(PipelineController::defaultScale(), 0, 'f', 2));
     scaleHelp->setWordWrap(true);
     scaleHelp->setStyleSheet("color: gray");
     form->addRow(scaleHelp);
@@ -153,7 +154,7 @@ void MainWindow::buildDocks() {
     addDockWidget(Qt::RightDockWidgetArea, controlsDock);
 
     connect(scaleSlider_, &QSlider::valueChanged, this, [this](int v) {
-        const double scale = v / 100.0;
+        const double scale = double(v) / kScaleStepsPerUnit;
         if (std::abs(scaleSpin_->value() - scale) > 1e-9) {
             QSignalBlocker block(scaleSpin_);
             scaleSpin_->setValue(scale);
@@ -161,7 +162,7 @@ void MainWindow::buildDocks() {
         controller_->setScale(scale);
         privacyPlot_->setCurrentScale(scale);
     });
-    connect(scaleSpin_, &QDoubleSpinBox::valueChanged, this, [this](double v) { scaleSlider_->setValue(int(std::lround(v * 100))); });
+    connect(scaleSpin_, &QDoubleSpinBox::valueChanged, this, [this](double v) { scaleSlider_->setValue(int(std::lround(v * kScaleStepsPerUnit))); });
     connect(seedSpin_, &QSpinBox::valueChanged, this, [this](int v) {
         if (v < 1000 && seedSlider_->value() != v) {
             QSignalBlocker block(seedSlider_);
@@ -323,9 +324,12 @@ void MainWindow::buildMenus() {
                               "<i>Divide and Conquer: a Two-Step Method for High Quality Face De-identification</i>: "
                               "Step I perturbs the identity code of a fitted 3-D face model, Step II keeps hair, "
                               "background and body and blends a photo-real face back.</p>"
-                              "<p>Models: ICT-FaceKit (MIT); dlib face detector and 68-point landmarks (the landmark "
-                              "model is trained on iBUG 300-W, not for commercial use); face-api recogniser (MIT) "
-                              "for the privacy readout.</p><p>No network access; exports carry no metadata.</p>")
+                              "<p>Models: ICT-FaceKit (MIT); the appearance model (albedo and skin detail), built "
+                              "from 564 StyleGAN2 faces of nobody: <b>non-commercial</b> (NVIDIA's licence for "
+                              "StyleGAN2/FFHQ; build your own from a gallery you have the rights to); dlib face "
+                              "detector and 68-point landmarks (the landmark model is trained on iBUG 300-W, not for "
+                              "commercial use); the dlib ResNet (face-api, MIT) and HSE FaceRes (human-models, MIT) "
+                              "recognisers for the privacy readout.</p><p>No network access; exports carry no metadata.</p>")
                                .arg(QApplication::applicationVersion()));
     });
 }
@@ -334,8 +338,8 @@ void MainWindow::restoreSettings() {
     QSettings settings;
     if (settings.contains("window/geometry")) restoreGeometry(settings.value("window/geometry").toByteArray());
     if (settings.contains("window/state")) restoreState(settings.value("window/state").toByteArray());
-    const double scale = settings.value("options/scale", 0.35).toDouble();
-    scaleSlider_->setValue(int(std::lround(scale * 100)));
+    const double scale = settings.value("options/scale", PipelineController::defaultScale()).toDouble();
+    scaleSlider_->setValue(int(std::lround(scale * kScaleStepsPerUnit)));
     {
         QSignalBlocker block(scaleSpin_);
         scaleSpin_->setValue(scale);

@@ -413,6 +413,8 @@ PipelineController::~PipelineController() {
 QImage PipelineController::originalImage() const { return pipeline_ ? toQImage(pipeline_->photo().bgr) : QImage(); }
 
 std::pair<double, double> PipelineController::matchThresholds() { return {kMatchThreshold, kFaceResThreshold}; }
+double PipelineController::defaultScale() { return kDefaultScale; }
+double PipelineController::maxScale() { return kMaxScale; }
 
 QString PipelineController::deviceName() {
     return QString::fromStdString(computeDeviceName()) + QStringLiteral(" (%1 threads)").arg(QThread::idealThreadCount());
@@ -518,7 +520,7 @@ void PipelineController::startPrivacySweep() {
     QPointer<PipelineController> self(this);
     runInBackground([self, p, face, settings, cancel] {
         std::vector<double> scales;
-        for (int i = 0; i <= 8; ++i) scales.push_back(0.05 * i);
+        for (int i = 0; i <= 8; ++i) scales.push_back(kMaxScale * i / 8);
         try {
             identitySweep(*p, face, settings, scales, cancel, [&](const SweepPoint& point) {
                 if (self)

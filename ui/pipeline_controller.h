@@ -44,7 +44,7 @@ enum class HeadChoice { Mesh, HeadNerf };
 
 struct PipelineRequest {
     quint64 generation = 0;
-    double scale = 0.35;
+    double scale = 0.5;  // kDefaultScale (the core's header stays out of the UI's)
     quint64 seed = 1;
     int selectedFace = 0;
     QSet<int> excluded;  // faces left as they are
@@ -126,6 +126,9 @@ public:
     static QString deviceName();
     // The recognisers' match thresholds: dlib ResNet (Euclidean), FaceRes (cosine).
     static std::pair<double, double> matchThresholds();
+    // The noise scale's default and the largest offered.
+    static double defaultScale();
+    static double maxScale();
 
 public slots:
     void openPhoto(const QString& path);

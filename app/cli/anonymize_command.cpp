@@ -73,7 +73,7 @@ int runAnonymize(const QStringList& args) {
     QCommandLineParser parser;
     parser.addPositionalArgument("INPUT", "Photos or folders (searched recursively).", "INPUT...");
     parser.addOption({{"o", "output"}, "Output file (one input photo) or folder (mirrors the input tree).", "OUT"});
-    parser.addOption({"scale", QString("Identity noise scale, 0-0.4 (default %1).").arg(kDefaultScale), "S",
+    parser.addOption({"scale", QString("Identity noise scale, 0-%1 (default %2).").arg(kMaxScale).arg(kDefaultScale), "S",
                       QString::number(kDefaultScale)});
     parser.addOption({"seed", "Noise seed (default: a new random seed, printed).", "N"});
     parser.addOption({"faces", "Faces to anonymize: all, or numbers in detection order (largest first), e.g. 0,2.", "LIST", "all"});
@@ -91,7 +91,7 @@ int runAnonymize(const QStringList& args) {
     if (inputs.isEmpty()) throw UsageError("expected at least one INPUT");
     if (!parser.isSet("output")) throw UsageError("-o OUT is required");
     DeidSettings settings;
-    settings.scale = doubleOption(parser, "scale", 0.0, 1.0);
+    settings.scale = doubleOption(parser, "scale", 0.0, kMaxScale);
     if (parser.isSet("seed")) {
         settings.seed = std::uint64_t(intOption(parser, "seed", 0, std::numeric_limits<long long>::max()));
     } else {

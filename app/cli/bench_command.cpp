@@ -1,5 +1,6 @@
 #include "cli/cli_common.h"
 
+#include "common/profile.h"
 #include "common/runtime.h"
 #include "io/image_io.h"
 #include "pipeline/deid_pipeline.h"
@@ -9,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -82,16 +84,23 @@ int runBench(const QStringList& args) {
         }
     }
     std::vector<double> fitMs, rerunMs, photoMs, remapMs;
+    std::map<std::string, std::vector<double>> fitStages, sliderStages;  // per face
+    auto collectStages = [](std::map<std::string, std::vector<double>>& into, double faces) {
+        for (const auto& [name, ms] : StageProfile::take()) into[name].push_back(ms / faces);
+    };
+    StageProfile::enable(true);
     int faces = 0;
     for (const Image& photo : photos) {
         // Whole photo: detection, fit, Step I + II, paste, PNG encode.
         const double t0 = nowMs();
+        StageProfile::take();
         DeidPipeline pipeline(photo);
         const auto& found = pipeline.faces();
         if (found.empty()) continue;
         const double t1 = nowMs();
         for (std::size_t i = 0; i < found.size(); ++i) pipeline.fitted(int(i));
         const double t2 = nowMs();
+        collectStages(fitStages, double(found.size()));
         DeidSettings settings;
         settings.seed = 1;
         std::vector<FaceResult> results;
@@ -104,11 +113,13 @@ int runBench(const QStringList& args) {
         // The slider path: a new scale (and seed) on the cached fit, then paste.
         for (int r = 0; r < repeat; ++r) {
             settings.scale = 0.05 + 0.35 * (r + 1) / double(repeat + 1);
+            StageProfile::take();
             const double a = nowMs();
             std::vector<FaceResult> rerun;
             for (std::size_t i = 0; i < found.size(); ++i) rerun.push_back(pipeline.processFace(int(i), settings));
             const cv::Mat pasted = pipeline.compose(rerun);
             rerunMs.push_back((nowMs() - a) / double(found.size()));
+            collectStages(sliderStages, double(found.size()));
         }
         // The reference operation: one cv::remap of the 512² crop, in the same run.
         const cv::Mat& crop = results[0].fitted->crop.image;
@@ -122,6 +133,7 @@ int runBench(const QStringList& args) {
         }
     }
     if (photoMs.empty()) throw Error("no face in any benchmark photo");
+    StageProfile::enable(false);
 
     // Throughput: one photo per core in parallel, each single-threaded, as --jobs does.
     configureThreads(1);
@@ -152,6 +164,16 @@ int runBench(const QStringList& args) {
     std::printf("one cv::remap of the 512x512 crop: median %.3f ms; slider path / remap = %.1f\n", remap, rerun / remap);
     std::printf("whole photo (detect, fit, anonymize, encode): median %.1f ms\n", photo);
     std::printf("throughput with %d photos in parallel: %.2f photos/s; peak RSS %.0f MB\n", cores, photosPerSecond, rssMb);
+    auto printStages = [&](const char* title, const std::map<std::string, std::vector<double>>& stages, double total) {
+        std::printf("%s (median ms per face, share of the path's median, in remaps of the crop):\n", title);
+        std::vector<std::pair<double, std::string>> order;
+        for (const auto& [name, v] : stages) order.emplace_back(median(v), name);
+        std::sort(order.rbegin(), order.rend());
+        for (const auto& [ms, name] : order)
+            std::printf("  %-34s %8.2f ms %5.1f %% %7.1f remaps\n", name.c_str(), ms, 100 * ms / total, ms / remap);
+    };
+    printStages("first fit stages", fitStages, fit);
+    printStages("slider path stages", sliderStages, rerun);
     std::printf("fit_ms=%.1f rerun_ms=%.1f remap_ratio=%.1f photo_ms=%.1f photos_per_s=%.2f rss_mb=%.0f\n", fit, rerun,
                 rerun / remap, photo, photosPerSecond, rssMb);
     return kOk;

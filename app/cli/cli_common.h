@@ -51,6 +51,7 @@ int runFit(const QStringList& args);
 int runAnonymize(const QStringList& args);
 int runEvaluate(const QStringList& args);
 int runCalibrate(const QStringList& args);
+int runBuildAppearanceModel(const QStringList& args);
 int runBench(const QStringList& args);
 int runConvertIct(const QStringList& args);
 

@@ -18,18 +18,19 @@ int runEvaluate(const QStringList& args) {
     QCommandLineParser parser;
     parser.addPositionalArgument("FACES_DIR", "Folder with one sub-folder of photos per person.");
     parser.addOption({{"o", "output"}, "Report folder: evaluation.csv, evaluation.json, evaluation.png.", "REPORT_DIR"});
-    parser.addOption({"scales", "Comma-separated noise scales (default 0.05,0.1,...,0.4).", "LIST",
-                      "0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4"});
+    parser.addOption({"scales", "Comma-separated noise scales (default 0,0.2,0.35,0.5,0.65,0.8).", "LIST",
+                      "0,0.2,0.35,0.5,0.65,0.8"});
     parser.addOption({"seeds", "Seeds per photo and scale (default 1).", "N", "1"});
     parser.addOption({"jobs", "Photos processed in parallel (default: one per core).", "N", "0"});
-    parser.addOption({"components", "Identity components to perturb: all, or a list of shape,relief,tone,brows,eyes,lips.",
+    parser.addOption({"components", "Identity components to perturb: all, none (the albedo projection alone), or a list of "
+                                    "shape,albedo,detail.",
                       "LIST", "all"});
     parser.addOption({"ablation", "Also evaluate each component alone (the ablation table), at the given scales."});
     parser.addOption({"shape-gain", "Shape noise per unit of scale (default 3).", "K", "3"});
-    parser.addOption({"appearance-gain", "Appearance noise per unit of scale (default 3).", "K", "3"});
+    parser.addOption({"albedo-gain", "Albedo-code noise per unit of scale (default 3).", "K", "3"});
     addBackendOptions(parser);
     parser.addOption({"warp-falloff", "How far (x crop size) the shape warp reaches beyond the head (default 0.12).", "F", "0.12"});
-    parser.addOption({"detail-scale", "Scale at which the skin relief is fully replaced (default 0.2).", "S", "0.2"});
+    parser.addOption({"detail-scale", "Scale at which the bank skin detail is at full strength (default 0.2).", "S", "0.2"});
     if (!parseArguments(parser, args, "Privacy benchmark: anonymize every photo at each scale and measure "
                                       "recogniser distance, matches, re-identification, detection, PSNR/SSIM, "
                                       "landmark and pose change.")) return kOk;
@@ -46,7 +47,7 @@ int runEvaluate(const QStringList& args) {
     if (options.scales.empty()) throw UsageError("--scales is empty");
     options.seeds = int(intOption(parser, "seeds", 1, 100));
     options.noise.shapeGain = doubleOption(parser, "shape-gain", 0, 20);
-    options.noise.appearanceGain = doubleOption(parser, "appearance-gain", 0, 20);
+    options.noise.albedoGain = doubleOption(parser, "albedo-gain", 0, 20);
     options.noise.detailFullScale = doubleOption(parser, "detail-scale", 0.001, 10);
     options.warpFalloff = doubleOption(parser, "warp-falloff", 0.001, 1);
     {
@@ -63,7 +64,7 @@ int runEvaluate(const QStringList& args) {
     try {
         setIdentityComponents(options.noise, componentList(parser.value("components")));
     } catch (const std::invalid_argument& e) {
-        throw UsageError(std::string(e.what()) + " (use shape, relief, tone, brows, eyes, lips or all)");
+        throw UsageError(std::string(e.what()) + " (use shape, albedo, detail, all or none)");
     }
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     options.jobs = int(intOption(parser, "jobs", 0, 64));
@@ -100,7 +101,9 @@ int runEvaluate(const QStringList& args) {
         std::string table = "| components | scale | DIS | match % | re-id % | DIS2 | match2 % | re-id2 % | crop PSNR | crop SSIM |\n"
                             "|---|---|---|---|---|---|---|---|---|---|\n";
         nlohmann::json rows = nlohmann::json::array();
-        std::vector<std::string> runs = identityComponentNames();
+        // "none": nothing perturbed, the face re-rendered from its albedo projection alone.
+        std::vector<std::string> runs = {"none"};
+        for (const std::string& c : identityComponentNames()) runs.push_back(c);
         runs.push_back("all");
         for (const std::string& component : runs) {
             EvaluationOptions single = options;

@@ -7,6 +7,7 @@
 #include "io/image_io.h"
 
 #include <cstdio>
+#include <stdexcept>
 #include <limits>
 #include <filesystem>
 
@@ -16,8 +17,10 @@ int runFit(const QStringList& args) {
     QCommandLineParser parser;
     parser.addPositionalArgument("IMAGE", "Photo whose faces are fitted.");
     parser.addOption({"stages", "Folder for the stage images and codes (created).", "DIR"});
-    parser.addOption({"scale", "Identity noise scale for X_p (0-0.4, default 0.25).", "S", "0.25"});
+    parser.addOption({"scale", "Identity noise scale for X_p (0-0.8, default 0.5).", "S", "0.5"});
     parser.addOption({"seed", "Noise seed for X_p (default 1).", "N", "1"});
+    parser.addOption({"components", "Identity components perturbed in X_p: all, none, or a list of shape,albedo,detail.", "LIST",
+                      "all"});
     parser.addOption({"json", "Print the fitted codes as JSON."});
     if (!parseArguments(parser, args, "Fit the 3-D face model to every face (Step I) and write its stages.")) return kOk;
     if (parser.positionalArguments().size() != 1) throw UsageError("expected exactly one IMAGE");
@@ -26,6 +29,14 @@ int runFit(const QStringList& args) {
     const std::filesystem::path dir(utf8(parser.value("stages")));
     const double scale = doubleOption(parser, "scale", 0.0, 1.0);
     const auto seed = std::uint64_t(intOption(parser, "seed", 0, std::numeric_limits<long long>::max()));
+    NoiseSettings noise;
+    try {
+        std::vector<std::string> names;
+        for (const QString& c : parser.value("components").split(',', Qt::SkipEmptyParts)) names.push_back(c.trimmed().toStdString());
+        setIdentityComponents(noise, names);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string(e.what()) + " (use shape, albedo, detail, all or none)");
+    }
 
     const Image image = loadImage(path);
     const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
@@ -33,15 +44,16 @@ int runFit(const QStringList& args) {
     const auto& expressionNames = context.model().expressionNames;
     nlohmann::json out = {{"image", path}, {"faces", nlohmann::json::array()}};
     for (std::size_t i = 0; i < faces.size(); ++i) {
-        const FittedFace face = fitFace(context, image.bgr, faces[i]);
-        const PerturbedFace perturbed = perturbFace(context, face, scale, seed);
+        const AppearanceModel& model = sharedAppearanceModel();
+        const FittedFace face = fitFace(context, model, image.bgr, faces[i]);
+        const PerturbedFace perturbed = perturbFace(context, model, face, scale, seed, noise);
         char prefix[32];
         std::snprintf(prefix, sizeof prefix, "face_%02zu_", i);
         const std::vector<std::pair<std::string, cv::Mat>> stages = {
             {"X", face.crop.image},
             {"landmarks", landmarkOverlay(face)},
             {"fit", fitOverlay(context, face)},
-            {"X_f", fittedRender(context, face)},
+            {"X_f", fittedRender(face)},
             {"X_p", perturbedRender(perturbed)},
         };
         nlohmann::json stagePaths;
@@ -53,7 +65,7 @@ int runFit(const QStringList& args) {
         const Eigen::Vector3d angles = face.fit.pose.anglesDegrees();
         nlohmann::json identity = nlohmann::json::array();
         for (Eigen::Index k = 0; k < face.identity.shape.size(); ++k) identity.push_back(face.identity.shape(k));
-        for (Eigen::Index k = 0; k < face.identity.appearance.size(); ++k) identity.push_back(face.identity.appearance(k));
+        for (Eigen::Index k = 0; k < face.identity.albedo.size(); ++k) identity.push_back(face.identity.albedo(k));
         nlohmann::json expression = nlohmann::json::array(), expressionByName;
         for (Eigen::Index k = 0; k < face.fit.expression.size(); ++k) {
             expression.push_back(face.fit.expression(k));
@@ -64,11 +76,12 @@ int runFit(const QStringList& args) {
             for (int k = 0; k < 9; ++k) sh.push_back(face.lighting(k, 2 - c));  // R, G, B blocks of 9
         nlohmann::json perturbedIdentity = nlohmann::json::array();
         for (Eigen::Index k = 0; k < perturbed.identity.shape.size(); ++k) perturbedIdentity.push_back(perturbed.identity.shape(k));
-        for (Eigen::Index k = 0; k < perturbed.identity.appearance.size(); ++k) perturbedIdentity.push_back(perturbed.identity.appearance(k));
+        for (Eigen::Index k = 0; k < perturbed.identity.albedo.size(); ++k) perturbedIdentity.push_back(perturbed.identity.albedo(k));
         const nlohmann::json codes = {
             {"landmark_error", face.fit.nmeInner},
             {"identity", identity},
-            {"identity_layout", {{"shape", face.identity.shape.size()}, {"appearance", appearanceParameterNames()}}},
+            {"identity_layout", {{"shape", face.identity.shape.size()}, {"albedo", face.identity.albedo.size()}}},
+            {"skin_tone_bgr", {face.appearance.tone[0], face.appearance.tone[1], face.appearance.tone[2]}},
             {"expression", expression},
             {"expression_active", expressionByName},
             {"sh", sh},

@@ -26,6 +26,7 @@ const CommandInfo kCommands[] = {
     {"evaluate", "privacy benchmark over a folder of people (CSV, JSON, plot)", ideu::cli::runEvaluate},
     {"calibrate", "ROC and equal-error threshold of both recognisers over a folder of people", ideu::cli::runCalibrate},
     {"bench", "speed benchmark: fit, slider path, whole photo, throughput, memory", ideu::cli::runBench},
+    {"build-appearance-model", "build the albedo model and skin-detail bank from a gallery of faces of nobody", ideu::cli::runBuildAppearanceModel},
     {"convert-ict", "build the 3-D face model pack from ICT-FaceKit's OBJ files", ideu::cli::runConvertIct},
 };
 

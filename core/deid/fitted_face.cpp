@@ -1,5 +1,7 @@
 #include "deid/fitted_face.h"
 
+#include "common/profile.h"
+
 #include "common/error.h"
 #include "deid/hole_fill.h"
 
@@ -7,26 +9,90 @@
 
 namespace ideu {
 
-FittedFace fitFace(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection, int cropSize) {
+FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection,
+                           int cropSize) {
     FittedFace face;
     face.detection = detection;
-    face.crop = alignFace(photo, computeAlignment(detection.landmarks, cropSize));
+    {
+        ScopedStage stage("fit: align");
+        face.crop = alignFace(photo, computeAlignment(detection.landmarks, cropSize));
+    }
     for (int i = 0; i < 68; ++i)
         face.landmarks[std::size_t(i)] = toCrop(face.crop.alignment, detection.landmarks[std::size_t(i)]);
     const Camera camera = Camera::forCrop(cropSize);
-    face.fit = context.fitter().fit(face.landmarks, camera);
+    {
+        ScopedStage stage("fit: 3DMM landmark fit");
+        face.fit = context.fitter().fit(face.landmarks, camera);
+    }
     const MorphableModel& model = context.model();
+    ScopedStage stage("fit: raster, lighting, texture");
     const Eigen::VectorXf shape = model.shape(face.fit.identity, face.fit.expression);
     face.geometry = makeGeometry(context, shape, face.fit.pose, camera);
     rasterizeFace(context, face.geometry, camera, face.raster);
     face.faceArea = coverageMask(face.raster);
     face.lighting = estimateLighting(context, face.crop.image, face.crop.valid, face.geometry, face.raster, &face.skinColour);
     face.texture = samplePhotoTexture(context, face.crop.image, face.crop.valid, face.geometry, face.raster, camera, face.lighting);
-    face.appearance = decomposeAppearance(context, face.texture.albedo, face.skinColour, face.texture.visibility);
-    face.identity.shape = face.fit.identity;
-    face.identity.appearance = Eigen::VectorXf::Zero(appearanceParameterCount());
     face.fittedLandmarks = face.fit.projectedLandmarks(model);
+    face.identity.shape = face.fit.identity;
     return face;
+}
+
+FittedFace fitFace(const FaceModelContext& context, const AppearanceModel& model, const cv::Mat& photo,
+                   const DetectedFace& detection, const std::optional<ApparentAttributes>& attributes, int cropSize) {
+    FittedFace face = fitFaceGeometry(context, photo, detection, cropSize);
+    {
+        ScopedStage stage("fit: appearance code");
+        face.appearance = fitAppearance(context, model, face.texture.albedo, face.texture.visibility, attributes);
+    }
+    ScopedStage stage("fit: X_f render");
+    face.identity.albedo = face.appearance.code;
+    // What was measured from the photo's texture is in the code now; the texture itself is not
+    // rendered and not kept (about 30 MB a face). Its shading, which bounds re-shading, is kept
+    // on the detail grid.
+    cv::Mat shading;
+    cv::resize(face.texture.shading, shading, cv::Size(model.detailUvSize, model.detailUvSize), 0, 0, cv::INTER_AREA);
+    face.texture = PhotoTexture();
+    face.texture.shading = shading;
+    const FaceRender render = renderFace(context, face, face.geometry, face.fittedLandmarks,
+                                         synthesizeAlbedo(context, model, face.appearance, face.appearance.code, 0.f, 0));
+    face.fittedImage = render.image;
+    face.fittedMask = render.mask;
+    return face;
+}
+
+FaceRender renderFace(const FaceModelContext& context, const FittedFace& face, const FaceGeometry& geometry,
+                      const std::array<Eigen::Vector2d, 68>& landmarks, const cv::Mat& albedo) {
+    TextureMaps maps;
+    maps.fittedShading = &face.texture.shading;
+    RenderedFace render = renderTextured(context, geometry, face.fit.camera, albedo, face.lighting, maps);
+    // Where one part of the mesh lies in front of another (the nose's wings over the cheeks,
+    // the chin over the neck) the raster draws a hard, aliased edge that no photo shows: the
+    // render is softened there by a pixel or so.
+    {
+        const RasterBuffers& r = render.raster;
+        cv::Mat depth(r.height, r.width, CV_32F, const_cast<float*>(r.depth.data())), gx, gy;
+        cv::Mat finite = render.mask > 0, d = depth.clone();
+        d.setTo(0, ~finite);
+        cv::Sobel(d, gx, CV_32F, 1, 0, 3);
+        cv::Sobel(d, gy, CV_32F, 0, 1, 3);
+        cv::Mat jump = ((cv::abs(gx) + cv::abs(gy)) > 2.f) & finite;  // centimetres over three pixels
+        cv::erode(finite, finite, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+        jump &= finite;  // the face's own outline is blended by Step II
+        if (cv::countNonZero(jump) > 0) {
+            cv::dilate(jump, jump, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+            cv::Mat soft, blurred;
+            jump.convertTo(soft, CV_32F, 1.0 / 255.0);
+            cv::GaussianBlur(soft, soft, cv::Size(0, 0), 1.0);
+            cv::GaussianBlur(render.image, blurred, cv::Size(0, 0), 1.2);
+            cv::Mat soft3;
+            cv::merge(std::vector<cv::Mat>{soft, soft, soft}, soft3);
+            render.image += (blurred - render.image).mul(soft3);
+            render.image.setTo(cv::Scalar::all(0), render.mask == 0);
+        }
+    }
+    FaceRender out{render.image, render.mask};
+    fillHolesFromCrop(face.crop.image, face.fittedLandmarks, landmarks, out.image, out.mask);
+    return out;
 }
 
 cv::Mat landmarkOverlay(const FittedFace& face) {
@@ -41,12 +107,12 @@ cv::Mat landmarkOverlay(const FittedFace& face) {
 }
 
 cv::Mat fitOverlay(const FaceModelContext& context, const FittedFace& face) {
+    // The whole 3DMM fit (shape, expression, pose, albedo code, SH light) over the photo.
     const Camera camera = face.fit.camera;
-    const RenderedFace clay = renderShaded(context, face.geometry, camera, ambientSh(0.35f) + face.lighting * 0.65f);
     cv::Mat out;
     face.crop.image.convertTo(out, CV_32FC3);
-    cv::Mat blended = out * 0.45 + clay.image * 0.55;
-    blended.copyTo(out, clay.mask);
+    cv::Mat blended = out * 0.35 + face.fittedImage * 0.65;
+    blended.copyTo(out, face.fittedMask);
     out.convertTo(out, CV_8UC3);
     // Every 16th mesh triangle of the face area, so the fit can be judged against the photo.
     const MorphableModel& model = context.model();
@@ -67,14 +133,11 @@ cv::Mat fitOverlay(const FaceModelContext& context, const FittedFace& face) {
     return out;
 }
 
-cv::Mat fittedRender(const FaceModelContext& context, const FittedFace& face) {
-    const RenderedFace render = renderTextured(context, face.geometry, face.fit.camera, face.texture.albedo, face.lighting);
-    cv::Mat image = render.image.clone();
-    cv::Mat mask = render.mask.clone();
-    fillHolesFromCrop(face.crop.image, face.fittedLandmarks, face.fittedLandmarks, image, mask);
-    cv::Mat out(image.size(), CV_8UC3, cv::Scalar(128, 128, 128));
-    image.convertTo(image, CV_8UC3);
-    image.copyTo(out, mask);
+cv::Mat fittedRender(const FittedFace& face) {
+    cv::Mat out(face.fittedImage.size(), CV_8UC3, cv::Scalar(128, 128, 128));
+    cv::Mat image;
+    face.fittedImage.convertTo(image, CV_8UC3);
+    image.copyTo(out, face.fittedMask);
     return out;
 }
 

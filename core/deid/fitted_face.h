@@ -1,8 +1,9 @@
 #pragma once
-// Step I, per face, computed once and cached: the aligned crop, the 3DMM fit, lighting and
-// the photo's albedo texture. Everything the slider path needs is here.
+// Step I, per face, computed once and cached: the aligned crop, the 3DMM fit (shape,
+// expression, pose, SH lighting and the albedo code of the learned appearance model), and
+// the fitted render X_f. Everything the slider path needs is here.
 #include "align/face_align.h"
-#include "appearance/appearance_edits.h"
+#include "appearance/model_albedo.h"
 #include "appearance/photo_texture.h"
 #include "face/face_detector.h"
 #include "fitting/landmark_fitter.h"
@@ -11,31 +12,51 @@
 
 #include <opencv2/core.hpp>
 
+#include <optional>
+
 namespace ideu {
 
 struct FittedFace {
     DetectedFace detection;        // in photo coordinates
     AlignedCrop crop;              // X: the aligned 512² face crop and its transform
     Landmarks68 landmarks;         // detected landmarks in crop coordinates
-    FaceFit fit;                   // pose, identity, expression
+    FaceFit fit;                   // pose, identity shape, expression
     FaceGeometry geometry;         // fitted mesh under the fitted pose
     RasterBuffers raster;          // its z-buffer
     cv::Mat faceArea;              // CV_8U, 255 where the fitted mesh covers the crop
     ShCoefficients lighting;       // 27 SH numbers
     cv::Vec3f skinColour;          // median visible skin colour (BGR)
-    PhotoTexture texture;          // albedo in UV space
-    AppearanceLayers appearance;   // the albedo split for fast appearance edits
-    IdentityCode identity;         // z_id of this face (appearance part 0 = as photographed)
+    PhotoTexture texture;          // the photo's texture in UV: fitFace keeps only its shading (detail grid)
+    AppearanceFit appearance;      // β, the skin-tone family, relief sharpness, bank neighbours
+    IdentityCode identity;         // z_id = (α, β)
     std::array<Eigen::Vector2d, 68> fittedLandmarks;  // projected model landmarks
+    cv::Mat fittedImage;           // X_f: CV_32FC3, the model render (eye and mouth openings from the photo)
+    cv::Mat fittedMask;            // CV_8U, 255 where X_f has content
 };
 
+// The geometric fit and the photo's texture (what the appearance model's builder needs).
 // Throws ideu::Error on degenerate input. `cropSize` is the aligned crop's side.
-FittedFace fitFace(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection,
+FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection,
+                           int cropSize = 512);
+// The whole Step I fit: geometry, the albedo code in `model`, X_f. `attributes`: the face's
+// apparent age and gender when known (they choose the bank faces its skin detail comes from).
+FittedFace fitFace(const FaceModelContext& context, const AppearanceModel& model, const cv::Mat& photo,
+                   const DetectedFace& detection, const std::optional<ApparentAttributes>& attributes = {},
                    int cropSize = 512);
+
+// The face's mesh rendered with an albedo (CV_32FC3 UV image of any size) under its fitted
+// lighting and camera, the eye and mouth openings filled from the photo (warped from where the
+// fitted landmarks were to `landmarks`). X_f and X_p are both made here.
+struct FaceRender {
+    cv::Mat image;  // CV_32FC3
+    cv::Mat mask;   // CV_8U
+};
+FaceRender renderFace(const FaceModelContext& context, const FittedFace& face, const FaceGeometry& geometry,
+                      const std::array<Eigen::Vector2d, 68>& landmarks, const cv::Mat& albedo);
 
 // The stage images of a fitted face (all crop-sized CV_8UC3):
 cv::Mat landmarkOverlay(const FittedFace& face);   // X with detected (green) and fitted (red) landmarks
-cv::Mat fitOverlay(const FaceModelContext& context, const FittedFace& face);  // X with the shaded 3DMM mesh blended in
-cv::Mat fittedRender(const FaceModelContext& context, const FittedFace& face);  // X_f: albedo x shading, on grey
+cv::Mat fitOverlay(const FaceModelContext& context, const FittedFace& face);  // X with the 3DMM fit blended in, and its mesh
+cv::Mat fittedRender(const FittedFace& face);      // X_f on grey
 
 }  // namespace ideu

@@ -1,33 +1,34 @@
 #include "deid/perturbed_face.h"
 
-#include "appearance/appearance_edits.h"
-#include "deid/hole_fill.h"
+#include "common/profile.h"
 
 namespace ideu {
 
-PerturbedFace perturbFace(const FaceModelContext& context, const FittedFace& face, double scale, std::uint64_t seed,
-                          const NoiseSettings& settings) {
+PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
+                          double scale, std::uint64_t seed, const NoiseSettings& settings) {
     PerturbedFace out;
     out.scale = scale;
     out.seed = seed;
-    out.identity = perturbIdentity(face.identity, scale, seed, settings);
-    const MorphableModel& model = context.model();
-    const Eigen::VectorXf shape = model.shape(out.identity.shape, face.fit.expression);
-    out.geometry = makeGeometry(context, shape, face.fit.pose, face.fit.camera);
-    out.albedo = applyAppearanceEdits(context, face.appearance, out.identity);
-    TextureMaps maps;
-    maps.visibility = &face.texture.visibility;
-    maps.fittedShading = &face.texture.shading;
-    RenderedFace render = renderTextured(context, out.geometry, face.fit.camera, out.albedo, face.lighting, maps);
-    FaceFit perturbedFit = face.fit;
-    perturbedFit.identity = out.identity.shape;
-    out.landmarks = perturbedFit.projectedLandmarks(model);
+    {
+        ScopedStage stage("noise");
+        out.identity = perturbIdentity(face.identity, scale, seed, settings, {model.shapeAttributes, model.albedoAttributes});
+    }
+    const MorphableModel& shapeModel = context.model();
+    {
+        ScopedStage stage("shape");
+        FaceFit perturbedFit = face.fit;
+        perturbedFit.identity = out.identity.shape;
+        out.landmarks = perturbedFit.projectedLandmarks(shapeModel);
+        out.geometry = makeGeometry(context, shapeModel.shape(out.identity.shape, face.fit.expression), face.fit.pose, face.fit.camera);
+    }
+    {
+        ScopedStage stage("albedo");
+        out.albedo = synthesizeAlbedo(context, model, face.appearance, out.identity.albedo, out.identity.detailMix, out.identity.detailSeed);
+    }
+    ScopedStage stage("render");
+    const FaceRender render = renderFace(context, face, out.geometry, out.landmarks, out.albedo);
     out.image = render.image;
     out.mask = render.mask;
-    out.visibility = render.visibility;
-    const cv::Mat rendered = out.mask.clone();
-    fillHolesFromCrop(face.crop.image, face.fittedLandmarks, out.landmarks, out.image, out.mask);
-    out.visibility.setTo(1.0f, out.mask & ~rendered);  // the openings come straight from the photo
     return out;
 }
 

@@ -20,7 +20,7 @@
 namespace ideu {
 
 struct EvaluationOptions {
-    std::vector<double> scales{0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4};
+    std::vector<double> scales{0, 0.2, 0.35, 0.5, 0.65, 0.8};
     int seeds = 1;
     int jobs = 1;
     NoiseSettings noise;

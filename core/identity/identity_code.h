@@ -1,8 +1,9 @@
 #pragma once
 // The identity code z_id of Step I and its seeded perturbation z'_id = z_id + n,
-// n ~ N(0, (k·scale)²), clipped. The code has a 3-D shape part (the morphable model's
-// identity coefficients) and an appearance part (identity-bearing cues edited in UV space,
-// see appearance_edits.h). Expression, pose and lighting are not part of it.
+// n ~ N(0, (k·scale)²) clipped at a few standard deviations. The code has a 3-D shape part α
+// (the morphable model's identity coefficients) and an albedo part β (the learned appearance
+// model's coefficients), both in N(0, 1) units. Expression, pose, lighting and the skin-tone
+// family are not part of it. Skin detail mixed from bank faces grows with the scale.
 #include <Eigen/Core>
 
 #include <cstdint>
@@ -11,45 +12,49 @@
 
 namespace ideu {
 
-// Names of the appearance-identity parameters, in code order. Each is in "between-person
-// standard deviations": 0 is the photo's own appearance.
-const std::vector<std::string>& appearanceParameterNames();
-int appearanceParameterCount();
-
 struct IdentityCode {
-    Eigen::VectorXf shape;       // α, N(0,1) units
-    Eigen::VectorXf appearance;  // see appearanceParameterNames()
-    // Strength of the skin-detail re-synthesis in [0,1] and its pattern seed (0 = none).
+    Eigen::VectorXf shape;   // α
+    Eigen::VectorXf albedo;  // β
+    // Strength of the bank skin detail in [0, 1] and the seed choosing its bank faces (0 = none).
     float detailMix = 0;
     std::uint64_t detailSeed = 0;
 };
 
 struct NoiseSettings {
-    // Noise standard deviation per unit of scale, for the shape and the appearance part.
+    // Noise standard deviation per unit of scale, for the shape and the albedo part.
     double shapeGain = 3.0;
-    double appearanceGain = 3.0;
-    // Clip of the noise and of the perturbed code, in standard deviations.
+    double albedoGain = 3.0;
+    // Clip of the noise, in standard deviations, and of the perturbed shape code (a shape
+    // far outside the model's range is not a face; the albedo is bounded by its colours).
     double noiseClip = 3.0;
     double codeClip = 3.0;
-    // Scale at which skin detail is fully re-synthesised.
+    // Scale at which the bank skin detail is at full strength.
     double detailFullScale = 0.2;
     // Components of the identity code that are perturbed (all by default; the privacy
-    // benchmark switches them one at a time for its ablation table).
-    bool shape = true;   // 3-D shape (and with it the re-shading)
-    bool relief = true;  // skin relief replaced by seeded detail
-    bool tone = true;    // skin tone and regional tone
-    bool brows = true;   // brow shape and darkness
-    bool eyes = true;    // eye-socket and under-eye shading
-    bool lips = true;    // lip colour
+    // benchmark switches them one at a time for its ablation table). None at all is the
+    // albedo projection alone.
+    bool shape = true;   // 3-D shape (and with it the head outline)
+    bool albedo = true;  // the appearance model's code
+    bool detail = true;  // skin detail from bank faces
 };
 
 // The component names used by NoiseSettings (for command lines and reports).
 const std::vector<std::string>& identityComponentNames();
-// Enables exactly the named components ("all" enables every one). Throws std::invalid_argument.
+// Enables exactly the named components ("all" enables every one, "none" none). Throws
+// std::invalid_argument.
 void setIdentityComponents(NoiseSettings& settings, const std::vector<std::string>& names);
 
-// Seeded, bit-reproducible perturbation of the identity part only.
+// Directions of the code the noise must not move (orthonormal columns; empty: none): the
+// ones along which the apparent age and gender change, so a new identity keeps them.
+struct NoiseConstraints {
+    Eigen::MatrixXf shape;   // in α space
+    Eigen::MatrixXf albedo;  // in β space
+};
+
+// Seeded, bit-reproducible perturbation of the identity part only; scale 0 returns the code.
+// Each part's noise is drawn from N(0, (gain·scale)²) per coefficient, clipped, and then
+// projected off that part's constrained directions.
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed,
-                             const NoiseSettings& settings = {});
+                             const NoiseSettings& settings = {}, const NoiseConstraints& constraints = {});
 
 }  // namespace ideu

@@ -89,6 +89,9 @@ std::string ModelStore::pathOf(const ModelEntry& e) const {
 
 std::string ModelStore::howToGet(const ModelEntry& e) {
     if (e.fetch == "system") return "install it with 'sudo apt-get install " + e.source.substr(e.source.find(':') + 1) + "'";
+    if (e.fetch == "build")
+        return "run 'bash packaging/setup.sh' (it builds it from the gallery mirror) or build it from a gallery of your own "
+               "with 'ideudemon-cli build-appearance-model GALLERY_DIR -o PACK.json' and set IDEU_MODELS to its cache";
     if (e.fetch == "user")
         return "not installed; convert your own copy of the official weights with 'python3 models/convert_weights.py " + e.name +
                " CHECKPOINT' (see models/README.md)";
@@ -103,6 +106,11 @@ std::string ModelStore::require(const std::string& name) const {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
         throw ModelError("model file '" + e.file + "' not found at '" + path + "': " + howToGet(e));
+    // A pack built here: its reader checks the binary against the SHA-256 its header records.
+    if (e.fetch == "build") {
+        verified_.insert(path);
+        return path;
+    }
     // Weights the user converted: their hash is recorded beside them by the converter.
     std::string expected = e.sha256;
     if (e.fetch == "user") {

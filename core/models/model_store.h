@@ -16,7 +16,7 @@ struct ModelEntry {
     std::string source;
     std::string version;
     std::string licence;
-    std::string fetch;  // npm | mirror | system | user
+    std::string fetch;  // npm | mirror | system | user | build
     bool optional = false;
 };
 

@@ -1,5 +1,6 @@
 #include "morphable/morphable_model.h"
 
+#include "common/array_pack.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/sha256.h"
@@ -16,44 +17,6 @@ namespace fs = std::filesystem;
 
 namespace ideu {
 namespace {
-
-struct ArraySpec {
-    std::string dtype;
-    std::vector<std::int64_t> shape;
-    std::size_t offset = 0;
-    std::size_t bytes = 0;
-};
-
-ArraySpec arraySpec(const nlohmann::json& header, const std::string& name, const std::string& file) {
-    if (!header.contains("arrays") || !header["arrays"].contains(name))
-        throw ModelError("model pack '" + file + "': array '" + name + "' missing from the header");
-    const auto& a = header["arrays"][name];
-    ArraySpec spec;
-    spec.dtype = a.at("dtype");
-    spec.shape = a.at("shape").get<std::vector<std::int64_t>>();
-    spec.offset = a.at("offset");
-    spec.bytes = a.at("bytes");
-    return spec;
-}
-
-template <typename T>
-std::vector<T> readArray(const std::vector<std::uint8_t>& bin, const nlohmann::json& header, const std::string& name,
-                         const std::string& dtype, const std::vector<std::int64_t>& shape, const std::string& file) {
-    const ArraySpec spec = arraySpec(header, name, file);
-    if (spec.dtype != dtype)
-        throw ModelError("model pack '" + file + "': array '" + name + "' is " + spec.dtype + ", expected " + dtype);
-    if (spec.shape != shape)
-        throw ModelError("model pack '" + file + "': array '" + name + "' has an unexpected shape");
-    std::size_t count = 1;
-    for (std::int64_t d : shape) count *= std::size_t(d);
-    if (spec.bytes != count * sizeof(T))
-        throw ModelError("model pack '" + file + "': array '" + name + "' has the wrong byte size");
-    if (spec.offset > bin.size() || spec.bytes > bin.size() - spec.offset)
-        throw ModelError("model pack '" + file + "': array '" + name + "' lies outside the binary file");
-    std::vector<T> out(count);
-    std::memcpy(out.data(), bin.data() + spec.offset, spec.bytes);  // little-endian host assumed (x86-64, arm64)
-    return out;
-}
 
 BasisMatrix basisFrom(const std::vector<float>& data, int components, int vertices) {
     // Stored [K, N, 3] row-major: component k is a contiguous 3N vector = column k.
@@ -103,12 +66,13 @@ MorphableModel loadMorphableModel(const std::string& jsonPath) {
             throw ModelError("model pack '" + binPath.string() + "' is corrupt (SHA-256 differs from its header)");
 
         model.vertexCount = n;
-        const auto mean = readArray<float>(bin, header, "mean", "float32", {n, 3}, jsonPath);
+        const PackReader pack(header, bin, jsonPath);
+        const auto mean = pack.read<float>("mean", "float32", {n, 3});
         model.mean = Eigen::Map<const Eigen::VectorXf>(mean.data(), 3 * n);
-        model.identityBasis = basisFrom(readArray<float>(bin, header, "identity_basis", "float32", {kId, n, 3}, jsonPath), kId, n);
+        model.identityBasis = basisFrom(pack.read<float>("identity_basis", "float32", {kId, n, 3}), kId, n);
         model.expressionBasis =
-            basisFrom(readArray<float>(bin, header, "expression_basis", "float32", {kExp, n, 3}, jsonPath), kExp, n);
-        const auto tris = readArray<std::int32_t>(bin, header, "triangles", "int32", {t, 3}, jsonPath);
+            basisFrom(pack.read<float>("expression_basis", "float32", {kExp, n, 3}), kExp, n);
+        const auto tris = pack.read<std::int32_t>("triangles", "int32", {t, 3});
         model.triangles.resize(std::size_t(t));
         for (int i = 0; i < t; ++i)
             for (int c = 0; c < 3; ++c) {
@@ -116,10 +80,10 @@ MorphableModel loadMorphableModel(const std::string& jsonPath) {
                 if (v < 0 || v >= n) throw ModelError("model pack '" + jsonPath + "': triangle index out of range");
                 model.triangles[std::size_t(i)][std::size_t(c)] = v;
             }
-        const auto uv = readArray<float>(bin, header, "uv", "float32", {n, 2}, jsonPath);
+        const auto uv = pack.read<float>("uv", "float32", {n, 2});
         model.uv.resize(std::size_t(n));
         for (int i = 0; i < n; ++i) model.uv[std::size_t(i)] = {uv[std::size_t(2 * i)], uv[std::size_t(2 * i + 1)]};
-        const auto landmarks = readArray<std::int32_t>(bin, header, "landmarks68", "int32", {68}, jsonPath);
+        const auto landmarks = pack.read<std::int32_t>("landmarks68", "int32", {68});
         for (int i = 0; i < 68; ++i) {
             if (landmarks[std::size_t(i)] < 0 || landmarks[std::size_t(i)] >= n)
                 throw ModelError("model pack '" + jsonPath + "': landmark index out of range");
@@ -147,14 +111,9 @@ const MorphableModel& sharedFaceModel() {
 
 void writeMorphableModel(const MorphableModel& model, const std::string& jsonPath, const nlohmann::json& source) {
     const int n = model.vertexCount;
-    std::vector<std::uint8_t> bin;
-    nlohmann::json arrays;
+    PackWriter pack;
     auto append = [&](const std::string& name, const std::string& dtype, std::vector<std::int64_t> shape,
-                      const void* data, std::size_t bytes) {
-        arrays[name] = {{"dtype", dtype}, {"shape", shape}, {"offset", bin.size()}, {"bytes", bytes}};
-        const auto* p = static_cast<const std::uint8_t*>(data);
-        bin.insert(bin.end(), p, p + bytes);
-    };
+                      const void* data, std::size_t bytes) { pack.add(name, dtype, shape, data, bytes); };
     append("mean", "float32", {n, 3}, model.mean.data(), sizeof(float) * 3 * std::size_t(n));
     append("identity_basis", "float32", {model.identityCount(), n, 3}, model.identityBasis.data(),
            sizeof(float) * std::size_t(model.identityBasis.size()));
@@ -174,10 +133,10 @@ void writeMorphableModel(const MorphableModel& model, const std::string& jsonPat
         {"coordinate_system", "right-handed: +x subject's left, +y up, +z out of the face"},
         {"vertices", n}, {"identity_components", model.identityCount()},
         {"expression_components", model.expressionCount()}, {"triangles", model.triangles.size()},
-        {"expression_names", model.expressionNames}, {"arrays", arrays}, {"source", source},
-        {"sha256", sha256Hex(bin.data(), bin.size())}};
+        {"expression_names", model.expressionNames}, {"arrays", pack.arrays()}, {"source", source},
+        {"sha256", pack.sha256()}};
     const fs::path binPath = fs::path(jsonPath).replace_extension(".bin");
-    writeFileAtomically(binPath.string(), bin);
+    writeFileAtomically(binPath.string(), pack.binary());
     writeTextAtomically(jsonPath, header.dump(4) + "\n");
 }
 

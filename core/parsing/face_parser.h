@@ -30,8 +30,10 @@ struct ParsingInput {
     cv::Mat image;        // CV_8UC3 crop (X) or CV_32FC3/CV_8UC3 render (X_p)
     cv::Mat faceArea;     // CV_8U: where the face mesh covers the crop (face triangles)
     std::array<Eigen::Vector2d, 68> landmarks;  // in the crop
-    cv::Vec3f skinColour{0, 0, 0};  // median skin colour, when known
-    bool detectOccluders = true;    // look for hair/accessories over the face (X only)
+    // The fitted 3DMM's render of the face (X_f, CV_32FC3, and where it has content): what an
+    // unoccluded face would look like here. With it, occluders over the face (hair strands,
+    // glasses frames, hands) are found as what the model cannot explain.
+    cv::Mat expected, expectedMask;
 };
 
 class FaceParser {
@@ -43,12 +45,22 @@ public:
 };
 
 // The default parser: features from landmark polygons, the face extent from the mesh, and
-// occluders (hair, glasses, hands) as face-area pixels unlike the skin colour.
+// occluders (hair, glasses, hands) as face-area pixels the fitted model does not explain
+// (see findOccluders).
 class MeshLandmarkParser : public FaceParser {
 public:
     std::string name() const override { return "mesh"; }
     cv::Mat parse(const ParsingInput& input) const override;
 };
+
+// Occluders over the face of `input.image` (CV_8U 0/255): pixels where the photo differs
+// from the model's render of the unoccluded face by more than shading and the model's detail
+// explain — much darker (hair, dark frames), much lighter (grey hair, bright frames) or of
+// another hue (hands, coloured frames) — outside the features the model draws differently by
+// design (brows, eyes and their lashes, lips, the mouth, the nostrils). Gaps along thin
+// frames are closed; kept are the parts that reach in from the face's edge or run across it
+// (longer than half the eye corners' distance): a compact mark inside the face is skin.
+cv::Mat findOccluders(const ParsingInput& input);
 
 // Colour-coded picture of a label map.
 cv::Mat colourizeParsing(const cv::Mat& labels);

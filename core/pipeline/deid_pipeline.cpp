@@ -2,6 +2,7 @@
 
 #include "align/face_align.h"
 #include "common/error.h"
+#include "common/profile.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -11,6 +12,7 @@ DeidPipeline::DeidPipeline(Image photo, DetectionOptions detection)
     : photo_(std::move(photo)),
       detection_(detection),
       context_(FaceModelContext::shared()),
+      model_(sharedAppearanceModel()),
       parser_(std::make_shared<MeshLandmarkParser>()),
       restorer_(std::make_shared<BlendRestorer>()) {}
 
@@ -68,16 +70,33 @@ FaceIdentity DeidPipeline::originalIdentity(int face, const CancelToken& cancel)
     // Described without the face's lock: a low-priority check must not hold up the slider's
     // re-run of this face meanwhile. Two racing callers compute the same descriptors.
     cancel.check();
-    const FaceIdentity identity = describeIdentity(photo_.bgr, faces_[std::size_t(face)].landmarks);
+    std::optional<FaceResOutput> faceres;
+    {
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        faceres = cache.faceres;
+    }
+    FaceIdentity identity;
+    identity.dlib = FaceRecognizer::shared()->describe(photo_.bgr, faces_[std::size_t(face)].landmarks);
+    identity.faceres = faceres ? faceres : describeFaceRes(photo_.bgr, faces_[std::size_t(face)].landmarks);
     std::lock_guard<std::mutex> lock(cache.mutex);
     if (!cache.originalIdentity) cache.originalIdentity = identity;
     return *cache.originalIdentity;
+}
+
+std::optional<FaceResOutput> DeidPipeline::faceresOf(FaceCache& cache, int face) {
+    // Called with the face's lock held (from fitted()).
+    if (!cache.faceresDone) {
+        cache.faceres = describeFaceRes(photo_.bgr, faces_[std::size_t(face)].landmarks);
+        cache.faceresDone = true;
+    }
+    return cache.faceres;
 }
 
 const std::vector<DetectedFace>& DeidPipeline::faces(const CancelToken& cancel) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!detected_) {
         cancel.check();
+        ScopedStage stage("detect (with landmarks)");
         faces_ = FaceDetector::shared()->detect(photo_.bgr, detection_).faces;
         cache_.clear();
         for (std::size_t i = 0; i < faces_.size(); ++i) cache_.push_back(std::make_unique<FaceCache>());
@@ -98,7 +117,15 @@ std::shared_ptr<const FittedFace> DeidPipeline::fitted(int face, const CancelTok
     std::lock_guard<std::mutex> lock(cache.mutex);
     if (!cache.fitted) {
         cancel.check();
-        cache.fitted = std::make_shared<const FittedFace>(fitFace(context_, photo_.bgr, faces_[std::size_t(face)]));
+        // The apparent age and gender choose the bank faces the skin detail comes from.
+        std::optional<ApparentAttributes> attributes;
+        {
+            ScopedStage stage("fit: FaceRes age and gender");
+            if (const auto faceres = faceresOf(cache, face)) attributes = ApparentAttributes{float(faceres->ageYears()), faceres->gender};
+        }
+        cancel.check();
+        cache.fitted = std::make_shared<const FittedFace>(
+            fitFace(context_, model_, photo_.bgr, faces_[std::size_t(face)], attributes));
     }
     return cache.fitted;
 }
@@ -126,18 +153,20 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
         std::lock_guard<std::mutex> lock(cache.mutex);
         cv::Mat& labels = cache.parsingX[parser->name()];
         if (labels.empty()) {
+            ScopedStage stage("parse X (once per face)");
             ParsingInput in;
             in.image = f.crop.image;
             in.faceArea = f.faceArea;
             for (int i = 0; i < 68; ++i) in.landmarks[std::size_t(i)] = {f.landmarks[std::size_t(i)].x, f.landmarks[std::size_t(i)].y};
-            in.skinColour = f.skinColour;
+            in.expected = f.fittedImage;
+            in.expectedMask = f.fittedMask;
             labels = parser->parse(in);
         }
         parsingX = labels;
         headCodes = cache.headCodes;
     }
     cancel.check();
-    result.perturbed = perturbFace(context_, f, settings.scale, settings.seed, settings.noise);
+    result.perturbed = perturbFace(context_, model_, f, settings.scale, settings.seed, settings.noise);
     if (head && headCodes) {
         // HeadNeRF renders X_f and X_p; the 3DMM perturbation still drives the outline warp
         // and X_p's landmarks (HeadNeRF has no mesh to take them from).
@@ -151,27 +180,34 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
         head->render(head->perturb(*headCodes, settings.scale, settings.seed, settings.noise.shapeGain), f.crop.image.cols, image, mask);
         result.perturbed.mask &= mask;
         image.copyTo(result.perturbed.image, result.perturbed.mask);
-        result.perturbed.visibility.setTo(1.0f, result.perturbed.mask);
     }
     cancel.check();
-    ParsingInput inP;
-    inP.image = result.perturbed.image;
-    inP.faceArea = result.perturbed.mask;
-    inP.landmarks = result.perturbed.landmarks;
-    inP.detectOccluders = false;
-    const cv::Mat parsingXp = MeshLandmarkParser().parse(inP);
-    result.hybrid = buildHybrid(context_, f, result.perturbed, parsingX, parsingXp, settings.hybrid);
+    cv::Mat parsingXp;
+    {
+        ScopedStage stage("parse X_p");
+        ParsingInput inP;
+        inP.image = result.perturbed.image;
+        inP.faceArea = result.perturbed.mask;
+        inP.landmarks = result.perturbed.landmarks;
+        parsingXp = MeshLandmarkParser().parse(inP);
+    }
+    {
+        ScopedStage stage("hybrid (outline warp)");
+        result.hybrid = buildHybrid(context_, f, result.perturbed, parsingX, parsingXp, settings.hybrid);
+    }
     cancel.check();
     RestoreInput restoreIn;
     restoreIn.face = &f;
     restoreIn.perturbed = &result.perturbed;
     restoreIn.hybrid = &result.hybrid;
     restoreIn.seed = settings.seed;
+    ScopedStage stage("restore (blend)");
     result.final = restorer->restore(restoreIn);
     return result;
 }
 
 cv::Mat DeidPipeline::compose(const std::vector<FaceResult>& results) const {
+    ScopedStage stage("paste");
     cv::Mat out = photo_.bgr.clone();
     for (const FaceResult& r : results)
         pasteChanges(out, r.final, r.fitted->crop.image, r.fitted->crop.alignment, kPasteFeather);
@@ -221,7 +257,7 @@ std::vector<StageImage> fittedStageImages(const FaceModelContext& context, const
         {"X", stageTitle("X"), f.crop.image},
         {"landmarks", stageTitle("landmarks"), landmarkOverlay(f)},
         {"fit", stageTitle("fit"), fitOverlay(context, f)},
-        {"X_f", stageTitle("X_f"), fittedRender(context, f)},
+        {"X_f", stageTitle("X_f"), fittedRender(f)},
     };
 }
 

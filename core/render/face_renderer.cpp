@@ -75,30 +75,23 @@ RenderedFace renderWith(const FaceModelContext& context, const FaceGeometry& geo
 
 RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
                             const cv::Mat& albedo, const ShCoefficients& sh, const TextureMaps& maps) {
-    const cv::Mat* uvVisibility = maps.visibility;
     const MorphableModel& model = context.model();
-    cv::Mat visibility;
-    if (uvVisibility) visibility = cv::Mat::zeros(camera.height, camera.width, CV_32F);
-    RenderedFace out = renderWith(context, geometry, camera, [&](const RasterBuffers& raster, std::size_t i) {
+    const float texScale = float(albedo.cols) / float(context.uvSize());
+    const float shadingScale = maps.fittedShading ? float(maps.fittedShading->cols) / float(context.uvSize()) : 1.f;
+    return renderWith(context, geometry, camera, [&](const RasterBuffers& raster, std::size_t i) {
         const auto& t = model.triangles[std::size_t(raster.triangle[i])];
         const float* b = &raster.bary[3 * i];
         const Eigen::Vector2f uv = b[0] * model.uv[std::size_t(t[0])] + b[1] * model.uv[std::size_t(t[1])] +
                                    b[2] * model.uv[std::size_t(t[2])];
         const cv::Point2f tp = context.uvToPixel(uv);
-        const cv::Vec3f a = sampleBilinear(albedo, tp.x, tp.y);
-        if (uvVisibility) {
-            const int vx = std::clamp(cvRound(tp.x), 0, uvVisibility->cols - 1), vy = std::clamp(cvRound(tp.y), 0, uvVisibility->rows - 1);
-            visibility.at<float>(int(i / std::size_t(camera.width)), int(i % std::size_t(camera.width))) = uvVisibility->at<float>(vy, vx);
-        }
+        const cv::Vec3f a = sampleBilinear(albedo, (tp.x + 0.5f) * texScale - 0.5f, (tp.y + 0.5f) * texScale - 0.5f);
         Eigen::Vector3f s = shShade(sh, interpolate(geometry.normals, model, raster, i).normalized());
         if (maps.fittedShading) {
-            const cv::Vec3f f = sampleBilinear(*maps.fittedShading, tp.x, tp.y);
+            const cv::Vec3f f = sampleBilinear(*maps.fittedShading, (tp.x + 0.5f) * shadingScale - 0.5f, (tp.y + 0.5f) * shadingScale - 0.5f);
             for (int c = 0; c < 3; ++c) s[c] = std::clamp(s[c], f[c] * kReshadeMin, f[c] * kReshadeMax);
         }
         return cv::Vec3f(a[0] * s.x(), a[1] * s.y(), a[2] * s.z());
     });
-    out.visibility = visibility;
-    return out;
 }
 
 RenderedFace renderShaded(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,

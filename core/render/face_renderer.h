@@ -30,21 +30,19 @@ cv::Mat coverageMask(const RasterBuffers& raster);
 struct RenderedFace {
     cv::Mat image;       // CV_32FC3, BGR 0..255, zero where not covered
     cv::Mat mask;        // CV_8U, 255 where the face area covers the pixel
-    cv::Mat visibility;  // CV_32F, the texture's visibility at each pixel (when asked for)
     RasterBuffers raster;
 };
 
 struct TextureMaps {
-    const cv::Mat* visibility = nullptr;  // CV_32F UV: how well the photo saw each texel
-    // CV_32FC3 UV: the shading the albedo was divided by. With it, re-shading is limited to
+    // CV_32FC3 UV (any size): the shading the albedo was divided by. With it, re-shading is limited to
     // [kReshadeMin, kReshadeMax] times that shading, so folds whose normals flip under a new
     // shape do not turn into bright or black lines.
     const cv::Mat* fittedShading = nullptr;
 };
 constexpr float kReshadeMin = 0.7f, kReshadeMax = 1.4f;
 
-// Per pixel: albedo(uv) x shading(normal). `albedo` is CV_32FC3 in UV space. With
-// `maps.visibility` the render also reports the texture's visibility per pixel.
+// Per pixel: albedo(uv) x shading(normal). `albedo` is CV_32FC3 in UV space, the atlas's size
+// or any other (it is sampled at the same UV coordinates).
 RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
                             const cv::Mat& albedo, const ShCoefficients& sh, const TextureMaps& maps = {});
 // Shading only (a grey clay render), for the "3DMM fit" view.

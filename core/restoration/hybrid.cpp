@@ -90,16 +90,10 @@ Hybrid buildHybrid(const FaceModelContext& context, const FittedFace& face, cons
     out.faceMask = faceRegion(parsingXp) & (perturbed.mask > 0) & ~out.styling;
     cv::erode(out.faceMask, out.faceMask, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
 
-    // Texels the photo never saw (inside deep creases, the far side of a turned head) are
-    // filled guesses: there the warped photo is the better source.
-    cv::Mat warpedF;
-    out.warped.convertTo(warpedF, CV_32FC3);
-    cv::Mat v;
-    cv::erode(perturbed.visibility, v, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
-    cv::GaussianBlur(v, v, cv::Size(0, 0), 1.0);
-    cv::Mat v3;
-    cv::merge(std::vector<cv::Mat>{v, v, v}, v3);
-    out.foreground = perturbed.image.mul(v3) + warpedF.mul(cv::Scalar::all(1) - v3);
+    // X_p where it has content (the model covers the whole face, seen by the photo or not),
+    // the warped photo elsewhere.
+    out.warped.convertTo(out.foreground, CV_32FC3);
+    perturbed.image.copyTo(out.foreground, perturbed.mask);
     cv::Mat foreground8;
     out.foreground.convertTo(foreground8, CV_8UC3);
     out.hybrid = out.warped.clone();

@@ -12,7 +12,7 @@ namespace ideu {
 struct Hybrid {
     cv::Mat warped;      // CV_8UC3: X moved with the new head shape
     cv::Mat hybrid;      // CV_8UC3: X_l
-    cv::Mat foreground;  // CV_32FC3: X_p where the photo saw its texture, the warped X where not
+    cv::Mat foreground;  // CV_32FC3: X_p where it has content, the warped X elsewhere
     cv::Mat faceMask;    // CV_8U: where X_l takes X_p (the head mask minus the styling mask)
     cv::Mat styling;     // CV_8U: X's occluders (hair, accessories) over the face, warped
     cv::Mat parsingX;    // labels of X

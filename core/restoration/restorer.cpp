@@ -1,6 +1,7 @@
 #include "restoration/restorer.h"
 
 #include "identity/seeded_noise.h"
+#include "parsing/face_parser.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -74,15 +75,19 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     const Hybrid& hybrid = *in.hybrid;
     cv::Mat out = hybrid.warped.clone();
     if (cv::countNonZero(hybrid.faceMask) == 0) return out;
+    // The new face is blended in over its whole region, under the occluders too (so no ring
+    // of the old skin stays around a frame or a strand), and the occluders are then put back
+    // on top, crisp and opaque.
+    const cv::Mat region = hybrid.faceMask | (hybrid.styling & faceRegion(hybrid.parsingXp) & (in.perturbed->mask > 0));
     // Everything happens in the face mask's box grown by the blend's reach (the result equals
     // the warped photo beyond it), sized to a multiple of 16 for the 5-level pyramid.
     constexpr int kReach = 48;
     const cv::Rect crop(0, 0, out.cols, out.rows);
-    cv::Rect box = cv::boundingRect(hybrid.faceMask);
+    cv::Rect box = cv::boundingRect(region);
     box = cv::Rect(box.x - kReach, box.y - kReach, box.width + 2 * kReach, box.height + 2 * kReach) & crop;
     box.width = std::min(crop.width - box.x, (box.width + 15) / 16 * 16);
     box.height = std::min(crop.height - box.y, (box.height + 15) / 16 * 16);
-    const cv::Mat faceMask = hybrid.faceMask(box);
+    const cv::Mat faceMask = region(box);
 
     // The foreground is X_l (X_p inside the face mask, the warped photo around it), so the
     // pyramids of both differ only where the face differs.
@@ -126,8 +131,17 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     cv::Mat fade3;
     cv::merge(std::vector<cv::Mat>{fade, fade, fade}, fade3);
     cv::Mat result = background + (blended - background).mul(fade3), result8;
+    // The occluders, with a one-pixel soft edge.
+    cv::Mat occluders;
+    hybrid.styling(box).convertTo(occluders, CV_32F, 1.0 / 255.0);
+    if (cv::countNonZero(occluders) > 0) {
+        cv::GaussianBlur(occluders, occluders, cv::Size(0, 0), 0.7);
+        cv::Mat alpha3;
+        cv::merge(std::vector<cv::Mat>{occluders, occluders, occluders}, alpha3);
+        result = result + (background - result).mul(alpha3);
+    }
     result.convertTo(result8, CV_8UC3);
-    result8.copyTo(out(box), fade > 0);
+    result8.copyTo(out(box), (fade > 0) | (occluders > 0));
     return out;
 }
 

@@ -1,0 +1,91 @@
+#pragma once
+// The learned appearance model of Step I (the 3DMM's albedo part, which ICT-FaceKit lacks),
+// built from a gallery of faces of nobody by `ideudemon-cli build-appearance-model`:
+//  * a PCA model of the face's *relative* albedo in UV space (each gallery albedo divided by
+//    its own mean skin colour), shaped like eos's PcaModel: mean, orthonormal basis, one
+//    standard deviation per mode; coefficients are in N(0, 1) units;
+//  * each accepted gallery face's coefficients, apparent age and gender (FaceRes);
+//  * a detail bank: each gallery face's fine skin relief (pores, fine lines) in UV.
+// The skin-tone family is deliberately not in the model: the photo's own mean skin colour
+// multiplies the relative albedo back (see albedo_synthesis.h).
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ideu {
+
+struct AlbedoPca {
+    int uvSize = 0;            // the UV grid the model lives on (the atlas scaled down)
+    cv::Rect roi;              // the modelled texels lie in this box of that grid
+    cv::Mat mask;              // CV_8U, roi-sized, 255 on the modelled texels
+    std::vector<int> texels;   // roi pixel index (row-major) of each modelled texel
+    Eigen::VectorXf mean;      // 3T: B, G, R per texel; 1 = the face's mean skin colour
+    Eigen::MatrixXf basis;     // 3T x K, orthonormal columns, by decreasing variance
+    Eigen::VectorXf stddev;    // K: standard deviation of each mode
+    float residualVariance = 0;  // per value: what the K modes leave unexplained on the gallery
+    // For fitting codes: the texels on every other row and column, and the basis scaled by
+    // the standard deviations on them (3 values per texel), made by prepareFit().
+    std::vector<int> fitTexels;
+    Eigen::MatrixXf fitBasis;
+    // CV_32F roi-sized, 1 inside, falling to 0 at the model's outline (widely over the
+    // forehead and temples, where the gallery's hairlines reach in): the structure fades to the
+    // face's broad field there.
+    cv::Mat topFade;
+    void prepareFit();
+
+    int components() const { return int(basis.cols()); }
+    int texelCount() const { return int(texels.size()); }
+    // mean + basis * (stddev ⊙ coefficients), 3T values.
+    Eigen::VectorXf reconstruct(const Eigen::VectorXf& coefficients) const;
+    // A 3T vector as a roi-sized CV_32FC3 image: zero outside the mask, or (filled) the
+    // nearest modelled texel's value there.
+    cv::Mat toImage(const Eigen::VectorXf& values, bool filled = false) const;
+    std::vector<int> nearestTexel;  // per roi pixel: the modelled texel nearest to it (prepareFit)
+};
+
+struct BankFace {
+    std::string file;              // gallery photo (its file name)
+    Eigen::VectorXf coefficients;  // its model coefficients
+    Eigen::VectorXf shape;         // its 3-D shape code α (the morphable model's identity coefficients)
+    float age = 0;                 // FaceRes apparent age (years)
+    float gender = 0;              // FaceRes gender score (> 0.5: male)
+    float detailSd = 0;            // standard deviation of its detail on the skin
+};
+
+struct AppearanceModel {
+    AlbedoPca pca;
+    int detailUvSize = 0;          // the detail bank's UV grid
+    cv::Rect detailRoi;            // at that grid
+    float detailQuantum = 0;       // int8 step of the stored detail (relative luminance)
+    std::vector<BankFace> bank;
+    std::vector<cv::Mat> detail;   // per bank face: CV_8S, detailRoi-sized
+    double varianceExplained = 0;  // by the K modes, on the gallery
+    std::string sha256;            // of the binary
+    nlohmann::json header;         // as read (build options, gallery, skipped photos)
+    // The directions of the albedo code and of the shape code along which the bank's apparent
+    // age and gender change (ridge regressions of the FaceRes heads on the bank's codes),
+    // orthonormal columns. The identity noise is kept off them (see perturbIdentity), so a
+    // new identity keeps the face's age and gender. Made by prepareAttributes().
+    Eigen::MatrixXf albedoAttributes, shapeAttributes;
+    void prepareAttributes();
+
+    // A bank face's detail as relative luminance (CV_32F, detailRoi-sized).
+    cv::Mat detailOf(int face) const;
+};
+
+// Reads `<stem>.json` and the `<stem>.bin` beside it, validating the format, version, every
+// array and the binary's SHA-256. Throws ModelError naming the file and what is wrong.
+AppearanceModel loadAppearanceModel(const std::string& jsonPath);
+// Writes the pack atomically (same model -> the same bytes); returns the binary's SHA-256.
+// `info` goes into the header.
+std::string writeAppearanceModel(const AppearanceModel& model, const std::string& jsonPath, const nlohmann::json& info);
+// The pack from the model store, loaded once.
+const AppearanceModel& sharedAppearanceModel();
+
+constexpr const char* kAppearancePackFormat = "ideu-appearance-pack";
+constexpr int kAppearancePackVersion = 1;
+
+}  // namespace ideu

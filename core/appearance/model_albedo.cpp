@@ -1,0 +1,352 @@
+#include "appearance/model_albedo.h"
+
+#include "appearance/photo_texture.h"
+#include "common/error.h"
+#include "identity/seeded_noise.h"
+
+#include <Eigen/Cholesky>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <numeric>
+
+namespace ideu {
+namespace {
+
+constexpr double kDetailSmooth = 6.0;  // detail-grid texels: the relief is relative to this smooth level
+constexpr double kBroadField = 12.0;   // model-grid texels (about a tenth of the face's width)
+constexpr float kStructureMin = 0.15f, kStructureMax = 1.35f;  // above: specular highlights
+constexpr int kNeighbours = 10;        // bank faces kept per face for its detail
+constexpr int kDetailFaces = 3;        // mixed per code
+
+cv::Mat luminance(const cv::Mat& bgr) {
+    std::vector<cv::Mat> c;
+    cv::split(bgr, c);
+    return 0.114f * c[0] + 0.587f * c[1] + 0.299f * c[2];
+}
+
+// Pixels with weight 0 filled from their neighbours, on the atlas region `atlasRoi`.
+cv::Mat filledRegion(const cv::Mat& atlasImage, const cv::Mat& weight, const cv::Rect& atlasRoi) {
+    if (weight.empty()) return atlasImage(atlasRoi).clone();
+    cv::Mat w;
+    cv::min(weight(atlasRoi), 1.0, w);
+    cv::threshold(w, w, 1e-3, 1.0, cv::THRESH_BINARY);  // any trust counts as seen: only fill the empty
+    return pushPullFill(atlasImage(atlasRoi), w);
+}
+
+int gridFactor(int atlasSize, int gridSize) {
+    if (gridSize <= 0 || atlasSize % gridSize != 0) throw Error("a UV grid must divide the atlas evenly");
+    return atlasSize / gridSize;
+}
+
+cv::Rect scaled(const cv::Rect& r, int f) { return {r.x * f, r.y * f, r.width * f, r.height * f}; }
+
+// The per-channel median of `albedo` where `toneMask` is set (and `weight` >= 0.5), on every
+// `step`-th row and column.
+cv::Vec3f medianTone(const cv::Mat& albedo, const cv::Mat& toneMask, const cv::Mat& weight, int step) {
+    std::vector<float> channel[3];
+    for (int y = 0; y < albedo.rows; y += step) {
+        const std::uint8_t* m = toneMask.ptr<std::uint8_t>(y);
+        const cv::Vec3f* a = albedo.ptr<cv::Vec3f>(y);
+        const float* w = weight.empty() ? nullptr : weight.ptr<float>(y);
+        for (int x = 0; x < albedo.cols; x += step) {
+            if (!m[x] || (w && w[x] < 0.5f)) continue;
+            for (int c = 0; c < 3; ++c) channel[c].push_back(a[x][c]);
+        }
+    }
+    cv::Vec3f tone(1, 1, 1);
+    for (int c = 0; c < 3; ++c) {
+        if (channel[c].empty()) return {1, 1, 1};
+        auto mid = channel[c].begin() + std::ptrdiff_t(channel[c].size() / 2);
+        std::nth_element(channel[c].begin(), mid, channel[c].end());
+        tone[c] = std::max(*mid, 1.f);
+    }
+    return tone;
+}
+
+// Where the skin tone is measured: the skin above the nose's base (no beard there), away
+// from the openings' rims; atlas-sized.
+cv::Mat toneRegion(const FaceModelContext& context) {
+    cv::Mat region = context.regions() == kUvSkin;
+    const int below = std::clamp(int(context.landmarkUv(33).y), 0, region.rows);
+    region.rowRange(below, region.rows).setTo(0);
+    return region & ~openingRims(context);
+}
+
+// skinTone on a synthesised albedo (the detail grid).
+cv::Vec3f detailTone(const FaceModelContext& context, const cv::Mat& albedo) {
+    static std::mutex mutex;
+    static cv::Mat cached;
+    static cv::Size cachedFor;
+    cv::Mat mask;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (cachedFor != albedo.size()) {
+            cv::resize(toneRegion(context), cached, albedo.size(), 0, 0, cv::INTER_NEAREST);
+            cachedFor = albedo.size();
+        }
+        mask = cached;
+    }
+    return medianTone(albedo, mask, cv::Mat(), 2);
+}
+
+}  // namespace
+
+cv::Vec3f skinTone(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight) {
+    return medianTone(albedo, toneRegion(context), weight, 2);
+}
+
+cv::Mat openingRims(const FaceModelContext& context) {
+    constexpr int kRim = 16;  // atlas texels, about eight crop pixels
+    const RasterBuffers& texels = context.atlas().texels;
+    const cv::Mat triangles(texels.height, texels.width, CV_32S, const_cast<std::int32_t*>(texels.triangle.data()));
+    const cv::Mat openings = (triangles < 0) & context.faceMask();
+    cv::Mat rims;
+    cv::dilate(openings, rims, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kRim + 1, 2 * kRim + 1)));
+    return rims & context.faceMask();
+}
+
+bool isGreyTone(const cv::Vec3f& tone) {
+    const float hi = std::max({tone[0], tone[1], tone[2]}), lo = std::min({tone[0], tone[1], tone[2]});
+    return hi - lo <= 0.02f * hi;
+}
+
+cv::Mat toGrid(const cv::Mat& atlasImage, const cv::Mat& weight, int atlasSize, int gridSize, const cv::Rect& gridRoi) {
+    const int f = gridFactor(atlasSize, gridSize);
+    const cv::Rect atlasRoi = scaled(gridRoi, f);
+    const cv::Mat region = atlasImage.channels() == 3 ? filledRegion(atlasImage, weight, atlasRoi) : atlasImage(atlasRoi);
+    cv::Mat out;
+    cv::resize(region, out, gridRoi.size(), 0, 0, cv::INTER_AREA);
+    return out;
+}
+
+RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight,
+                              const cv::Vec3f& tone, bool grey, int gridSize, const cv::Rect& gridRoi) {
+    RelativeAlbedo out;
+    cv::Mat relative;
+    {
+        std::vector<cv::Mat> c;
+        cv::split(toGrid(albedo, weight, context.uvSize(), gridSize, gridRoi), c);
+        for (int i = 0; i < 3; ++i) c[std::size_t(i)] /= tone[i];
+        if (grey) {
+            const cv::Mat lum = 0.114f * c[0] + 0.587f * c[1] + 0.299f * c[2];
+            c = {lum, lum.clone(), lum.clone()};
+        }
+        cv::merge(c, relative);
+    }
+    out.weight = toGrid(weight, cv::Mat(), context.uvSize(), gridSize, gridRoi);
+    // The broad field: a normalised convolution over the skin alone.
+    cv::Mat skinOnly;
+    {
+        cv::Mat skin = (context.regions() == kUvSkin) & ~openingRims(context), skinF;
+        skin.convertTo(skinF, CV_32F, 1.0 / 255.0);
+        skinOnly = toGrid(skinF, cv::Mat(), context.uvSize(), gridSize, gridRoi);
+        cv::threshold(skinOnly, skinOnly, 0.99, 1.0, cv::THRESH_TOZERO);
+    }
+    const cv::Mat w = out.weight.mul(skinOnly);
+    cv::Mat w3, numerator, denominator;
+    cv::merge(std::vector<cv::Mat>{w, w, w}, w3);
+    cv::GaussianBlur(relative.mul(w3), numerator, cv::Size(0, 0), kBroadField);
+    cv::GaussianBlur(w3, denominator, cv::Size(0, 0), kBroadField);
+    cv::divide(numerator, cv::max(denominator, 1e-3), out.broad);
+    out.broad.setTo(cv::Scalar::all(1), denominator < 1e-3);  // no skin seen near: the tone itself
+    cv::divide(relative, cv::max(out.broad, 0.05), out.structure);
+    cv::min(cv::max(out.structure, kStructureMin), kStructureMax, out.structure);
+    return out;
+}
+
+cv::Mat detailRelief(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight, int detailUvSize,
+                     const cv::Rect& detailRoi) {
+    const int f = gridFactor(context.uvSize(), detailUvSize);
+    const cv::Mat lum = luminance(toGrid(albedo, weight, context.uvSize(), detailUvSize, detailRoi));
+    cv::Mat smooth;
+    cv::GaussianBlur(lum, smooth, cv::Size(0, 0), kDetailSmooth);
+    cv::Mat relief;
+    cv::divide(lum, cv::max(smooth, 1.0), relief);
+    relief -= 1.0;
+    // Not skin: brows, eyes, lips, the mouth and the nostrils, and the face's outer edge.
+    const cv::Mat regions = context.regions()(scaled(detailRoi, f));
+    cv::Mat features = (regions == kUvBrowLeft) | (regions == kUvBrowRight) | (regions == kUvEyeLeft) |
+                       (regions == kUvEyeRight) | (regions == kUvLips) | (regions == kUvMouth) | (regions == kUvOutside);
+    {
+        cv::Mat nose = regions == kUvNose;
+        const int base = int(context.landmarkUv(30).y) - detailRoi.y * f;
+        if (base > 0) nose.rowRange(0, std::min(base, nose.rows)).setTo(0);  // the bridge is skin
+        features |= nose;
+    }
+    cv::Mat small;
+    cv::resize(features, small, detailRoi.size(), 0, 0, cv::INTER_AREA);
+    cv::Mat fade;
+    small.convertTo(fade, CV_32F, 1.0 / 255.0);
+    cv::threshold(fade, fade, 0.01, 1.0, cv::THRESH_BINARY);
+    cv::dilate(fade, fade, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
+    cv::GaussianBlur(fade, fade, cv::Size(0, 0), 2.5);
+    return relief.mul(1.0 - fade);
+}
+
+float reliefSd(const cv::Mat& relief, const cv::Mat& weight) {
+    cv::Scalar mean, sd;
+    cv::meanStdDev(relief, mean, sd, (weight >= 0.5f) & (relief != 0.f));
+    return float(sd[0]);
+}
+
+Eigen::VectorXf fitAlbedoCode(const AlbedoPca& pca, const cv::Mat& relative, const cv::Mat& weight,
+                              const AlbedoFitOptions& options) {
+    const int k = pca.components();
+    // On every other texel in x and y (pca.fitTexels): β is smooth in what it explains, and
+    // the normal matrix costs K² per value.
+    const std::size_t m = pca.fitTexels.size();
+    const Eigen::MatrixXf& basis = pca.fitBasis;
+    Eigen::VectorXf target(3 * Eigen::Index(m));
+    Eigen::VectorXf trust(static_cast<Eigen::Index>(m));
+    int seen = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+        const int t = pca.fitTexels[i], pixel = pca.texels[std::size_t(t)];
+        const int x = pixel % pca.roi.width, y = pixel / pca.roi.width;
+        const cv::Vec3f v = relative.at<cv::Vec3f>(y, x);
+        for (int c = 0; c < 3; ++c) target(Eigen::Index(3 * i) + c) = v[c] - pca.mean(3 * t + c);
+        trust(Eigen::Index(i)) = std::clamp(weight.at<float>(y, x), 0.f, 1.f);
+        seen += trust(Eigen::Index(i)) > 0.5f;
+    }
+    if (seen < k) return Eigen::VectorXf::Zero(k);  // the photo saw too little of the face
+    // The data term stands for four texels per used one (the prior keeps its weight).
+    const float noise = std::max(pca.residualVariance, 1e-6f) / 4.f;
+    const float scale2 = options.outlierScale * options.outlierScale * 3.f * std::max(pca.residualVariance, 1e-6f);
+    Eigen::VectorXf code = Eigen::VectorXf::Zero(k);
+    Eigen::VectorXf w = trust, perValue(3 * Eigen::Index(m));
+    // The products run in OpenCV (SIMD chosen at run time); the basis is row-major there.
+    const cv::Mat basisRows(int(basis.cols()), int(basis.rows()), CV_32F, const_cast<float*>(basis.data()));  // K x 3m
+    cv::Mat scaledRows(basisRows.size(), CV_32F), scaledTarget(1, int(target.size()), CV_32F), normalMat, rhsMat;
+    for (int iteration = 0; iteration < std::max(1, options.iterations); ++iteration) {
+        for (Eigen::Index i = 0; i < Eigen::Index(m); ++i) perValue.segment<3>(3 * i).setConstant(std::sqrt(w(i) / noise));
+        const cv::Mat root(1, int(perValue.size()), CV_32F, perValue.data());
+        for (int r = 0; r < basisRows.rows; ++r) cv::multiply(basisRows.row(r), root, scaledRows.row(r));
+        cv::multiply(cv::Mat(1, int(target.size()), CV_32F, target.data()), root, scaledTarget);
+        cv::mulTransposed(scaledRows, normalMat, false);                                        // Bᵀ W B (K x K)
+        cv::gemm(scaledRows, scaledTarget, 1.0, cv::noArray(), 0.0, rhsMat, cv::GEMM_2_T);  // Bᵀ W t (K x 1)
+        Eigen::MatrixXf normal = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            normalMat.ptr<float>(), k, k);
+        normal.diagonal().array() += 1.f;  // the N(0, I) prior
+        code = normal.ldlt().solve(Eigen::Map<const Eigen::VectorXf>(rhsMat.ptr<float>(), k));
+        // Cauchy weights on each texel's residual: occluders, moles, make-up are outliers.
+        const Eigen::VectorXf residual = target - basis * code;
+        for (Eigen::Index i = 0; i < Eigen::Index(m); ++i)
+            w(i) = trust(i) / (1.f + residual.segment<3>(3 * i).squaredNorm() / scale2);
+    }
+    return code;
+}
+
+AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceModel& model, const cv::Mat& albedo,
+                            const cv::Mat& weight, const std::optional<ApparentAttributes>& attributes) {
+    const AlbedoPca& pca = model.pca;
+    AppearanceFit fit;
+    cv::Mat trusted = weight.clone();
+    trusted.setTo(0, openingRims(context));
+    fit.tone = skinTone(context, albedo, trusted);
+    fit.grey = isGreyTone(fit.tone);
+    const RelativeAlbedo relative = relativeAlbedo(context, albedo, trusted, fit.tone, fit.grey, pca.uvSize, pca.roi);
+    fit.broad = relative.broad;
+    fit.code = fitAlbedoCode(pca, relative.structure, relative.weight);
+    const cv::Mat relief = detailRelief(context, albedo, weight, model.detailUvSize, model.detailRoi);
+    fit.reliefSd = reliefSd(relief, toGrid(weight, cv::Mat(), context.uvSize(), model.detailUvSize, model.detailRoi));
+
+    // Apparent age and gender: the photo's when known, else those of its nearest bank faces.
+    std::vector<std::pair<float, int>> byDistance;
+    for (std::size_t i = 0; i < model.bank.size(); ++i)
+        byDistance.emplace_back((model.bank[i].coefficients - fit.code).squaredNorm(), int(i));
+    std::sort(byDistance.begin(), byDistance.end());
+    if (attributes) {
+        fit.attributes = *attributes;
+    } else {
+        const std::size_t n = std::min<std::size_t>(7, byDistance.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            fit.attributes.age += model.bank[std::size_t(byDistance[i].second)].age / float(n);
+            fit.attributes.gender += model.bank[std::size_t(byDistance[i].second)].gender / float(n);
+        }
+    }
+    // Neighbours: same apparent sex and age band (widened until there are enough), nearest first.
+    const bool male = fit.attributes.gender > 0.5f;
+    for (float band : {8.f, 12.f, 18.f, 27.f, 1000.f}) {
+        fit.neighbours.clear();
+        for (const auto& [distance, i] : byDistance) {
+            const BankFace& b = model.bank[std::size_t(i)];
+            if ((b.gender > 0.5f) == male && std::abs(b.age - fit.attributes.age) <= band) fit.neighbours.push_back(i);
+            if (int(fit.neighbours.size()) == kNeighbours) break;
+        }
+        if (int(fit.neighbours.size()) >= kNeighbours) break;
+    }
+    for (const auto& [distance, i] : byDistance) {  // a bank without that sex: the nearest of any
+        if (int(fit.neighbours.size()) >= kDetailFaces) break;
+        if (std::find(fit.neighbours.begin(), fit.neighbours.end(), i) == fit.neighbours.end()) fit.neighbours.push_back(i);
+    }
+    return fit;
+}
+
+DetailMix chooseDetail(const AppearanceFit& fit, std::uint64_t seed) {
+    DetailMix mix;
+    std::vector<int> pool = fit.neighbours;
+    SeededRandom random(seed ^ 0x9E3779B97F4A7C15ull);
+    const int count = std::min<int>(kDetailFaces, int(pool.size()));
+    float total = 0;
+    for (int i = 0; i < count; ++i) {
+        const std::size_t pick = std::size_t(random.nextBits() % std::uint64_t(pool.size()));
+        mix.faces.push_back(pool[pick]);
+        pool.erase(pool.begin() + std::ptrdiff_t(pick));
+        mix.weights.push_back(float(0.5 + random.uniform()));
+        total += mix.weights.back();
+    }
+    for (float& w : mix.weights) w /= total;
+    return mix;
+}
+
+cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel& model, const AppearanceFit& fit,
+                         const Eigen::VectorXf& code, float detailAmount, std::uint64_t detailSeed) {
+    const AlbedoPca& pca = model.pca;
+    cv::Mat relative = pca.toImage(pca.reconstruct(code), true);  // the roi's corners filled, for the upsampling
+    {
+        // Towards the model's outline, the broad field alone (the gallery's hairlines reach there).
+        cv::Mat fade3;
+        cv::merge(std::vector<cv::Mat>{pca.topFade, pca.topFade, pca.topFade}, fade3);
+        relative = cv::Scalar::all(1) + (relative - cv::Scalar::all(1)).mul(fade3);
+    }
+    if (!fit.broad.empty()) relative = relative.mul(fit.broad);
+    cv::Mat albedo;
+    cv::resize(relative, albedo, model.detailRoi.size(), 0, 0, cv::INTER_LINEAR);
+    std::vector<cv::Mat> c;
+    cv::split(albedo, c);
+    if (fit.grey) {
+        const cv::Mat lum = 0.114f * c[0] + 0.587f * c[1] + 0.299f * c[2];
+        c = {lum.clone(), lum.clone(), lum.clone()};
+    }
+    cv::Mat detail;
+    if (detailAmount > 0 && detailSeed != 0 && !fit.neighbours.empty()) {
+        const DetailMix mix = chooseDetail(fit, detailSeed);
+        detail = cv::Mat::zeros(model.detailRoi.size(), CV_32F);
+        float norm = 0, bankSd = 0;
+        for (std::size_t i = 0; i < mix.faces.size(); ++i) {
+            const BankFace& b = model.bank[std::size_t(mix.faces[i])];
+            detail += model.detailOf(mix.faces[i]) * (mix.weights[i] / std::max(b.detailSd, 1e-4f));
+            norm += mix.weights[i] * mix.weights[i];
+            bankSd += mix.weights[i] * b.detailSd;
+        }
+        // Unit variance, then the bank faces' own strength (age-appropriate), or less where
+        // the photo is softer (a blurred or small face shows less relief).
+        detail *= detailAmount * std::min(bankSd, fit.reliefSd) / std::sqrt(std::max(norm, 1e-6f));
+    }
+    for (int i = 0; i < 3; ++i) {
+        if (!detail.empty()) c[std::size_t(i)] = c[std::size_t(i)].mul(1.f + detail);
+        cv::max(c[std::size_t(i)], 0.0, c[std::size_t(i)]);
+    }
+    cv::merge(c, albedo);
+    cv::Mat out = cv::Mat::zeros(model.detailUvSize, model.detailUvSize, CV_32FC3);
+    albedo.copyTo(out(model.detailRoi));
+    // The skin-tone family is the photo's: the same measure on the new albedo, matched.
+    const cv::Vec3f tone = detailTone(context, out);
+    const cv::Scalar gain(fit.tone[0] / tone[0], fit.tone[1] / tone[1], fit.tone[2] / tone[2]);
+    cv::multiply(out(model.detailRoi), gain, out(model.detailRoi));
+    return out;
+}
+
+}  // namespace ideu

@@ -1,0 +1,109 @@
+#pragma once
+// A face's albedo in the learned appearance model: what is measured from a photo's UV
+// texture once (the code β, the skin-tone family, the sharpness of its skin relief, the bank
+// faces near it) and the albedo synthesised from a code (X_f from β, X_p from β' plus skin
+// detail mixed from bank faces). Nothing of the photo's own skin texture enters the
+// synthesised albedo: only the three numbers of its mean skin colour and the sharpness of its
+// relief (one number) are kept.
+#include "appearance/appearance_model.h"
+#include "morphable/face_model_context.h"
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace ideu {
+
+// Skin-tone family: the weighted per-channel median of an albedo (CV_32FC3, atlas-sized) over
+// the cheeks, forehead and nose sides (the skin above the mouth, so a beard does not count),
+// where `weight` (CV_32F, atlas-sized; empty = all) is at least 0.5. BGR.
+cv::Vec3f skinTone(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight = cv::Mat());
+
+// Texels of the face area within a few texels of the mesh's openings (eyes, mouth): a photo
+// puts eye whites, lashes and teeth there whenever its lids and lips are not exactly where the
+// mesh's are, so they are not albedo to learn or fit (CV_8U, atlas-sized, 255 there).
+cv::Mat openingRims(const FaceModelContext& context);
+
+// A grey photo: its skin tone has no colour (the albedo is then synthesised grey).
+bool isGreyTone(const cv::Vec3f& tone);
+
+// An atlas-sized image (CV_32FC3 or CV_32F) as the model grid's roi: pixels with weight 0 are
+// first filled from their neighbours (so texels at the face's edge do not take the empty
+// border), then the image is averaged down. `weight` may be empty (all valid).
+cv::Mat toGrid(const cv::Mat& atlasImage, const cv::Mat& weight, int atlasSize, int gridSize, const cv::Rect& gridRoi);
+
+// A face's albedo as the model sees it, on the model grid's roi: divided by its skin tone
+// (the relative albedo), and split into its broad field — the light the shading model did not
+// explain and the skin's own colour field: a weighted blur over the skin with the features
+// (brows, eyes, nose, lips) left out — and the structure the model learns: relative over
+// broad, specular highlights clipped. A grey face is made grey (luminance in every channel).
+struct RelativeAlbedo {
+    cv::Mat structure;  // CV_32FC3
+    cv::Mat broad;      // CV_32FC3
+    cv::Mat weight;     // CV_32F: how far each texel is to be trusted
+};
+RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight,
+                              const cv::Vec3f& tone, bool grey, int gridSize, const cv::Rect& gridRoi);
+
+// Relative luminance relief of an albedo in the detail band (CV_32F, detail roi-sized): the
+// albedo averaged to the detail grid, its luminance over a smooth version of it minus one,
+// band-passed, and faded out over the brows, eyes, lips and nostrils (their edges are not skin
+// relief and would ghost on another face).
+cv::Mat detailRelief(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight, int detailUvSize,
+                     const cv::Rect& detailRoi);
+// Standard deviation of a relief over the skin texels where `weight` (detail roi-sized) >= 0.5.
+float reliefSd(const cv::Mat& relief, const cv::Mat& weight);
+
+struct AlbedoFitOptions {
+    int iterations = 3;        // robust reweighting passes (occluders, moles and make-up are outliers)
+    float outlierScale = 3.f;  // Cauchy scale in residual standard deviations
+};
+
+// β: the code whose relative albedo best explains `relative` (roi-sized CV_32FC3, the photo's
+// albedo over its skin tone) where `weight` (roi-sized CV_32F) is high: regularised least
+// squares with the PCA prior N(0, I) and the model's residual variance as the noise.
+Eigen::VectorXf fitAlbedoCode(const AlbedoPca& pca, const cv::Mat& relative, const cv::Mat& weight,
+                              const AlbedoFitOptions& options = {});
+
+struct ApparentAttributes {
+    float age = 0;     // years
+    float gender = 0;  // > 0.5: male
+};
+
+// Everything Step I keeps about a face's appearance (computed once at fit time).
+struct AppearanceFit {
+    Eigen::VectorXf code;       // β, N(0, 1) units
+    cv::Vec3f tone{0, 0, 0};    // the skin-tone family (BGR mean skin albedo), kept from the photo
+    cv::Mat broad;              // the photo's broad field (light and skin colour field, no features), kept
+    bool grey = false;          // a black-and-white photo: the albedo is grey
+    float reliefSd = 0;         // the photo's skin relief (sharpness and age of the skin); the bank detail is matched to it
+    ApparentAttributes attributes;
+    std::vector<int> neighbours;  // bank faces near this face: same apparent sex and age band, nearest codes first
+};
+
+// Fits the appearance of a photo's texture (`albedo` and `weight` atlas-sized: the photo's
+// albedo and how much each texel is to be trusted: visibility x skin confidence).
+// `attributes`: the photo's apparent age and gender when known (FaceRes); without them they
+// are estimated from the nearest bank faces in model space.
+AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceModel& model, const cv::Mat& albedo,
+                            const cv::Mat& weight, const std::optional<ApparentAttributes>& attributes);
+
+// The bank faces a code's detail is mixed from (≥ 3), chosen by the seed among the face's
+// neighbours, and their weights (summing to one).
+struct DetailMix {
+    std::vector<int> faces;
+    std::vector<float> weights;
+};
+DetailMix chooseDetail(const AppearanceFit& fit, std::uint64_t seed);
+
+// The albedo of a code on the detail grid (CV_32FC3, detailUvSize², zero outside the detail
+// roi): broad field ⊙ model(code) ⊙ (1 + detailAmount · mixed bank detail), the detail as
+// strong as in its bank faces (age-appropriate) or as the photo's relief where that is weaker
+// (a soft or small face), scaled so its skin tone (as skinTone measures it) is the photo's.
+// detailAmount 0 is the plain model fit (X_f).
+cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel& model, const AppearanceFit& fit,
+                         const Eigen::VectorXf& code, float detailAmount, std::uint64_t detailSeed);
+
+}  // namespace ideu

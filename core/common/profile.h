@@ -1,0 +1,30 @@
+#pragma once
+// Named stage timings for the benchmarks (`ideudemon-cli bench` prints them). Off by default:
+// a ScopedStage then costs one relaxed atomic load. When on, each thread accumulates its own
+// totals, which the benchmark takes after each measured run.
+#include <map>
+#include <string>
+
+namespace ideu {
+
+class StageProfile {
+public:
+    static void enable(bool on);
+    static bool enabled();
+    // The calling thread's totals since the last take(), in milliseconds per stage; cleared.
+    static std::map<std::string, double> take();
+};
+
+class ScopedStage {
+public:
+    explicit ScopedStage(const char* name);
+    ~ScopedStage();
+    ScopedStage(const ScopedStage&) = delete;
+    ScopedStage& operator=(const ScopedStage&) = delete;
+
+private:
+    const char* name_;
+    long long start_ = 0;  // steady-clock nanoseconds; 0 when profiling is off
+};
+
+}  // namespace ideu

@@ -1,0 +1,283 @@
+// The learned appearance model: the builder (determinism, screening reasons, a validating
+// reader), the albedo code (projection, scale 0), and what it means for the output: nothing
+// of the photo's own skin marks reaches X', occluders such as glasses frames stay.
+#include "align/face_align.h"
+#include "appearance/appearance_builder.h"
+#include "appearance/model_albedo.h"
+#include "common/error.h"
+#include "deid/perturbed_face.h"
+#include "io/image_io.h"
+#include "pipeline/deid_pipeline.h"
+#include "test_support.h"
+
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <filesystem>
+#include <tuple>
+
+using namespace ideu;
+namespace fs = std::filesystem;
+
+namespace {
+
+QString gallery() { return test::sharedDir() + "/models/synthetic-faces/tpdne"; }
+
+// Weighted RMS difference of two model-grid images where `weight` >= 0.5.
+double rms(const cv::Mat& a, const cv::Mat& b, const cv::Mat& weight) {
+    cv::Mat d = a - b;
+    d = d.mul(d);
+    std::vector<cv::Mat> c;
+    cv::split(d, c);
+    const cv::Mat sum = c[0] + c[1] + c[2];
+    return std::sqrt(cv::mean(sum, weight >= 0.5f)[0] / 3);
+}
+
+// A dark disc painted on the subject's left cheek (photo coordinates), 12 px across in the
+// aligned crop.
+cv::Point2d paintCheekMark(cv::Mat& bgr, const DetectedFace& face, const FaceAlignment& alignment) {
+    const cv::Point2d cheek = (face.landmarks[13] * 0.55 + face.landmarks[35] * 0.45) + (face.landmarks[29] - face.landmarks[30]) * 0.3;
+    const double radius = 6.0 / alignment.scale();
+    cv::circle(bgr, cheek, int(std::lround(radius)), cv::Scalar(40, 45, 60), cv::FILLED, cv::LINE_AA);
+    return cheek;
+}
+
+}  // namespace
+
+class TestAppearanceModel : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+
+private slots:
+    void initTestCase() { IDEU_REQUIRE_SHARED(); }
+
+    void builderIsDeterministicAndReportsWhatItSkips() {
+        // Ten faces of the gallery (one with glasses, one with a fringe over the brows, one
+        // laughing with the mouth open) and a picture without a face.
+        const QString fixture = dir_.filePath("gallery");
+        QDir().mkpath(fixture);
+        for (const char* f : {"tpdne_000_0002", "tpdne_000_0003", "tpdne_000_0010", "tpdne_000_0013", "tpdne_000_0016",
+                              "tpdne_000_0026", "tpdne_000_0030", "tpdne_000_0036", "tpdne_000_0041", "tpdne_000_0054",
+                              "tpdne_000_0066", "tpdne_000_0067", "tpdne_000_0033", "tpdne_000_0021", "tpdne_000_0065"})
+            QVERIFY(QFile::copy(gallery() + "/" + f + ".jpg", fixture + "/" + f + ".jpg"));
+        std::vector<std::uint8_t> png;
+        cv::imencode(".png", test::syntheticPicture(320, 240), png);
+        test::writeBytes(fixture + "/landscape.png", png);
+
+        AppearanceBuildOptions options;
+        options.jobs = 2;
+        const AppearanceBuildResult a = buildAppearanceModel(fixture.toStdString(), options);
+        std::map<std::string, std::string> reasons;
+        for (const GalleryVerdict& v : a.verdicts) reasons[v.file] = v.reason;
+        QCOMPARE(int(a.verdicts.size()), 16);
+        QCOMPARE(reasons["tpdne_000_0033.jpg"], std::string("glasses"));
+        QCOMPARE(reasons["tpdne_000_0021.jpg"], std::string("hair or a hat over the brows"));
+        QCOMPARE(reasons["tpdne_000_0065.jpg"], std::string("mouth open"));
+        QCOMPARE(reasons["landscape.png"], std::string("no face found"));
+        QCOMPARE(int(a.model.bank.size()), 12);
+        QVERIFY(a.model.varianceExplained > 0.9);
+        const std::string pack1 = dir_.filePath("one/model.json").toStdString();
+        const std::string pack2 = dir_.filePath("two/model.json").toStdString();
+        writeAppearanceModel(a.model, pack1, a.info);
+        options.jobs = 1;  // another thread count: the same bytes
+        const AppearanceBuildResult b = buildAppearanceModel(fixture.toStdString(), options);
+        writeAppearanceModel(b.model, pack2, b.info);
+        QCOMPARE(test::fileSha256(QString::fromStdString(pack1)), test::fileSha256(QString::fromStdString(pack2)));
+        const std::string bin1 = fs::path(pack1).replace_extension(".bin").string();
+        QCOMPARE(test::fileSha256(QString::fromStdString(bin1)),
+                 test::fileSha256(QString::fromStdString(fs::path(pack2).replace_extension(".bin").string())));
+
+        // The reader validates: the pack loads back as written ...
+        const AppearanceModel loaded = loadAppearanceModel(pack1);
+        QCOMPARE(loaded.pca.components(), a.model.pca.components());
+        QVERIFY((loaded.pca.basis - a.model.pca.basis).cwiseAbs().maxCoeff() == 0.f);
+        QCOMPARE(loaded.bank[3].file, a.model.bank[3].file);
+        // ... and a corrupt binary, a truncated one, another version or a missing file fail
+        // with one line naming the file.
+        auto refuses = [](const std::string& path, const char* what) {
+            try {
+                loadAppearanceModel(path);
+            } catch (const ModelError& e) {
+                const QString message = e.what();
+                return message.contains(QString::fromStdString(fs::path(path).filename().replace_extension("").string())) &&
+                       message.contains(what) && !message.contains('\n');
+            }
+            return false;
+        };
+        std::vector<std::uint8_t> bytes = test::readBytes(QString::fromStdString(bin1));
+        bytes[bytes.size() / 2] ^= 0x10;
+        test::writeBytes(QString::fromStdString(bin1), bytes);
+        QVERIFY(refuses(pack1, "corrupt"));
+        bytes.resize(bytes.size() / 3);
+        test::writeBytes(QString::fromStdString(bin1), bytes);
+        QVERIFY(refuses(pack1, "corrupt"));
+        QFile header(QString::fromStdString(pack2));
+        QVERIFY(header.open(QIODevice::ReadOnly));
+        QByteArray text = header.readAll();
+        header.close();
+        text.replace("\"version\": 1", "\"version\": 7");
+        test::writeBytes(QString::fromStdString(pack2), std::vector<std::uint8_t>(text.begin(), text.end()));
+        QVERIFY(refuses(pack2, "version 7"));
+        QVERIFY(refuses(dir_.filePath("nowhere/model.json").toStdString(), "cannot open"));
+    }
+
+    void projectionReconstructsAGalleryFaceBetterThanTheMean() {
+        const AppearanceModel& model = sharedAppearanceModel();
+        const FaceModelContext& context = FaceModelContext::shared();
+        QVERIFY(model.bank.size() >= 200);
+        double ownSum = 0, meanSum = 0;
+        for (int i : {0, 50, 100, 150}) {
+            const Image image = loadImage((gallery() + "/" + QString::fromStdString(model.bank[std::size_t(i)].file)).toStdString());
+            FittedFace face = fitFaceGeometry(context, image.bgr, FaceDetector::shared()->detect(image.bgr).faces.at(0));
+            face.appearance = fitAppearance(context, model, face.texture.albedo, face.texture.visibility, std::nullopt);
+            // What the model learns of a face: its albedo over its tone and broad field.
+            const cv::Vec3f tone = skinTone(context, face.texture.albedo, face.texture.visibility);
+            const RelativeAlbedo own = relativeAlbedo(context, face.texture.albedo, face.texture.visibility, tone, false,
+                                                      model.pca.uvSize, model.pca.roi);
+            const double ownError = rms(own.structure, model.pca.toImage(model.pca.reconstruct(face.appearance.code)), own.weight);
+            const double meanError = rms(own.structure, model.pca.toImage(model.pca.mean), own.weight);
+            // The fitted code is near the one the builder stored for this face.
+            const double codeDistance = (face.appearance.code - model.bank[std::size_t(i)].coefficients).norm() /
+                                        model.bank[std::size_t(i)].coefficients.norm();
+            qInfo("bank face %d: RMS relative albedo error %.4f (its projection) vs %.4f (the mean); code %.2f from the stored one",
+                  i, ownError, meanError, codeDistance);
+            QVERIFY(ownError < 0.7 * meanError);
+            QVERIFY(codeDistance < 0.5);
+            ownSum += ownError;
+            meanSum += meanError;
+        }
+        QVERIFY(ownSum < 0.6 * meanSum);
+    }
+
+    void scaleZeroRendersTheModelFit() {
+        const AppearanceModel& model = sharedAppearanceModel();
+        const FaceModelContext& context = FaceModelContext::shared();
+        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        const FittedFace face = fitFace(context, model, image.bgr, FaceDetector::shared()->detect(image.bgr).faces.at(0));
+        const PerturbedFace same = perturbFace(context, model, face, 0.0, 7);
+        QCOMPARE(test::maxAbsDiff(same.image, face.fittedImage), 0.0);
+        QCOMPARE(cv::countNonZero(same.mask != face.fittedMask), 0);
+        // The model fit resembles the photo (it is a fit), without holes at the eyes and mouth.
+        cv::Mat crop, diff, inner;
+        face.crop.image.convertTo(crop, CV_32FC3);
+        cv::absdiff(face.fittedImage, crop, diff);
+        cv::erode(face.fittedMask, inner, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
+        const double mean = cv::mean(diff, inner)[0];
+        qInfo("X_f vs X inside the face: mean |difference| %.1f levels", mean);
+        QVERIFY(mean < 20);
+        for (int i : {37, 38, 40, 41, 43, 44, 46, 47, 61, 62, 63, 65, 66, 67}) {
+            const auto& p = same.landmarks[std::size_t(i)];
+            QVERIFY2(same.mask.at<std::uint8_t>(cvRound(p.y()), cvRound(p.x())), qPrintable(QString::number(i)));
+        }
+        // Same seed: the same bytes; another seed: another face.
+        const PerturbedFace a = perturbFace(context, model, face, 0.35, 3), b = perturbFace(context, model, face, 0.35, 3);
+        QCOMPARE(test::maxAbsDiff(a.image, b.image), 0.0);
+        QVERIFY(test::maxAbsDiff(a.albedo, perturbFace(context, model, face, 0.35, 4).albedo) > 20);
+    }
+
+    void aMarkOnTheCheekDoesNotReachTheOutput() {
+        // The photo's own skin (here a dark 12-px disc on the cheek) is not in X_p: the albedo
+        // is the model's, the mark is neither projected nor kept as an occluder.
+        const Image clean = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        DeidPipeline reference(clean);
+        const DetectedFace face = reference.faces().at(0);
+        const FaceAlignment& alignment = reference.fitted(0)->crop.alignment;
+        Image marked = clean;
+        marked.bgr = clean.bgr.clone();
+        const cv::Point2d mark = paintCheekMark(marked.bgr, face, alignment);
+        DeidPipeline withMark(marked);
+        DeidSettings settings;
+        settings.seed = 2;
+        std::vector<FaceResult> a, b;
+        reference.anonymize(settings, {}, {}, &a);
+        withMark.anonymize(settings, {}, {}, &b);
+        // In the crop: the mark's contrast before, and what differs at its place after.
+        const cv::Point2d at = toCrop(alignment, mark);
+        const cv::Rect window(cvRound(at.x) - 14, cvRound(at.y) - 14, 29, 29);
+        auto darkest = [&](const cv::Mat& with, const cv::Mat& without) {
+            cv::Mat d;
+            cv::subtract(without(window), with(window), d, cv::noArray(), CV_32FC3);
+            cv::cvtColor(d, d, cv::COLOR_BGR2GRAY);
+            cv::GaussianBlur(d, d, cv::Size(0, 0), 2.0);
+            double maxDark = 0;
+            cv::minMaxLoc(d, nullptr, &maxDark);
+            return maxDark;
+        };
+        const double before = darkest(b[0].fitted->crop.image, a[0].fitted->crop.image);
+        const double after = darkest(b[0].final, a[0].final);
+        qInfo("cheek mark: %.1f levels darker than the skin in X, %.1f at most in X'", before, after);
+        QVERIFY(before > 40);
+        QVERIFY(after < 0.15 * before);
+    }
+
+    void glassesFramesStayCrispInTheOutput() {
+        // The frames, found as occluders the model cannot explain, are kept from the photo (moved
+        // with the new head shape like the rest of it: the warped photo of the hybrid).
+        DeidPipeline p(loadImage(test::facePhoto("bbt_leonard/leonard1.png").toStdString()));
+        std::vector<FaceResult> results;
+        DeidSettings settings;
+        settings.seed = 5;
+        p.anonymize(settings, {}, {}, &results);
+        const FaceResult& r = results[0];
+        const FittedFace& f = *r.fitted;
+        // The frame: dark, thin structures around the eyes (a black-hat filter) of the warped
+        // photo, outside the eye openings.
+        cv::Mat grey, blackHat;
+        cv::cvtColor(r.hybrid.warped, grey, cv::COLOR_BGR2GRAY);
+        const int eye = int(cv::norm(f.landmarks[45] - f.landmarks[36]) * 0.12) | 1;
+        cv::morphologyEx(grey, blackHat, cv::MORPH_BLACKHAT, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(eye, eye)));
+        // Where a frame is and brows and lashes are not: the bridge between the eyes and the
+        // rims under them.
+        cv::Mat around = cv::Mat::zeros(grey.size(), CV_8U), openings = cv::Mat::zeros(grey.size(), CV_8U);
+        const auto& q = r.perturbed.landmarks;
+        auto pt = [&](int i) { return cv::Point(cvRound(q[std::size_t(i)].x()), cvRound(q[std::size_t(i)].y())); };
+        const int eyeWidth = pt(39).x - pt(36).x;
+        cv::rectangle(around, cv::Rect(cv::Point(pt(39).x + eyeWidth / 8, std::min(pt(39).y, pt(42).y) - eyeWidth / 3),
+                                       cv::Point(pt(42).x - eyeWidth / 8, std::max(pt(39).y, pt(42).y) + eyeWidth / 6)),
+                      cv::Scalar(255), cv::FILLED);
+        for (const auto& [outer, inner, lid] : {std::tuple{36, 39, 41}, std::tuple{45, 42, 46}}) {
+            const int bottom = std::max(pt(lid).y, pt(lid + 1 > 47 ? lid : lid + 1).y);
+            cv::rectangle(around, cv::Rect(cv::Point(std::min(pt(outer).x, pt(inner).x), bottom + eyeWidth / 6),
+                                           cv::Point(std::max(pt(outer).x, pt(inner).x), bottom + eyeWidth * 2 / 3)),
+                          cv::Scalar(255), cv::FILLED);
+        }
+        for (const auto& [first, last] : {std::pair{36, 41}, std::pair{42, 47}}) {
+            std::vector<cv::Point> eyePoly;
+            for (int i = first; i <= last; ++i) eyePoly.push_back(pt(i));
+            cv::fillConvexPoly(openings, eyePoly, cv::Scalar(255));
+        }
+        const cv::Mat frame = (blackHat > 40) & around & ~openings;
+        QVERIFY2(cv::countNonZero(frame) > 300, "the test photo should show a frame");
+        // Found: most of the frame is in the styling mask (kept from the photo; the black-hat
+        // measure also takes the shadows along the frame's edges, hence the 2-px margin) ...
+        cv::Mat styling;
+        cv::dilate(r.hybrid.styling, styling, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
+        const double found = double(cv::countNonZero(frame & styling)) / cv::countNonZero(frame);
+        // ... opaque: there X' is the photo's pixels themselves ...
+        cv::Mat inner, diff;
+        cv::erode(r.hybrid.styling, inner, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+        cv::absdiff(r.final, r.hybrid.warped, diff);
+        const double opaque = cv::mean(diff, inner & frame)[0];
+        // ... and crisp: the frame's edges keep their energy.
+        auto edgeEnergy = [&](const cv::Mat& image) {
+            cv::Mat g, gx, gy, magnitude, near;
+            cv::cvtColor(image, g, cv::COLOR_BGR2GRAY);
+            cv::Sobel(g, gx, CV_32F, 1, 0);
+            cv::Sobel(g, gy, CV_32F, 0, 1);
+            cv::magnitude(gx, gy, magnitude);
+            cv::dilate(frame, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
+            return cv::mean(magnitude, near)[0];
+        };
+        const double before = edgeEnergy(r.hybrid.warped), after = edgeEnergy(r.final);
+        qInfo("glasses frame: %.0f %% of it kept as an occluder, mean |X' - photo| %.2f levels on it, edge energy %.0f %% of "
+              "the photo's", 100 * found, opaque, 100 * after / before);
+        QVERIFY(found > 0.7);
+        QVERIFY(opaque < 2.0);
+        QVERIFY(after > 0.85 * before);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAppearanceModel)
+#include "test_appearance_model.moc"
