@@ -21,6 +21,7 @@ private:
 };
 
 int benchDetect(const std::vector<std::string>& args);
+int benchRecall(const std::vector<std::string>& args);
 int benchFit(const std::vector<std::string>& args);
 int benchProbe(const std::vector<std::string>& args);
 int benchNets(const std::vector<std::string>& args);

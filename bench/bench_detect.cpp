@@ -2,15 +2,58 @@
 #include "bench_common.h"
 
 #include "face/face_detector.h"
+#include "face/ssd_detector.h"
 #include "io/image_io.h"
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ideu::bench {
 
-int benchDetect(const std::vector<std::string>& args) {
+namespace {
+
+// Every candidate of every photo with both detectors' scores (to calibrate the thresholds in
+// DetectionOptions), and for faces both detectors find the two boxes (to fit hogBoxFromSsd).
+int printScores(const std::vector<std::string>& files) {
+    const auto detector = FaceDetector::shared();
+    const auto ssd = SsdFaceDetector::shared();
+    DetectionOptions everything;
+    everything.hogAlone = -10;  // accept every candidate, to see its scores
+    everything.ssdConfirm = everything.ssdAlone = 0.05;
+    std::printf("%-44s %-6s %8s %8s   box (x y w h) / ssd box\n", "photo", "kind", "hog", "ssd");
+    for (const std::string& file : files) {
+        const Image image = loadImage(file);
+        const DetectionResult r = detector->detect(image.bgr, everything);
+        const int border = std::max(image.bgr.cols, image.bgr.rows) / 4;
+        cv::Mat bordered;
+        cv::copyMakeBorder(image.bgr, bordered, border, border, border, border, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+        const auto boxes = ssd->detect(bordered, 0.05);
+        const std::string name = file.substr(file.size() > 44 ? file.size() - 44 : 0);
+        for (const DetectedFace& f : r.faces) {
+            std::printf("%-44s %-6s %8.3f %8.3f   %.1f %.1f %.1f %.1f", name.c_str(), f.turned ? "ssd" : "hog", f.score,
+                        f.ssdScore, f.box.x, f.box.y, f.box.width, f.box.height);
+            for (const SsdDetection& d : boxes) {
+                const cv::Rect2d b = d.box - cv::Point2d(border, border);
+                if (!f.turned && (b & f.box).area() > 0.5 * std::min(b.area(), f.box.area()))
+                    std::printf(" / %.1f %.1f %.1f %.1f", b.x, b.y, b.width, b.height);
+            }
+            std::printf("\n");
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+int benchDetect(const std::vector<std::string>& argsIn) {
+    std::vector<std::string> args = argsIn;
+    const auto scores = std::find(args.begin(), args.end(), "--scores");
+    if (scores != args.end()) {
+        args.erase(scores);
+        return printScores(collectImages(args));
+    }
     const auto detector = FaceDetector::shared();
     const std::vector<std::string> files = collectImages(args);
     std::vector<double> msPerMp, msPerPhoto;
@@ -38,7 +81,9 @@ int benchDetect(const std::vector<std::string>& args) {
         const double mp = image.bgr.total() / 1e6;
         const double t = median(times);
         msPerPhoto.push_back(t);
-        msPerMp.push_back(t / mp);
+        // Per megapixel only where pixels dominate: the SSD's whole-photo pass costs the same
+        // ~150 ms on a thumbnail as on a megapixel.
+        if (mp >= 1.0) msPerMp.push_back(t / mp);
         std::printf("%-48s %8.3f %6zu %10.1f\n", file.substr(file.size() > 48 ? file.size() - 48 : 0).c_str(), mp, faces, t);
     }
 
@@ -58,12 +103,13 @@ int benchDetect(const std::vector<std::string>& args) {
             }
         }
     }
-    std::printf("\nphotos: %zu, median %.1f ms per photo, median %.1f ms per megapixel (p90 %.1f)\n",
-                msPerPhoto.size(), median(msPerPhoto), median(msPerMp), percentile(msPerMp, 0.9));
+    std::printf("\nphotos: %zu, median %.1f ms per photo; photos of 1 MP or more: %zu, median %.1f ms per megapixel (p90 %.1f)\n",
+                msPerPhoto.size(), median(msPerPhoto), msPerMp.size(), msPerMp.empty() ? 0.0 : median(msPerMp),
+                msPerMp.empty() ? 0.0 : percentile(msPerMp, 0.9));
     std::printf("smallest face found in the set: %.0f px (%s)\n", smallest, smallestIn.c_str());
     std::printf("smallest face found when shrinking %s: %.0f px box side\n",
                 files.empty() ? "-" : files.front().c_str(), smallestSynthetic);
-    std::printf("detect_ms_per_mp=%.1f detect_ms_per_photo=%.1f min_face_px=%.0f\n", median(msPerMp), median(msPerPhoto),
+    std::printf("detect_ms_per_mp=%.1f detect_ms_per_photo=%.1f min_face_px=%.0f\n", msPerMp.empty() ? 0.0 : median(msPerMp), median(msPerPhoto),
                 smallestSynthetic);
     return 0;
 }

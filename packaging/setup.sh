@@ -32,7 +32,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl jq xz-utils
   qt6-base-dev qt6-base-dev-tools libgl-dev
   libtorch-dev libopenblas0-openmp python3-torch
-  libopencv-dev libeigen3-dev libdlib-dev libdlib-data nlohmann-json3-dev
+  libopencv-dev libjpeg-dev libeigen3-dev libdlib-dev libdlib-data nlohmann-json3-dev
   libqcustomplot-dev
   xvfb xauth
 )

@@ -42,15 +42,14 @@ private slots:
         detector_ = FaceDetector::shared();
     }
 
-    // One face in each of these; astronaut.png also has a mission patch that dlib's
-    // detector takes for a weak face (score < 0.1), so it is not listed here.
+    // One face in each of these.
     void expectedFaceCounts_data() {
         QTest::addColumn<QString>("photo");
         QTest::addColumn<int>("faces");
         for (const char* p : {"obama/obama.jpg", "biden/biden.jpg", "jolie/img1.jpg", "jolie/img5.jpg",
                               "bbt_amy/amy1.png", "bbt_raj/raj3.png", "kit_harington/john1.jpg",
                               "zuckerberg/img14.jpg", "adele/Adele_crop.png", "messi/messi5.jpg",
-                              "rose_leslie/img1.jpg", "bbt_stuart/stuart4.png"})
+                              "rose_leslie/img1.jpg", "bbt_stuart/stuart4.png", "astronaut_collins/astronaut.png"})
             QTest::newRow(p) << QString(p) << 1;
     }
     void expectedFaceCounts() {
@@ -105,14 +104,53 @@ private slots:
         QVERIFY(detector_->detect(picture).faces.empty());
     }
 
-    void largeImagesAreCappedNotRefused() {
+    void tilesKeepTheMinimumWithinTheWorkBudget() {
+        // A work budget far below the upsampled photo: the detector tiles instead of
+        // coarsening, so the smallest findable face stays at the minimum.
         DetectionOptions options;
         options.maxWorkPixels = 1e6;
         const Image image = loadImage(test::facePhoto("jolie/img1.jpg").toStdString());
         const DetectionResult result = detector_->detect(image.bgr, options);
-        QVERIFY(result.workScale < 1.0);
-        QVERIFY(result.minFaceSize > 80);
+        QCOMPARE(result.minFaceSize, 40.0);
+        QVERIFY(result.hogPasses > 4);
         QCOMPARE(int(result.faces.size()), 1);
+    }
+
+    void theMissionPatchIsNotAFace() {
+        // The README sample: the patch on the astronaut's suit gets a weak HOG score and no
+        // SSD score; it is rejected, and the rejection is reported.
+        const Image image = loadImage(test::facePhoto("astronaut_collins/astronaut.png").toStdString());
+        const DetectionResult result = detector_->detect(image.bgr);
+        QCOMPARE(int(result.faces.size()), 1);
+        QVERIFY(result.faces[0].box.y < 200);  // the face, not the patch (at y 336)
+        bool patchRejected = false;
+        for (const RejectedCandidate& r : result.rejected)
+            patchRejected = patchRejected || (r.box.y > 300 && r.reason.find("not a face") != std::string::npos);
+        QVERIFY(patchRejected);
+    }
+
+    // Profiles: the face model fitted to a frontal photo, turned to 60-90 degrees.
+    void renderedProfilesAreFound_data() {
+        QTest::addColumn<double>("yaw");
+        for (double yaw : {60.0, -60.0, 75.0, -75.0, 80.0, -80.0, 85.0, -85.0, 90.0, -90.0}) QTest::newRow(QByteArray::number(yaw).constData()) << yaw;
+    }
+    void renderedProfilesAreFound() {
+        QFETCH(double, yaw);
+        const test::ProfileRender render = test::renderedProfile(yaw);
+        const cv::Mat& canvas = render.image;
+        const DetectionResult result = detector_->detect(canvas);
+        // Known limit (README "Detection"): a bare face render (no ear, no hair) turned beyond
+        // 80 degrees to the subject's right scores below the SSD's floor.
+        QEXPECT_FAIL("-85", "bare render beyond -80 degrees: SSD score under 0.3", Abort);
+        QEXPECT_FAIL("-90", "bare render beyond -80 degrees: SSD score under 0.3", Abort);
+        QCOMPARE(int(result.faces.size()), 1);
+        const DetectedFace& face = result.faces[0];
+        qInfo("yaw %.0f: SSD score %.2f, HOG score %.2f%s", yaw, face.ssdScore, face.score, face.turned ? " (turned)" : "");
+        QVERIFY(face.turned);  // beyond the frontal detector: the profile detector found it
+        // The mapped box lies on the rendered face.
+        cv::Mat mask = render.mask.clone();
+        const cv::Rect box = cv::Rect(face.box) & cv::Rect(0, 0, mask.cols, mask.rows);
+        QVERIFY(cv::countNonZero(mask(box)) > 0.4 * box.area());
     }
 
     void sharedDetectorIsThreadSafe() {

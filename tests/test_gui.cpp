@@ -27,6 +27,8 @@
 #include <QDoubleSpinBox>
 #include <QtTest>
 
+#include <opencv2/imgproc.hpp>
+
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -251,6 +253,27 @@ private slots:
         QCOMPARE(w.faceList()->count(), 1);
     }
 
+    void smallestFaceSettingAndBlurredFacesAreShown() {
+        MainWindow w;
+        w.show();
+        // The setting reaches the detector of the next photo opened.
+        w.controller()->setMinFaceSize(120);
+        QVERIFY(openAndShow(w, test::facePhoto("obama/obama.jpg")));
+        QCOMPARE(w.controller()->openedMinFaceSize(), 120.0);
+        QCOMPARE(w.faceList()->count(), 1);
+        w.controller()->setMinFaceSize(40);
+        QVERIFY(openAndShow(w, test::facePhoto("obama/obama.jpg")));
+        QCOMPARE(w.controller()->openedMinFaceSize(), 40.0);
+        QVERIFY(!w.faceList()->item(0)->text().contains("blurred"));
+        // A face turned to profile is listed as blurred, with the reason.
+        const QString file = dir_.filePath("profile.png");
+        test::writeBytes(file, encodeImage(test::renderedProfile(75).image, {}, ImageFormat::Png));
+        QVERIFY(openAndShow(w, file));
+        QCOMPARE(w.faceList()->count(), 1);
+        QVERIFY(w.faceList()->item(0)->text().contains("blurred"));
+        QVERIFY(w.faceList()->item(0)->toolTip().contains("turned"));
+    }
+
     void noFacePhotoIsReported() {
         MainWindow w;
         w.show();
@@ -374,7 +397,13 @@ private slots:
     void untickedFaceIsLeftAsItIs() {
         MainWindow w;
         w.show();
-        const QString photo = test::facePhoto("astronaut_collins/astronaut.png");
+        // Two people side by side.
+        const cv::Mat a = loadImage(test::facePhoto("bbt_amy/amy1.png").toStdString()).bgr;
+        cv::Mat b = loadImage(test::facePhoto("bbt_raj/raj2.png").toStdString()).bgr, pair;
+        cv::resize(b, b, cv::Size(b.cols * a.rows / b.rows, a.rows), 0, 0, cv::INTER_AREA);
+        cv::hconcat(a, b, pair);
+        const QString photo = dir_.filePath("pair.png");
+        test::writeBytes(photo, encodeImage(pair, {}, ImageFormat::Png));
         QVERIFY(openAndWait(w, photo));
         QCOMPARE(w.faceList()->count(), 2);
         QVERIFY(waitForLatest(w));

@@ -167,6 +167,35 @@ private slots:
         expectLoadError(path("badmarker.jpg"), "corrupt JPEG");
     }
 
+    void jpegStreamThatContradictsItsHeader() {
+        // The header claims 4000 x 4000 over the stream of a 160 x 120 image: libjpeg would
+        // decode grey with a warning; the loader refuses the file by name.
+        auto bytes = encode(smooth_, ".jpg");
+        for (std::size_t i = 2; i + 8 < bytes.size(); ++i)
+            if (bytes[i] == 0xFF && bytes[i + 1] == 0xC0) {
+                bytes[i + 5] = 0x0F, bytes[i + 6] = 0xA0, bytes[i + 7] = 0x0F, bytes[i + 8] = 0xA0;
+                break;
+            }
+        writeBytes(path("claims4000.jpg"), bytes);
+        expectLoadError(path("claims4000.jpg"), "does not match its 4000x4000 header");
+        // A stream cut short (the end-of-image marker kept, so the container looks whole).
+        auto cut = encode(smooth_, ".jpg");
+        cut.erase(cut.begin() + long(cut.size() / 2), cut.end() - 2);
+        writeBytes(path("cut.jpg"), cut);
+        expectLoadError(path("cut.jpg"), "corrupt JPEG");
+        // A sound JPEG has no stream problem.
+        const auto sound = encode(smooth_, ".jpg");
+        QCOMPARE(jpegStreamProblem(sound.data(), sound.size()), std::string());
+    }
+
+    void multiPageTiffCountsItsPages() {
+        QVERIFY(cv::imwritemulti(path("pages.tif").toStdString(), std::vector<cv::Mat>{picture_, picture_, picture_}));
+        const auto bytes = test::readBytes(path("pages.tif"));
+        QCOMPARE(probeImage(bytes.data(), bytes.size(), "pages.tif").pages, 3);
+        const auto one = encode(picture_, ".tiff");
+        QCOMPARE(probeImage(one.data(), one.size(), "one.tif").pages, 1);
+    }
+
     void hugeImageRefusedBeforeDecoding() {
         writeBytes(path("huge.png"), pngClaiming(20000, 20000));
         expectLoadError(path("huge.png"), "above the limit of 100 MP");
@@ -365,6 +394,16 @@ private slots:
                                                    (root / "z.tiff").string()};
         QVERIFY(findImages(root.string()) == expected);
         QVERIFY_THROWS_EXCEPTION(ideu::Error, findImages((root / "missing").string()));
+        // A loop and a broken link are reported and skipped; the excluded folder is not searched.
+        fs::create_symlink(".", root / "a" / "self");
+        fs::create_symlink(root / "nowhere", root / "broken");
+        fs::create_directories(root / "out");
+        test::writeBytes(QString::fromStdString((root / "out" / "w.png").string()), {1});
+        std::vector<std::string> problems;
+        QVERIFY(findImages(root.string(), &problems, (root / "out").string()) == expected);
+        QCOMPARE(int(problems.size()), 2);
+        QVERIFY(QString::fromStdString(problems[0] + problems[1]).contains("already searched"));
+        QVERIFY(QString::fromStdString(problems[0] + problems[1]).contains("broken"));
         QVERIFY(hasImageExtension("photo.Bmp") && !hasImageExtension("photo.gif") && !hasImageExtension("jpg"));
         QCOMPARE(exportName("d/p.TIF"), std::string("d/p.png"));
         QCOMPARE(exportName("d/p.jpeg"), std::string("d/p.jpeg"));

@@ -1,6 +1,10 @@
 #include "test_support.h"
 
 #include "common/sha256.h"
+#include "appearance/model_albedo.h"
+#include "io/image_io.h"
+#include "pipeline/deid_pipeline.h"
+#include "render/face_renderer.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -87,6 +91,27 @@ double maxAbsDiff(const cv::Mat& a, const cv::Mat& b) {
     double maxValue = 0;
     cv::minMaxLoc(diff.reshape(1), nullptr, &maxValue);
     return maxValue;
+}
+
+ProfileRender renderedProfile(double yaw) {
+    DeidPipeline pipeline(loadImage(facePhoto("obama/obama.jpg").toStdString()));
+    const auto f = pipeline.fitted(0);
+    const FaceModelContext& context = pipeline.context();
+    FaceFit turned = f->fit;
+    const Eigen::Vector3d angles = turned.pose.anglesDegrees();
+    turned.pose.rotation = Pose::fromAnglesDegrees(yaw, angles[1], angles[2]);
+    const Eigen::VectorXf shape = context.model().shape(f->fit.identity, f->fit.expression);
+    const FaceGeometry geometry = makeGeometry(context, shape, turned.pose, f->fit.camera);
+    // The eye and mouth openings move with the head.
+    const FaceRender render = renderFace(context, *f, geometry, turned.projectedLandmarks(context.model()),
+                                         synthesizeAlbedo(context, pipeline.appearanceModel(), f->appearance, f->appearance.code, 0.f, 0));
+    ProfileRender out;
+    out.image = cv::Mat(render.image.size(), CV_8UC3, cv::Scalar(120, 125, 130));
+    cv::Mat image8;
+    render.image.convertTo(image8, CV_8UC3);
+    image8.copyTo(out.image, render.mask);
+    out.mask = render.mask;
+    return out;
 }
 
 }  // namespace ideu::test

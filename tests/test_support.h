@@ -28,6 +28,14 @@ std::string fileSha256(const QString& path);
 cv::Mat syntheticPicture(int width, int height, unsigned seed = 1);
 double maxAbsDiff(const cv::Mat& a, const cv::Mat& b);
 
+// A turned face: the face model fitted to shared/faces/obama/obama.jpg, turned to `yaw`
+// degrees and rendered (skin, eyes and lips from the appearance model) on a grey backdrop.
+struct ProfileRender {
+    cv::Mat image;  // CV_8UC3, 512 x 512
+    cv::Mat mask;   // CV_8U, the rendered face
+};
+ProfileRender renderedProfile(double yaw);
+
 }  // namespace ideu::test
 
 #define IDEU_REQUIRE_SHARED()                                                  \

@@ -4,7 +4,10 @@
 #include "image_view.h"
 #include "privacy_plot_widget.h"
 
+#include <algorithm>
+
 #include <QAction>
+
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -18,6 +21,7 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QInputDialog>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
@@ -52,6 +56,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setAcceptDrops(true);
     setDockOptions(QMainWindow::AllowNestedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AnimatedDocks);
     controller_ = new PipelineController(this);
+    controller_->setMinFaceSize(std::clamp(QSettings().value("detection/minFace", 40).toInt(), 20, 2000));
 
     photoView_ = new ImageView;
     photoView_->setPlaceholder(tr("Open a photo (Ctrl+O) or drop one here.\nEvery face in it is de-identified."));
@@ -316,6 +321,18 @@ void MainWindow::buildMenus() {
     previous->setShortcuts({QKeySequence(Qt::Key_PageUp), QKeySequence(tr("Ctrl+Left"))});
     QAction* seed = face->addAction(tr("New &seed"), this, &MainWindow::newSeed);
     seed->setShortcut(QKeySequence(tr("Ctrl+R")));
+    face->addSeparator();
+    face->addAction(tr("Smallest face &size…"), this, [this] {
+        bool ok = false;
+        const int px = QInputDialog::getInt(this, tr("Smallest face size"),
+                                            tr("Find faces down to this side, in pixels, at any photo size\n"
+                                               "(smaller takes longer; faces below it are left unchanged):"),
+                                            int(controller_->minFaceSize()), 20, 2000, 5, &ok);
+        if (!ok) return;
+        controller_->setMinFaceSize(px);
+        QSettings().setValue("detection/minFace", px);
+        if (controller_->hasPhoto()) openPhoto(controller_->photoPath());  // detect again
+    });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {
@@ -405,10 +422,14 @@ void MainWindow::onPhotoOpened(const QString& path, QSize size, const QVector<Fa
     updatingFaces_ = true;
     faceList_->clear();
     for (const FaceSummary& f : faces) {
-        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(f.thumbnail)), tr("Face %1").arg(f.index + 1));
+        const bool blurred = !f.blurredBecause.isEmpty();
+        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(f.thumbnail)),
+                                         blurred ? tr("Face %1 (blurred)").arg(f.index + 1) : tr("Face %1").arg(f.index + 1));
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
         item->setCheckState(Qt::Checked);
-        item->setToolTip(tr("%1 x %2 px at (%3, %4)").arg(f.box.width()).arg(f.box.height()).arg(f.box.x()).arg(f.box.y()));
+        QString tip = tr("%1 x %2 px at (%3, %4)").arg(f.box.width()).arg(f.box.height()).arg(f.box.x()).arg(f.box.y());
+        if (blurred) tip += tr("\nBlurred, not anonymized: %1").arg(f.blurredBecause);
+        item->setToolTip(tip);
         faceList_->addItem(item);
     }
     if (!faces.isEmpty()) faceList_->setCurrentRow(0);

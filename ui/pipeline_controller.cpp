@@ -17,6 +17,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <filesystem>
+#include <set>
 #include <mutex>
 
 namespace ideu::ui {
@@ -106,10 +107,12 @@ public:
     QVector<QVector<StageView>> fixedStages;
 
 public slots:
-    void open(const QString& path) {
+    void open(const QString& path, double minFace) {
         try {
             emit busy(tr("Loading %1").arg(QFileInfo(path).fileName()));
-            auto p = std::make_shared<DeidPipeline>(loadImage(path.toStdString()));
+            DetectionOptions detection;
+            detection.minFaceSize = minFace;
+            auto p = std::make_shared<DeidPipeline>(loadImage(path.toStdString()), detection);
             emit busy(tr("Detecting faces"));
             const auto& faces = p->faces();
             QVector<FaceSummary> summaries;
@@ -124,6 +127,7 @@ public slots:
                 cv::Mat thumb;
                 cv::resize(fitted->crop.image, thumb, cv::Size(96, 96), 0, 0, cv::INTER_AREA);
                 s.thumbnail = toQImage(thumb);
+                s.blurredBecause = QString::fromStdString(p->fallbackReason(int(i)));
                 summaries.push_back(s);
                 fixedStages.push_back(toViews(fittedStageImages(p->context(), *fitted)));
             }
@@ -420,10 +424,14 @@ QString PipelineController::deviceName() {
     return QString::fromStdString(computeDeviceName()) + QStringLiteral(" (%1 threads)").arg(QThread::idealThreadCount());
 }
 
+double PipelineController::openedMinFaceSize() const {
+    return pipeline_ ? pipeline_->detectionOptions().minFaceSize : 0;
+}
+
 void PipelineController::openPhoto(const QString& path) {
     sweepCancel_.cancel();
     photoOpen_ = false;
-    QMetaObject::invokeMethod(worker_, "open", Qt::QueuedConnection, Q_ARG(QString, path));
+    QMetaObject::invokeMethod(worker_, "open", Qt::QueuedConnection, Q_ARG(QString, path), Q_ARG(double, minFace_));
 }
 
 void PipelineController::setScale(double scale) {
@@ -540,26 +548,30 @@ void PipelineController::startPrivacySweep() {
 void PipelineController::startBatch(const QString& inputFolder, const QString& outputFolder) {
     const CancelToken cancel = renew(batchCancel_);
     const DeidSettings settings = settingsFor(request_);
+    DetectionOptions detection;
+    detection.minFaceSize = minFace_;
     QPointer<PipelineController> self(this);
-    runInBackground([self, inputFolder, outputFolder, settings, cancel] {
+    runInBackground([self, inputFolder, outputFolder, settings, detection, cancel] {
         namespace fs = std::filesystem;
         const fs::path root(inputFolder.toStdString());
         std::vector<std::string> inputs;
         try {
-            inputs = findImages(root.string());
+            inputs = findImages(root.string(), nullptr, outputFolder.toStdString());
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
             if (self) QMetaObject::invokeMethod(self, [self, message] { if (self) emit self->failed(message); });
         }
         int written = 0, withoutFace = 0, failed = 0, done = 0;
+        std::set<std::string> taken;  // outputs of this run: x.tif and x.png both export as x.png
         for (const fs::path file : inputs) {
             if (cancel.cancelled()) break;
             try {
-                DeidPipeline pipeline(loadImage(file.string()));
+                DeidPipeline pipeline(loadImage(file.string()), detection);
                 if (pipeline.faces().empty()) {
                     ++withoutFace;
                 } else {
-                    const std::string out = exportName((fs::path(outputFolder.toStdString()) / fs::relative(file, root)).string());
+                    const std::string out = uniqueOutputPath(
+                        exportName((fs::path(outputFolder.toStdString()) / fs::relative(file, root)).string()), taken);
                     ImageSaveOptions save;
                     save.protectedPaths = inputs;
                     saveImage(out, pipeline.anonymize(settings, {}), pipeline.photo().alpha, save);

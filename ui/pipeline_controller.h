@@ -30,6 +30,9 @@ struct FaceSummary {
     int index = 0;
     QRect box;
     QImage thumbnail;
+    // Why the face is blurred instead of anonymized (turned to profile, a failed fit); empty
+    // when the 3-D pipeline anonymizes it.
+    QString blurredBecause;
 };
 
 struct StageView {
@@ -129,6 +132,12 @@ public:
     // The noise scale's default and the largest offered.
     static double defaultScale();
     static double maxScale();
+    // The smallest face side (pixels) the detector looks for in photos opened from now on and
+    // in folder runs (default 40).
+    double minFaceSize() const { return minFace_; }
+    void setMinFaceSize(double pixels) { minFace_ = pixels; }
+    // The minimum the open photo was searched with (0 when none is open).
+    double openedMinFaceSize() const;
 
 public slots:
     void openPhoto(const QString& path);
@@ -175,6 +184,7 @@ private:
     PipelineWorker* worker_ = nullptr;
     PipelineRequest request_;
     bool photoOpen_ = false;
+    double minFace_ = 40;
     int faceCount_ = 0;
     QString photoPath_;
     bool busy_ = false;

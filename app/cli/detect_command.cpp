@@ -21,7 +21,7 @@ int runDetect(const QStringList& args) {
     ImageLoadOptions loadOptions;
     loadOptions.maxPixels = std::uint64_t(doubleOption(parser, "max-pixels", 0.01, 10000) * 1e6);
     DetectionOptions detectOptions;
-    detectOptions.minFaceSize = doubleOption(parser, "min-face", 10, 10000);
+    detectOptions.minFaceSize = doubleOption(parser, "min-face", 20, 10000);
 
     const Image image = loadImage(path, loadOptions);
     const auto start = std::chrono::steady_clock::now();
@@ -33,10 +33,14 @@ int runDetect(const QStringList& args) {
         for (const DetectedFace& f : result.faces) {
             nlohmann::json points = nlohmann::json::array();
             for (const cv::Point2d& p : f.landmarks) points.push_back(toJson(p));
-            faces.push_back({{"box", toJson(f.box)}, {"score", f.score}, {"landmarks", points}});
+            faces.push_back({{"box", toJson(f.box)}, {"score", f.score}, {"ssd_score", f.ssdScore}, {"turned", f.turned},
+                             {"landmarks", points}});
         }
+        nlohmann::json rejected = nlohmann::json::array();
+        for (const RejectedCandidate& r : result.rejected)
+            rejected.push_back({{"box", toJson(r.box)}, {"score", r.score}, {"ssd_score", r.ssdScore}, {"reason", r.reason}});
         const nlohmann::json out = {{"image", path}, {"width", image.bgr.cols}, {"height", image.bgr.rows},
-                                    {"faces", faces}};
+                                    {"min_face", result.minFaceSize}, {"faces", faces}, {"rejected", rejected}};
         std::printf("%s\n", out.dump(2).c_str());
         return kOk;
     }
@@ -44,11 +48,13 @@ int runDetect(const QStringList& args) {
                 image.bgr.rows, result.faces.size(), result.minFaceSize, seconds);
     for (std::size_t i = 0; i < result.faces.size(); ++i) {
         const DetectedFace& f = result.faces[i];
-        std::printf("  face %zu: box x=%.0f y=%.0f w=%.0f h=%.0f, score %.2f, eyes (%.1f, %.1f) (%.1f, %.1f)\n", i,
-                    f.box.x, f.box.y, f.box.width, f.box.height, f.score, lm::rightEyeCentre(f.landmarks).x,
-                    lm::rightEyeCentre(f.landmarks).y, lm::leftEyeCentre(f.landmarks).x,
+        std::printf("  face %zu: box x=%.0f y=%.0f w=%.0f h=%.0f, HOG score %.2f, SSD score %.2f%s, eyes (%.1f, %.1f) (%.1f, %.1f)\n", i,
+                    f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.ssdScore, f.turned ? " (turned: profile detector only)" : "",
+                    lm::rightEyeCentre(f.landmarks).x, lm::rightEyeCentre(f.landmarks).y, lm::leftEyeCentre(f.landmarks).x,
                     lm::leftEyeCentre(f.landmarks).y);
     }
+    for (const RejectedCandidate& r : result.rejected)
+        std::printf("  rejected: box x=%.0f y=%.0f w=%.0f h=%.0f: %s\n", r.box.x, r.box.y, r.box.width, r.box.height, r.reason.c_str());
     return kOk;
 }
 

@@ -1,6 +1,9 @@
 #pragma once
-// Face detection (dlib HOG frontal detector) and 68-point landmarks (dlib shape predictor,
-// iBUG 300-W order). One detector is shared by all threads.
+// Face detection and 68-point landmarks (dlib shape predictor, iBUG 300-W order). Two
+// detectors: dlib's HOG frontal detector (upright and tilted faces down to the minimum size,
+// in tiles so the minimum holds at every resolution) and face-api's SSD MobileNet-v1 (turned
+// faces up to profile, and a calibrated score that confirms or rejects weak HOG candidates).
+// One detector is shared by all threads.
 #include <opencv2/core.hpp>
 
 #include <array>
@@ -13,23 +16,46 @@ namespace ideu {
 using Landmarks68 = std::array<cv::Point2d, 68>;
 
 struct DetectedFace {
-    cv::Rect2d box;  // detector box in image pixels
-    double score = 0;
+    cv::Rect2d box;  // HOG-style box in image pixels (for an SSD-only face: mapped from its box)
+    double score = 0;     // dlib's HOG score (0 when only the SSD found it)
+    double ssdScore = 0;  // the SSD's face probability (0 when it did not find it)
+    bool turned = false;  // found by the SSD alone: turned beyond the HOG detector's range
     Landmarks68 landmarks;
+};
+
+// A candidate the detectors saw but did not accept as a face.
+struct RejectedCandidate {
+    cv::Rect2d box;
+    double score = 0, ssdScore = 0;
+    std::string reason;
 };
 
 struct DetectionOptions {
     // Smallest face side (pixels) to find. dlib's window is 80 px, so the image is upsampled
-    // by 80 / minFaceSize, as far as maxWorkPixels allows.
+    // by 80 / minFaceSize; a pass that would exceed maxWorkPixels runs in overlapping tiles
+    // (plus one coarse pass for the faces larger than a tile's overlap), so the minimum holds
+    // at every resolution.
     double minFaceSize = 40;
-    double maxWorkPixels = 16e6;
+    double maxWorkPixels = 12e6;
     double threshold = 0.0;  // added to dlib's detection threshold
+    // The SSD detector: turned faces, and confirmation of weak HOG candidates.
+    bool useSsd = true;
+    // A HOG candidate is a face when its score reaches hogAlone, or the SSD sees it too with at
+    // least ssdConfirm, or (weaker) when at least 30 % of its centre is skin-coloured or the
+    // photo is grey; a face only the SSD sees needs ssdAlone. Calibrated on the developer set
+    // (README "Detection"): its highest SSD-only non-face scores 0.15, a face-model render
+    // turned to 90 degrees 0.45.
+    double hogAlone = 0.3;
+    double ssdConfirm = 0.3;
+    double ssdAlone = 0.4;
 };
 
 struct DetectionResult {
     std::vector<DetectedFace> faces;  // largest first
-    double workScale = 1;             // image scale the detector ran at
-    double minFaceSize = 80;          // smallest face side findable at that scale
+    std::vector<RejectedCandidate> rejected;
+    double workScale = 1;             // the finest scale the HOG detector ran at
+    double minFaceSize = 80;          // smallest face side findable
+    int hogPasses = 0, ssdPasses = 0; // detector runs (tiles count one each)
 };
 
 class FaceDetector {
@@ -42,6 +68,8 @@ public:
     // Thread-safe.
     DetectionResult detect(const cv::Mat& bgr, const DetectionOptions& options = {}) const;
     Landmarks68 landmarks(const cv::Mat& bgr, const cv::Rect2d& box) const;
+    // The HOG-style box (what the landmark model was trained on) of a face the SSD found.
+    static cv::Rect2d hogBoxFromSsd(const cv::Rect2d& ssdBox);
 
 private:
     struct Impl;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <set>
 
 namespace ideu {
 namespace {
@@ -53,6 +54,12 @@ Image decodeImage(const std::vector<std::uint8_t>& bytes, const std::string& nam
         throw ImageError(name + ": " + std::to_string(result.header.width) + "x" +
                          std::to_string(result.header.height) + " pixels is above the limit of " +
                          std::to_string(options.maxPixels / 1'000'000) + " MP");
+    if (result.header.format == ImageFormat::Jpeg) {
+        const std::string problem = jpegStreamProblem(bytes.data(), bytes.size());
+        if (!problem.empty())
+            throw ImageError(name + ": corrupt JPEG: the image data does not match its " + std::to_string(result.header.width) +
+                             "x" + std::to_string(result.header.height) + " header (" + problem + ")");
+    }
     cv::Mat decoded;
     try {
         decoded = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
@@ -119,14 +126,63 @@ bool hasImageExtension(const std::string& path) {
     return std::find(known.begin(), known.end(), ext) != known.end();
 }
 
-std::vector<std::string> findImages(const std::string& folder) {
+std::vector<std::string> findImages(const std::string& folder, std::vector<std::string>* problems,
+                                    const std::string& exclude) {
     namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) throw Error("cannot read the folder '" + folder + "': not a folder");
     std::vector<std::string> files;
-    try {
-        for (const auto& entry : fs::recursive_directory_iterator(folder, fs::directory_options::follow_directory_symlink))
-            if (entry.is_regular_file() && hasImageExtension(entry.path().string())) files.push_back(entry.path().string());
-    } catch (const fs::filesystem_error& e) {
-        throw Error("cannot read the folder '" + folder + "': " + e.code().message());
+    auto report = [&](const std::string& text) {
+        if (problems) problems->push_back(text);
+    };
+    const fs::path excluded = exclude.empty() ? fs::path() : fs::weakly_canonical(exclude, ec);
+    // Depth-first over folders, following linked folders once each: a link back to a folder
+    // already searched (a loop such as `ln -s . self`) is reported and skipped.
+    std::set<fs::path> searched;
+    std::vector<fs::path> pending = {fs::path(folder)};
+    bool first = true;
+    while (!pending.empty()) {
+        const fs::path dir = pending.back();
+        pending.pop_back();
+        const fs::path real = fs::canonical(dir, ec);
+        if (ec) {
+            if (first) throw Error("cannot read the folder '" + folder + "': " + ec.message());
+            report(dir.string() + ": cannot read this folder (" + ec.message() + "), skipped");
+            continue;
+        }
+        if (!excluded.empty() && real == excluded) continue;  // the run's own output
+        if (!searched.insert(real).second) {
+            report(dir.string() + ": a link to a folder already searched (" + real.string() + "), skipped");
+            continue;
+        }
+        fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+        if (ec) {
+            if (first) throw Error("cannot read the folder '" + folder + "': " + ec.message());
+            report(dir.string() + ": cannot read this folder (" + ec.message() + "), skipped");
+            continue;
+        }
+        first = false;
+        std::vector<fs::path> subfolders;
+        for (; it != end; it.increment(ec)) {
+            if (ec) {
+                report(dir.string() + ": listing stopped early (" + ec.message() + ")");
+                break;
+            }
+            const fs::path path = it->path();
+            std::error_code entryError;
+            const fs::file_status status = fs::status(path, entryError);  // follows links
+            if (entryError) {
+                if (fs::is_symlink(fs::symlink_status(path, entryError)))
+                    report(path.string() + ": a broken or looping link, skipped");
+                else
+                    report(path.string() + ": cannot read (" + entryError.message() + "), skipped");
+                continue;
+            }
+            if (fs::is_directory(status)) subfolders.push_back(path);
+            else if (fs::is_regular_file(status) && hasImageExtension(path.string())) files.push_back(path.string());
+        }
+        std::sort(subfolders.rbegin(), subfolders.rend());  // popped in name order
+        for (const fs::path& sub : subfolders) pending.push_back(sub);
     }
     // Path order: a folder's files come before those of a sibling folder whose name extends it.
     std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) { return fs::path(a) < fs::path(b); });
@@ -136,6 +192,16 @@ std::vector<std::string> findImages(const std::string& folder) {
 std::string exportName(const std::string& path) {
     if (formatForPath(path) != ImageFormat::Unknown) return path;
     return std::filesystem::path(path).replace_extension(".png").string();
+}
+
+std::string uniqueOutputPath(const std::string& path, std::set<std::string>& taken) {
+    namespace fs = std::filesystem;
+    const fs::path original(path);
+    fs::path candidate = original;
+    for (int n = 2; taken.count(candidate.lexically_normal().string()); ++n)
+        candidate = original.parent_path() / (original.stem().string() + "-" + std::to_string(n) + original.extension().string());
+    taken.insert(candidate.lexically_normal().string());
+    return candidate.string();
 }
 
 std::vector<std::uint8_t> encodeImage(const cv::Mat& bgr, const cv::Mat& alpha, ImageFormat format,

@@ -6,6 +6,7 @@
 #include <opencv2/core.hpp>
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,13 +48,19 @@ ImageFormat formatForPath(const std::string& path);
 
 // Photo files by name: the extensions loadImage is offered (lower case, with the dot), the
 // test (case-insensitive), and every such file under a folder (recursive, following linked
-// folders, sorted; throws Error when the folder cannot be read).
+// folders once each, sorted; throws Error when the folder itself cannot be read). Entries that
+// cannot be read, broken links and links back to a folder already searched are skipped and
+// described in `problems`; the folder `exclude` (a run's output) is not searched.
 const std::vector<std::string>& imageExtensions();
 bool hasImageExtension(const std::string& path);
-std::vector<std::string> findImages(const std::string& folder);
+std::vector<std::string> findImages(const std::string& folder, std::vector<std::string>* problems = nullptr,
+                                    const std::string& exclude = "");
 // Where the export of a photo goes: the same name when it is a format saveImage writes, else
 // the name with .png.
 std::string exportName(const std::string& path);
+// `path`, or with "-2", "-3", ... before its extension, whichever is not in `taken` yet (then
+// added): outputs of one run never collide (x.tif and x.png both export as x.png).
+std::string uniqueOutputPath(const std::string& path, std::set<std::string>& taken);
 
 // Encodes without any metadata block. Alpha is kept for PNG and WebP; JPEG has none, so a
 // transparent image is flattened onto white.

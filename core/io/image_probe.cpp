@@ -301,6 +301,16 @@ ImageHeader probeTiff(const Bytes& b, const std::string& name) {
             default: break;
         }
     }
+    // Further pages: the chain of directories (bounded, and loops end it).
+    for (std::uint32_t next = tiff.u32(ifd + 2 + std::size_t(count) * 12), steps = 0; next != 0 && steps < 10000; ++steps) {
+        if (!b.has(next, 2) || next == ifd) break;
+        const std::uint16_t n = tiff.u16(next);
+        if (!b.has(next + 2, std::size_t(n) * 12 + 4)) break;
+        ++header.pages;
+        const std::uint32_t after = tiff.u32(next + 2 + std::size_t(n) * 12);
+        if (after <= next) break;  // directories chained backwards could loop
+        next = after;
+    }
     if (header.width <= 0 || header.height <= 0) fail(name, "corrupt TIFF (no image size)");
     if (!offsets || !counts) fail(name, "corrupt TIFF (no image data)");
     const std::uint32_t n = tiff.u32(offsets + 4);

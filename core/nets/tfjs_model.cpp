@@ -94,6 +94,14 @@ const std::set<std::string>& supportedOps() {
 
 }  // namespace
 
+torch::Tensor tfConv2d(const torch::Tensor& nhwc, const torch::Tensor& kernel, std::int64_t stride, bool same, bool depthwise) {
+    const torch::Tensor weight = depthwise
+                                     ? kernel.permute({2, 3, 0, 1}).reshape({kernel.size(2) * kernel.size(3), 1, kernel.size(0), kernel.size(1)})
+                                     : kernel.permute({3, 2, 0, 1});
+    return convolve(nhwc, weight.contiguous(), {1, stride, stride, 1}, same ? "SAME" : "VALID",
+                    depthwise ? nhwc.size(3) : 1);
+}
+
 std::map<std::string, torch::Tensor> decodeTfjsWeights(const nlohmann::json& manifest, const std::vector<std::uint8_t>& bytes,
                                                        const std::string& source) {
     std::map<std::string, torch::Tensor> tensors;
@@ -111,15 +119,12 @@ std::map<std::string, torch::Tensor> decodeTfjsWeights(const nlohmann::json& man
                 const std::vector<std::int64_t> shape = w.at("shape").get<std::vector<std::int64_t>>();
                 const std::int64_t count = elementCount(shape);
                 const std::string dtype = w.value("dtype", "float32");
-                torch::Tensor t;
-                if (dtype == "int32") {
-                    t = torch::empty({count}, torch::kInt32);
-                    std::memcpy(t.data_ptr<std::int32_t>(), take(4 * std::size_t(count)), 4 * std::size_t(count));
-                } else if (dtype != "float32") {
+                if (dtype != "float32" && dtype != "int32")
                     throw ModelError("weight '" + name + "' in '" + source + "' has unsupported type " + dtype);
-                } else if (!w.contains("quantization")) {
-                    t = torch::empty({count}, torch::kFloat32);
-                    std::memcpy(t.data_ptr<float>(), take(4 * std::size_t(count)), 4 * std::size_t(count));
+                torch::Tensor t;
+                if (!w.contains("quantization")) {
+                    t = torch::empty({count}, dtype == "int32" ? torch::kInt32 : torch::kFloat32);
+                    std::memcpy(t.data_ptr(), take(4 * std::size_t(count)), 4 * std::size_t(count));
                 } else {
                     const auto& q = w.at("quantization");
                     const std::string qtype = q.at("dtype");
@@ -137,6 +142,7 @@ std::map<std::string, torch::Tensor> decodeTfjsWeights(const nlohmann::json& man
                     } else {
                         throw ModelError("weight '" + name + "' in '" + source + "' has unsupported quantisation " + qtype);
                     }
+                    if (dtype == "int32") t = t.round().to(torch::kInt32);
                 }
                 tensors[name] = t.reshape(shape);
             }

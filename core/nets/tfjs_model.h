@@ -20,6 +20,11 @@ namespace ideu::nets {
 std::map<std::string, torch::Tensor> decodeTfjsWeights(const nlohmann::json& weightsManifest,
                                                        const std::vector<std::uint8_t>& bytes, const std::string& source);
 
+// TensorFlow's 2-D convolution on an NHWC tensor with an HWIO kernel (depthwise: HWCM),
+// "SAME" (extra padding at the bottom/right) or "VALID" padding; returns NHWC.
+torch::Tensor tfConv2d(const torch::Tensor& nhwc, const torch::Tensor& kernel, std::int64_t stride, bool same,
+                       bool depthwise = false);
+
 class TfjsGraph {
 public:
     // `modelJson`: the TF.js graph model file; `weightsPath`: its single weights shard.

@@ -3,6 +3,9 @@
 #include "align/face_align.h"
 #include "common/error.h"
 #include "common/profile.h"
+#include "restoration/fallback_blur.h"
+
+#include <cstdio>
 
 #include <opencv2/imgproc.hpp>
 
@@ -97,12 +100,47 @@ const std::vector<DetectedFace>& DeidPipeline::faces(const CancelToken& cancel) 
     if (!detected_) {
         cancel.check();
         ScopedStage stage("detect (with landmarks)");
-        faces_ = FaceDetector::shared()->detect(photo_.bgr, detection_).faces;
+        DetectionResult detected = FaceDetector::shared()->detect(photo_.bgr, detection_);
+        faces_ = std::move(detected.faces);
+        rejected_ = std::move(detected.rejected);
         cache_.clear();
         for (std::size_t i = 0; i < faces_.size(); ++i) cache_.push_back(std::make_unique<FaceCache>());
         detected_ = true;
     }
     return faces_;
+}
+
+const std::vector<RejectedCandidate>& DeidPipeline::rejected(const CancelToken& cancel) {
+    faces(cancel);
+    return rejected_;
+}
+
+void DeidPipeline::releaseFace(int face) {
+    FaceCache& cache = cacheFor(face);
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.fitted.reset();
+    cache.parsingX.clear();
+}
+
+std::string DeidPipeline::fallbackReason(int face, const CancelToken& cancel) {
+    if (faces(cancel).at(std::size_t(face)).turned)
+        return "turned beyond the 3-D fitter's range (found by the profile detector only)";
+    const double error = fitted(face, cancel)->fit.nmeInner;
+    if (error > kMaxFitError) {
+        char text[128];
+        std::snprintf(text, sizeof text, "the 3-D fit does not match the face's landmarks (error %.2f, limit %.2f)", error, kMaxFitError);
+        return text;
+    }
+    return {};
+}
+
+const char* protectionName(FaceProtection p) {
+    switch (p) {
+        case FaceProtection::Anonymized: return "anonymized";
+        case FaceProtection::Blurred: return "blurred";
+        case FaceProtection::NotSelected: return "not selected";
+    }
+    return "?";
 }
 
 DeidPipeline::FaceCache& DeidPipeline::cacheFor(int face) {
@@ -135,6 +173,15 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
     result.index = face;
     result.fitted = fitted(face, cancel);
     const FittedFace& f = *result.fitted;
+    result.fallbackReason = fallbackReason(face, cancel);
+    if (!result.fallbackReason.empty()) {
+        ScopedStage stage("fallback blur");
+        result.blurred = true;
+        result.restorer = "blur";
+        result.final = f.crop.image.clone();
+        blurFaceRegion(result.final, fallbackRegion(f.detection.box, f.crop.alignment.cropFromImage), settings.seed);
+        return result;
+    }
     std::shared_ptr<const FaceParser> parser;
     std::shared_ptr<const Restorer> restorer;
     std::shared_ptr<const HeadNerfHead> head;
@@ -215,16 +262,48 @@ cv::Mat DeidPipeline::compose(const std::vector<FaceResult>& results) const {
 }
 
 cv::Mat DeidPipeline::anonymize(const DeidSettings& settings, const std::set<int>& selected, const CancelToken& cancel,
-                                std::vector<FaceResult>* results) {
-    const int count = int(faces(cancel).size());
+                                std::vector<FaceResult>* results, std::vector<FaceOutcome>* outcomes) {
     std::vector<FaceResult> done;
+    cv::Mat out = anonymizeEach(
+        settings, selected, [&](const FaceResult& r) { if (results) done.push_back(r); }, outcomes, false, cancel);
+    if (results) *results = std::move(done);
+    return out;
+}
+
+cv::Mat DeidPipeline::anonymizeEach(const DeidSettings& settings, const std::set<int>& selected,
+                                    const std::function<void(const FaceResult&)>& onFace, std::vector<FaceOutcome>* outcomes,
+                                    bool releaseFaces, const CancelToken& cancel) {
+    const int count = int(faces(cancel).size());
+    cv::Mat out = photo_.bgr.clone();
+    if (outcomes) outcomes->clear();
     for (int i = 0; i < count; ++i) {
-        if (!selected.empty() && !selected.count(i)) continue;
-        done.push_back(processFace(i, settings, cancel));
+        FaceOutcome outcome;
+        outcome.index = i;
+        if (!selected.empty() && !selected.count(i)) {
+            outcome.protection = FaceProtection::NotSelected;
+            outcome.reason = "not among the faces selected";
+        } else {
+            try {
+                const FaceResult r = processFace(i, settings, cancel);
+                {
+                    ScopedStage stage("paste");
+                    pasteChanges(out, r.final, r.fitted->crop.image, r.fitted->crop.alignment, kPasteFeather);
+                }
+                if (r.blurred) outcome.protection = FaceProtection::Blurred, outcome.reason = r.fallbackReason;
+                if (onFace) onFace(r);
+            } catch (const CancelledError&) {
+                throw;
+            } catch (const std::exception& e) {
+                // Never let a face out unprotected: blur it in the photo itself.
+                blurFaceRegion(out, fallbackRegion(faces_[std::size_t(i)].box), settings.seed);
+                outcome.protection = FaceProtection::Blurred;
+                outcome.reason = std::string("could not be anonymized: ") + e.what();
+            }
+            if (releaseFaces) releaseFace(i);
+        }
+        if (outcomes) outcomes->push_back(outcome);
     }
     cancel.check();
-    cv::Mat out = compose(done);
-    if (results) *results = std::move(done);
     return out;
 }
 
@@ -263,6 +342,11 @@ std::vector<StageImage> fittedStageImages(const FaceModelContext& context, const
 
 std::vector<StageImage> runStageImages(const FaceResult& r) {
     const FittedFace& f = *r.fitted;
+    if (r.blurred) {
+        const std::string note = " (not used: blurred, " + r.fallbackReason + ")";
+        return {{"X_p", stageTitle("X_p") + note, r.final}, {"masks", stageTitle("masks") + note, r.final},
+                {"X_l", stageTitle("X_l") + note, r.final}, {"X_final", stageTitle("X_final") + " (blurred)", r.final}};
+    }
     // Masks, 2 x 2: parsing of X | parsing of X_p / head mask (where X_p is used, on X_l) |
     // styling mask (X's hair and accessories kept over the face, on X).
     const cv::Size half(f.crop.image.cols / 2, f.crop.image.rows / 2);

@@ -52,7 +52,26 @@ struct FaceResult {
     // Which backend produced each stage ("mesh", "bisenet", "blend", "gfpgan", "headnerf").
     std::string parser = "mesh", restorer = "blend", head = "mesh";
     cv::Mat headFitted;  // X_f rendered by HeadNeRF (CV_8UC3 on grey), when that head is used
+    // A face the 3-D pipeline cannot anonymize is blurred instead (restoration/fallback_blur.h);
+    // `final` is then the blurred crop and perturbed/hybrid are empty.
+    bool blurred = false;
+    std::string fallbackReason;
 };
+
+// What happened to each detected face of a photo: every face is anonymized, blurred (with the
+// reason) or left out because the user did not select it; none passes unchanged otherwise.
+enum class FaceProtection { Anonymized, Blurred, NotSelected };
+struct FaceOutcome {
+    int index = -1;
+    FaceProtection protection = FaceProtection::Anonymized;
+    std::string reason;  // why it was blurred or not processed
+};
+const char* protectionName(FaceProtection protection);
+
+// The largest mean landmark error of the 51 inner points (in outer-eye-corner distances) that
+// the 3-D fit may leave: a worse fit would re-render a different face in the wrong place, so
+// the face is blurred instead. Fits of the developer set stay below 0.08 (bench fit).
+constexpr double kMaxFitError = 0.15;
 
 // The stage images the GUI and `--stages` show, in display order.
 struct StageImage {
@@ -84,7 +103,21 @@ public:
     FaceResult processFace(int face, const DeidSettings& settings, const CancelToken& cancel = {});
     // All selected faces (every face when `selected` is empty) pasted into the photo.
     cv::Mat anonymize(const DeidSettings& settings, const std::set<int>& selected, const CancelToken& cancel = {},
-                      std::vector<FaceResult>* results = nullptr);
+                      std::vector<FaceResult>* results = nullptr, std::vector<FaceOutcome>* outcomes = nullptr);
+    // The same, one face at a time: each result is pasted, handed to `onFace` and dropped, and
+    // with `releaseFaces` its cached fit too, so memory does not grow with the number of faces.
+    // A face whose processing fails (other than by cancellation) is blurred and reported.
+    cv::Mat anonymizeEach(const DeidSettings& settings, const std::set<int>& selected,
+                          const std::function<void(const FaceResult&)>& onFace, std::vector<FaceOutcome>* outcomes,
+                          bool releaseFaces, const CancelToken& cancel = {});
+    // Why face `face` is blurred rather than anonymized ("" when it is not): turned beyond the
+    // fitter's range, or a fit worse than kMaxFitError. Fits the face.
+    std::string fallbackReason(int face, const CancelToken& cancel = {});
+    // Drops the cached fit and parsing of a face (refitted when used again).
+    void releaseFace(int face);
+    // Candidates the detectors saw and rejected, with the reasons.
+    const std::vector<RejectedCandidate>& rejected(const CancelToken& cancel = {});
+    const DetectionOptions& detectionOptions() const { return detection_; }
     // Pastes already processed faces into a copy of the photo (in the given order).
     cv::Mat compose(const std::vector<FaceResult>& results) const;
 
@@ -114,6 +147,7 @@ private:
     std::mutex mutex_;  // guards the lazily filled members below
     bool detected_ = false;
     std::vector<DetectedFace> faces_;
+    std::vector<RejectedCandidate> rejected_;
     struct FaceCache {
         std::mutex mutex;
         std::shared_ptr<const FittedFace> fitted;
