@@ -443,18 +443,21 @@ private slots:
                          encodeImage(test::syntheticPicture(300, 200), {}, ImageFormat::Png));
         test::writeBytes(QString::fromStdString((in / "broken.jpg").string()), {0xFF, 0xD8, 0xFF});
         test::writeBytes(QString::fromStdString((in / "notes.txt").string()), {'h', 'i'});
+        test::writeBytes(QString::fromStdString((in / "profile.png").string()),
+                         encodeImage(test::renderedProfile(75).image, {}, ImageFormat::Png));
 
         PipelineController controller;
         QSignalSpy progress(&controller, &PipelineController::batchProgress);
         QSignalSpy finished(&controller, &PipelineController::batchFinished);
         controller.startBatch(QString::fromStdString(in.string()), QString::fromStdString(out.string()));
         QVERIFY(finished.wait(120000));
-        QCOMPARE(progress.count(), 3);  // the text file is not a photo
+        QCOMPARE(progress.count(), 4);  // the text file is not a photo
         const QVariantList counts = finished.at(0);
-        QCOMPARE(counts.at(0).toInt(), 1);  // written
+        QCOMPARE(counts.at(0).toInt(), 2);  // written
         QCOMPARE(counts.at(1).toInt(), 1);  // without a face
         QCOMPARE(counts.at(2).toInt(), 1);  // failed
-        QCOMPARE(counts.at(3).toBool(), false);
+        QCOMPARE(counts.at(3).toInt(), 1);  // faces blurred: the turned one
+        QCOMPARE(counts.at(4).toBool(), false);
         QVERIFY(fs::exists(out / "sub" / "amy1.png"));
         QVERIFY(!fs::exists(out / "landscape.png") && !fs::exists(out / "notes.txt"));
         DeidPipeline pipeline(loadImage((in / "sub" / "amy1.png").string()));
@@ -475,7 +478,7 @@ private slots:
         controller.startBatch(QString::fromStdString(in.string()), dir_.filePath("cancel_out"));
         controller.cancelBatch();
         QVERIFY(finished.wait(120000));
-        QCOMPARE(finished.at(0).at(3).toBool(), true);
+        QCOMPARE(finished.at(0).at(4).toBool(), true);
         QVERIFY(finished.at(0).at(0).toInt() <= 1);  // at most the photo already under way
     }
 };

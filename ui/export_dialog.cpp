@@ -131,12 +131,13 @@ BatchDialog::BatchDialog(PipelineController* controller, const QString& folder, 
         progress_->setValue(done);
         status_->setText(tr("%1 of %2: %3").arg(done).arg(total).arg(file));
     });
-    connect(controller_, &PipelineController::batchFinished, this, [this](int written, int noFace, int failed, bool cancelled) {
+    connect(controller_, &PipelineController::batchFinished, this, [this](int written, int noFace, int failed, int blurred, bool cancelled) {
         running_ = false;
         startButton_->setEnabled(true);
         cancelButton_->setText(tr("Close"));
         status_->setText((cancelled ? tr("Cancelled. ") : tr("Done. ")) +
-                         tr("%1 written, %2 without a face (not written), %3 failed.").arg(written).arg(noFace).arg(failed));
+                         tr("%1 written, %2 without a face (not written), %3 failed.").arg(written).arg(noFace).arg(failed) +
+                         (blurred ? tr(" %1 face(s) could only be blurred (turned or not fitted), not anonymized.").arg(blurred) : QString()));
     });
 }
 

@@ -561,7 +561,7 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
             const QString message = QString::fromUtf8(e.what());
             if (self) QMetaObject::invokeMethod(self, [self, message] { if (self) emit self->failed(message); });
         }
-        int written = 0, withoutFace = 0, failed = 0, done = 0;
+        int written = 0, withoutFace = 0, failed = 0, blurred = 0, done = 0;
         std::set<std::string> taken;  // outputs of this run: x.tif and x.png both export as x.png
         for (const fs::path file : inputs) {
             if (cancel.cancelled()) break;
@@ -574,7 +574,9 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
                         exportName((fs::path(outputFolder.toStdString()) / fs::relative(file, root)).string()), taken);
                     ImageSaveOptions save;
                     save.protectedPaths = inputs;
-                    saveImage(out, pipeline.anonymize(settings, {}), pipeline.photo().alpha, save);
+                    std::vector<FaceOutcome> outcomes;
+                    saveImage(out, pipeline.anonymizeEach(settings, {}, {}, &outcomes, true), pipeline.photo().alpha, save);
+                    for (const FaceOutcome& o : outcomes) blurred += o.protection == FaceProtection::Blurred;
                     ++written;
                 }
             } catch (const std::exception&) {
@@ -587,8 +589,8 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
         }
         const bool cancelled = cancel.cancelled();
         if (self)
-            QMetaObject::invokeMethod(self, [self, written, withoutFace, failed, cancelled] {
-                if (self) emit self->batchFinished(written, withoutFace, failed, cancelled);
+            QMetaObject::invokeMethod(self, [self, written, withoutFace, failed, blurred, cancelled] {
+                if (self) emit self->batchFinished(written, withoutFace, failed, blurred, cancelled);
             });
     });
 }

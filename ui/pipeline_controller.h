@@ -168,7 +168,8 @@ signals:
     void exported(const QString& path);
     void failed(const QString& message);
     void batchProgress(int done, int total, const QString& file);
-    void batchFinished(int written, int withoutFace, int failed, bool cancelled);
+    // `blurredFaces`: faces the 3-D model could not take, blurred instead of anonymized.
+    void batchFinished(int written, int withoutFace, int failed, int blurredFaces, bool cancelled);
     void headFitProgress(int step, int steps, double loss);
     void headFitFinished(bool completed);
 

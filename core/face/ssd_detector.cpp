@@ -101,23 +101,7 @@ std::shared_ptr<const SsdFaceDetector> SsdFaceDetector::shared() {
 
 SsdFaceDetector::SsdFaceDetector(const std::string& weightsPath, const std::string& manifestPath)
     : impl_(std::make_unique<Impl>()) {
-    nlohmann::json manifest;
-    {
-        std::ifstream in(manifestPath);
-        if (!in) throw ModelError("cannot read '" + manifestPath + "'");
-        try {
-            manifest = nlohmann::json::parse(in);
-        } catch (const nlohmann::json::exception& e) {
-            throw ModelError("'" + manifestPath + "' is not valid JSON: " + e.what());
-        }
-    }
-    std::vector<std::uint8_t> bytes;
-    try {
-        bytes = readFileBytes(weightsPath, std::uint64_t(1) << 30);
-    } catch (const Error& e) {
-        throw ModelError(e.what());
-    }
-    impl_->w = nets::decodeTfjsWeights(manifest, bytes, weightsPath);
+    impl_->w = nets::loadTfjsWeights(weightsPath, manifestPath);
     impl_->anchors = impl_->at("Output/extra_dim").reshape({-1, 4});
     if (impl_->anchors.size(0) != 5118) throw ModelError("'" + weightsPath + "' does not have face-api's 5118 SSD anchors");
     // Every weight the forward pass uses must be there: run it once on a blank input.

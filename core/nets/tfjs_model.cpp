@@ -94,6 +94,26 @@ const std::set<std::string>& supportedOps() {
 
 }  // namespace
 
+std::map<std::string, torch::Tensor> loadTfjsWeights(const std::string& weightsPath, const std::string& manifestPath) {
+    nlohmann::json manifest;
+    {
+        std::ifstream in(manifestPath);
+        if (!in) throw ModelError("cannot read '" + manifestPath + "'");
+        try {
+            manifest = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::exception& e) {
+            throw ModelError("'" + manifestPath + "' is not valid JSON: " + e.what());
+        }
+    }
+    std::vector<std::uint8_t> bytes;
+    try {
+        bytes = readFileBytes(weightsPath, std::uint64_t(1) << 30);
+    } catch (const Error& e) {
+        throw ModelError(e.what());
+    }
+    return decodeTfjsWeights(manifest, bytes, weightsPath);
+}
+
 torch::Tensor tfConv2d(const torch::Tensor& nhwc, const torch::Tensor& kernel, std::int64_t stride, bool same, bool depthwise) {
     const torch::Tensor weight = depthwise
                                      ? kernel.permute({2, 3, 0, 1}).reshape({kernel.size(2) * kernel.size(3), 1, kernel.size(0), kernel.size(1)})

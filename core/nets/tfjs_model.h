@@ -20,6 +20,9 @@ namespace ideu::nets {
 std::map<std::string, torch::Tensor> decodeTfjsWeights(const nlohmann::json& weightsManifest,
                                                        const std::vector<std::uint8_t>& bytes, const std::string& source);
 
+// Reads a weights manifest file and its single binary shard and decodes them (as above).
+std::map<std::string, torch::Tensor> loadTfjsWeights(const std::string& weightsPath, const std::string& manifestPath);
+
 // TensorFlow's 2-D convolution on an NHWC tensor with an HWIO kernel (depthwise: HWCM),
 // "SAME" (extra padding at the bottom/right) or "VALID" padding; returns NHWC.
 torch::Tensor tfConv2d(const torch::Tensor& nhwc, const torch::Tensor& kernel, std::int64_t stride, bool same,

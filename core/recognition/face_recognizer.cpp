@@ -88,23 +88,7 @@ std::shared_ptr<const FaceRecognizer> FaceRecognizer::shared() {
 
 FaceRecognizer::FaceRecognizer(const std::string& weightsPath, const std::string& manifestPath)
     : impl_(std::make_unique<Impl>()) {
-    nlohmann::json manifest;
-    {
-        std::ifstream in(manifestPath);
-        if (!in) throw ModelError("cannot read '" + manifestPath + "'");
-        try {
-            manifest = nlohmann::json::parse(in);
-        } catch (const nlohmann::json::exception& e) {
-            throw ModelError("'" + manifestPath + "' is not valid JSON: " + e.what());
-        }
-    }
-    std::vector<std::uint8_t> bytes;
-    try {
-        bytes = readFileBytes(weightsPath, std::uint64_t(1) << 30);
-    } catch (const Error& e) {
-        throw ModelError(e.what());
-    }
-    const std::map<std::string, torch::Tensor> tensors = nets::decodeTfjsWeights(manifest, bytes, weightsPath);
+    const std::map<std::string, torch::Tensor> tensors = nets::loadTfjsWeights(weightsPath, manifestPath);
     for (const auto& [name, t] : tensors) {
         const auto slash = name.rfind('/');
         if (name == "fc") continue;
