@@ -293,6 +293,8 @@ cv::Mat DeidPipeline::anonymizeEach(const DeidSettings& settings, const std::set
                 if (onFace) onFace(r);
             } catch (const CancelledError&) {
                 throw;
+            } catch (const ModelError&) {
+                throw;  // a missing or corrupt model file is the installation's problem, not the face's
             } catch (const std::exception& e) {
                 // Never let a face out unprotected: blur it in the photo itself.
                 blurFaceRegion(out, fallbackRegion(faces_[std::size_t(i)].box), settings.seed);

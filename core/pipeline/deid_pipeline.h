@@ -106,7 +106,8 @@ public:
                       std::vector<FaceResult>* results = nullptr, std::vector<FaceOutcome>* outcomes = nullptr);
     // The same, one face at a time: each result is pasted, handed to `onFace` and dropped, and
     // with `releaseFaces` its cached fit too, so memory does not grow with the number of faces.
-    // A face whose processing fails (other than by cancellation) is blurred and reported.
+    // A face whose processing fails (other than by cancellation or a model file error) is
+    // blurred and reported.
     cv::Mat anonymizeEach(const DeidSettings& settings, const std::set<int>& selected,
                           const std::function<void(const FaceResult&)>& onFace, std::vector<FaceOutcome>* outcomes,
                           bool releaseFaces, const CancelToken& cancel = {});
