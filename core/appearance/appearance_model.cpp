@@ -3,6 +3,7 @@
 #include "common/array_pack.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/parallel.h"
 #include "common/sha256.h"
 #include "models/model_store.h"
 
@@ -27,7 +28,7 @@ nlohmann::json toJson(const cv::Rect& r) { return {r.x, r.y, r.width, r.height};
 
 Eigen::VectorXf AlbedoPca::reconstruct(const Eigen::VectorXf& coefficients) const {
     Eigen::VectorXf out = mean;
-    if (coefficients.size()) out.noalias() += basis * stddev.cwiseProduct(coefficients);
+    if (coefficients.size()) addProductInRowBlocks(out, basis, stddev.cwiseProduct(coefficients));
     return out;
 }
 

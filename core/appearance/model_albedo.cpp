@@ -2,6 +2,7 @@
 
 #include "appearance/photo_texture.h"
 #include "common/error.h"
+#include "common/profile.h"
 #include "identity/seeded_noise.h"
 
 #include <Eigen/Cholesky>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <numeric>
 
 namespace ideu {
@@ -304,6 +306,7 @@ DetailMix chooseDetail(const AppearanceFit& fit, std::uint64_t seed) {
 cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel& model, const AppearanceFit& fit,
                          const Eigen::VectorXf& code, float detailAmount, std::uint64_t detailSeed) {
     const AlbedoPca& pca = model.pca;
+    std::optional<ScopedStage> sub(std::in_place, "albedo: PCA reconstruct");
     cv::Mat relative = pca.toImage(pca.reconstruct(code), true);  // the roi's corners filled, for the upsampling
     {
         // Towards the model's outline, the broad field alone (the gallery's hairlines reach there).
@@ -312,6 +315,8 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
         relative = cv::Scalar::all(1) + (relative - cv::Scalar::all(1)).mul(fade3);
     }
     if (!fit.broad.empty()) relative = relative.mul(fit.broad);
+    sub.reset();
+    sub.emplace("albedo: upsample");
     cv::Mat albedo;
     cv::resize(relative, albedo, model.detailRoi.size(), 0, 0, cv::INTER_LINEAR);
     std::vector<cv::Mat> c;
@@ -320,6 +325,8 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
         const cv::Mat lum = 0.114f * c[0] + 0.587f * c[1] + 0.299f * c[2];
         c = {lum.clone(), lum.clone(), lum.clone()};
     }
+    sub.reset();
+    sub.emplace("albedo: detail mix");
     cv::Mat detail;
     if (detailAmount > 0 && detailSeed != 0 && !fit.neighbours.empty()) {
         const DetailMix mix = chooseDetail(fit, detailSeed);
@@ -342,6 +349,8 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
     cv::merge(c, albedo);
     cv::Mat out = cv::Mat::zeros(model.detailUvSize, model.detailUvSize, CV_32FC3);
     albedo.copyTo(out(model.detailRoi));
+    sub.reset();
+    sub.emplace("albedo: tone match");
     // The skin-tone family is the photo's: the same measure on the new albedo, matched.
     const cv::Vec3f tone = detailTone(context, out);
     const cv::Scalar gain(fit.tone[0] / tone[0], fit.tone[1] / tone[1], fit.tone[2] / tone[2]);

@@ -49,17 +49,21 @@ ShCoefficients estimateLighting(const FaceModelContext& context, const cv::Mat& 
 }
 
 cv::Mat pushPullFill(const cv::Mat& image, const cv::Mat& weight) {
-    CV_Assert(image.type() == CV_32FC3 && weight.type() == CV_32F && image.size() == weight.size());
+    CV_Assert(image.depth() == CV_32F && weight.type() == CV_32F && image.size() == weight.size());
     if (image.cols <= 1 || image.rows <= 1) return image.clone();
+    const int channels = image.channels();
+    auto perChannel = [channels](const cv::Mat& m) {
+        cv::Mat out;
+        cv::merge(std::vector<cv::Mat>(std::size_t(channels), m), out);
+        return out;
+    };
     // Pull: weighted average down the pyramid; push: fill the gaps from the coarser level.
-    cv::Mat w3;
-    cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
+    const cv::Mat w3 = perChannel(weight);
     cv::Mat premultiplied = image.mul(w3);
     cv::Mat smallImage, smallWeight;
     cv::resize(premultiplied, smallImage, cv::Size((image.cols + 1) / 2, (image.rows + 1) / 2), 0, 0, cv::INTER_AREA);
     cv::resize(weight, smallWeight, smallImage.size(), 0, 0, cv::INTER_AREA);
-    cv::Mat smallW3;
-    cv::merge(std::vector<cv::Mat>{smallWeight, smallWeight, smallWeight}, smallW3);
+    const cv::Mat smallW3 = perChannel(smallWeight);
     cv::Mat normalized;
     cv::divide(smallImage, cv::max(smallW3, 1e-6), normalized);
     cv::Mat clipped;
@@ -69,8 +73,7 @@ cv::Mat pushPullFill(const cv::Mat& image, const cv::Mat& weight) {
     cv::resize(coarse, up, image.size(), 0, 0, cv::INTER_LINEAR);
     cv::Mat keep;
     cv::min(weight, 1.0, keep);
-    cv::Mat keep3;
-    cv::merge(std::vector<cv::Mat>{keep, keep, keep}, keep3);
+    const cv::Mat keep3 = perChannel(keep);
     return image.mul(keep3) + up.mul(cv::Scalar::all(1) - keep3);
 }
 

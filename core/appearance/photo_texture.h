@@ -26,7 +26,7 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
                                 const ShCoefficients& sh);
 
 // Fills pixels with weight 0 from their surroundings with a push-pull pyramid; pixels with
-// weight 1 are kept, weights in between are blended. CV_32FC3 image, CV_32F weight.
+// weight 1 are kept, weights in between are blended. CV_32FC(n) image, CV_32F weight.
 cv::Mat pushPullFill(const cv::Mat& image, const cv::Mat& weight);
 
 // UV label of a covered pixel of a raster.

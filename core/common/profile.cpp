@@ -2,12 +2,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 
 namespace ideu {
 namespace {
 
 std::atomic<bool> on{false};
-thread_local std::map<std::string, double> totals;
+std::mutex mutex;
+std::map<std::string, double> totals;
 
 long long now() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -20,6 +22,7 @@ bool StageProfile::enabled() { return on.load(std::memory_order_relaxed); }
 
 std::map<std::string, double> StageProfile::take() {
     std::map<std::string, double> out;
+    std::lock_guard<std::mutex> lock(mutex);
     out.swap(totals);
     return out;
 }
@@ -29,7 +32,10 @@ ScopedStage::ScopedStage(const char* name) : name_(name) {
 }
 
 ScopedStage::~ScopedStage() {
-    if (start_) totals[name_] += double(now() - start_) / 1e6;
+    if (!start_) return;
+    const double ms = double(now() - start_) / 1e6;
+    std::lock_guard<std::mutex> lock(mutex);
+    totals[name_] += ms;
 }
 
 }  // namespace ideu

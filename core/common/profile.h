@@ -1,7 +1,8 @@
 #pragma once
 // Named stage timings for the benchmarks (`ideudemon-cli bench` prints them). Off by default:
-// a ScopedStage then costs one relaxed atomic load. When on, each thread accumulates its own
-// totals, which the benchmark takes after each measured run.
+// a ScopedStage then costs one relaxed atomic load. When on, all threads add to one set of
+// totals (stages that run side by side on two cores both count their whole time), which the
+// benchmark takes after each measured run; it measures one run at a time.
 #include <map>
 #include <string>
 
@@ -11,7 +12,7 @@ class StageProfile {
 public:
     static void enable(bool on);
     static bool enabled();
-    // The calling thread's totals since the last take(), in milliseconds per stage; cleared.
+    // The totals since the last take(), in milliseconds per stage; cleared.
     static std::map<std::string, double> take();
 };
 

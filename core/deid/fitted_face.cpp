@@ -60,37 +60,59 @@ FittedFace fitFace(const FaceModelContext& context, const AppearanceModel& model
     return face;
 }
 
+namespace {
+
+cv::Rect grown(const cv::Rect& r, int by, const cv::Size& frame) {
+    return cv::Rect(r.x - by, r.y - by, r.width + 2 * by, r.height + 2 * by) & cv::Rect(cv::Point(), frame);
+}
+
+// Where one part of the mesh lies in front of another (the nose's wings over the cheeks, the
+// chin over the neck) the raster draws a hard, aliased edge that no photo shows: the render is
+// softened there by a pixel or so. Only the mesh's box is searched and only the edges' box
+// blurred; the filters read the whole frame's pixels around them, so the result is the
+// whole-frame computation's.
+void softenDepthEdges(RenderedFace& render) {
+    ScopedStage stage("render: soften depth edges");
+    const RasterBuffers& r = render.raster;
+    const cv::Size frame(r.width, r.height);
+    // The mesh's box with room for every filter's reach (Sobel 1, erode 1, dilate 1, blur 5).
+    const cv::Rect box = grown(cv::boundingRect(render.mask), 8, frame);
+    if (box.empty()) return;
+    const cv::Mat depth = cv::Mat(frame, CV_32F, const_cast<float*>(r.depth.data()))(box);
+    cv::Mat finite = render.mask(box) > 0, d = depth.clone(), gx, gy;
+    d.setTo(0, ~finite);
+    cv::Sobel(d, gx, CV_32F, 1, 0, 3);
+    cv::Sobel(d, gy, CV_32F, 0, 1, 3);
+    cv::Mat jump = ((cv::abs(gx) + cv::abs(gy)) > 2.f) & finite;  // centimetres over three pixels
+    cv::erode(finite, finite, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+    jump &= finite;  // the face's own outline is blended by Step II
+    if (cv::countNonZero(jump) == 0) return;
+    cv::dilate(jump, jump, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+    cv::Mat softBox;
+    jump.convertTo(softBox, CV_32F, 1.0 / 255.0);
+    // The blur of the edges reaches 4 pixels (sigma 1): only there does the render change.
+    const cv::Rect edges = grown(cv::boundingRect(jump), 4, box.size());
+    cv::Mat soft, blurred;
+    cv::GaussianBlur(softBox(edges), soft, cv::Size(0, 0), 1.0);
+    const cv::Rect inFrame = edges + box.tl();
+    cv::Mat image = render.image(inFrame);
+    cv::GaussianBlur(image, blurred, cv::Size(0, 0), 1.2);
+    cv::Mat soft3;
+    cv::merge(std::vector<cv::Mat>{soft, soft, soft}, soft3);
+    image += (blurred - image).mul(soft3);
+    image.setTo(cv::Scalar::all(0), render.mask(inFrame) == 0);
+}
+
+}  // namespace
+
 FaceRender renderFace(const FaceModelContext& context, const FittedFace& face, const FaceGeometry& geometry,
                       const std::array<Eigen::Vector2d, 68>& landmarks, const cv::Mat& albedo) {
     TextureMaps maps;
     maps.fittedShading = &face.texture.shading;
     RenderedFace render = renderTextured(context, geometry, face.fit.camera, albedo, face.lighting, maps);
-    // Where one part of the mesh lies in front of another (the nose's wings over the cheeks,
-    // the chin over the neck) the raster draws a hard, aliased edge that no photo shows: the
-    // render is softened there by a pixel or so.
-    {
-        const RasterBuffers& r = render.raster;
-        cv::Mat depth(r.height, r.width, CV_32F, const_cast<float*>(r.depth.data())), gx, gy;
-        cv::Mat finite = render.mask > 0, d = depth.clone();
-        d.setTo(0, ~finite);
-        cv::Sobel(d, gx, CV_32F, 1, 0, 3);
-        cv::Sobel(d, gy, CV_32F, 0, 1, 3);
-        cv::Mat jump = ((cv::abs(gx) + cv::abs(gy)) > 2.f) & finite;  // centimetres over three pixels
-        cv::erode(finite, finite, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
-        jump &= finite;  // the face's own outline is blended by Step II
-        if (cv::countNonZero(jump) > 0) {
-            cv::dilate(jump, jump, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
-            cv::Mat soft, blurred;
-            jump.convertTo(soft, CV_32F, 1.0 / 255.0);
-            cv::GaussianBlur(soft, soft, cv::Size(0, 0), 1.0);
-            cv::GaussianBlur(render.image, blurred, cv::Size(0, 0), 1.2);
-            cv::Mat soft3;
-            cv::merge(std::vector<cv::Mat>{soft, soft, soft}, soft3);
-            render.image += (blurred - render.image).mul(soft3);
-            render.image.setTo(cv::Scalar::all(0), render.mask == 0);
-        }
-    }
+    softenDepthEdges(render);
     FaceRender out{render.image, render.mask};
+    ScopedStage fillStage("render: eye and mouth openings");
     fillHolesFromCrop(face.crop.image, face.fittedLandmarks, landmarks, out.image, out.mask);
     return out;
 }

@@ -6,6 +6,13 @@ namespace ideu {
 
 PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                           double scale, std::uint64_t seed, const NoiseSettings& settings) {
+    PerturbedFace out = perturbShape(context, model, face, scale, seed, settings);
+    renderPerturbed(context, model, face, out);
+    return out;
+}
+
+PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
+                           double scale, std::uint64_t seed, const NoiseSettings& settings) {
     PerturbedFace out;
     out.scale = scale;
     out.seed = seed;
@@ -21,6 +28,11 @@ PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel
         out.landmarks = perturbedFit.projectedLandmarks(shapeModel);
         out.geometry = makeGeometry(context, shapeModel.shape(out.identity.shape, face.fit.expression), face.fit.pose, face.fit.camera);
     }
+    return out;
+}
+
+void renderPerturbed(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
+                     PerturbedFace& out) {
     {
         ScopedStage stage("albedo");
         out.albedo = synthesizeAlbedo(context, model, face.appearance, out.identity.albedo, out.identity.detailMix, out.identity.detailSeed);
@@ -29,7 +41,6 @@ PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel
     const FaceRender render = renderFace(context, face, out.geometry, out.landmarks, out.albedo);
     out.image = render.image;
     out.mask = render.mask;
-    return out;
 }
 
 cv::Mat perturbedRender(const PerturbedFace& perturbed) {

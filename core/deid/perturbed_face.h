@@ -21,6 +21,14 @@ struct PerturbedFace {
 PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                           double scale, std::uint64_t seed, const NoiseSettings& settings = {});
 
+// perturbFace in two steps (the pipeline moves X around the new shape while X_p renders):
+// z'_id, the perturbed mesh and its landmarks (no image yet) ...
+PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
+                           double scale, std::uint64_t seed, const NoiseSettings& settings = {});
+// ... then the albedo of z'_id and X_p rendered on that mesh.
+void renderPerturbed(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
+                     PerturbedFace& perturbed);
+
 // X_p as a picture: the render over mid-grey.
 cv::Mat perturbedRender(const PerturbedFace& perturbed);
 

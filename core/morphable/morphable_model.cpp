@@ -3,6 +3,7 @@
 #include "common/array_pack.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/parallel.h"
 #include "common/sha256.h"
 #include "models/model_store.h"
 
@@ -27,8 +28,8 @@ BasisMatrix basisFrom(const std::vector<float>& data, int components, int vertic
 
 Eigen::VectorXf MorphableModel::shape(const Eigen::VectorXf& identity, const Eigen::VectorXf& expression) const {
     Eigen::VectorXf s = mean;
-    if (identity.size()) s.noalias() += identityBasis * identity;
-    if (expression.size()) s.noalias() += expressionBasis * expression;
+    if (identity.size()) addProductInRowBlocks(s, identityBasis, identity);
+    if (expression.size()) addProductInRowBlocks(s, expressionBasis, expression);
     return s;
 }
 

@@ -6,7 +6,9 @@
 #include "restoration/fallback_blur.h"
 
 #include <cstdio>
+#include <future>
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace ideu {
@@ -213,7 +215,20 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
         headCodes = cache.headCodes;
     }
     cancel.check();
-    result.perturbed = perturbFace(context_, model_, f, settings.scale, settings.seed, settings.noise);
+    result.perturbed = perturbShape(context_, model_, f, settings.scale, settings.seed, settings.noise);
+    // X is moved around the new shape while X_p renders (on another core when there is one).
+    cv::Mat warpMap;
+    {
+        auto warp = [&] {
+            ScopedStage stage("warp map (beside albedo and render)");
+            warpMap = shapeWarpMap(context_, f, result.perturbed, settings.hybrid.falloff);
+        };
+        std::future<void> warping;
+        if (cv::getNumThreads() > 1) warping = std::async(std::launch::async, warp);
+        renderPerturbed(context_, model_, f, result.perturbed);
+        if (warping.valid()) warping.get();
+        else warp();
+    }
     if (head && headCodes) {
         // HeadNeRF renders X_f and X_p; the 3DMM perturbation still drives the outline warp
         // and X_p's landmarks (HeadNeRF has no mesh to take them from).
@@ -239,8 +254,8 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
         parsingXp = MeshLandmarkParser().parse(inP);
     }
     {
-        ScopedStage stage("hybrid (outline warp)");
-        result.hybrid = buildHybrid(context_, f, result.perturbed, parsingX, parsingXp, settings.hybrid);
+        ScopedStage stage("hybrid (warp X, masks)");
+        result.hybrid = buildHybrid(f, result.perturbed, parsingX, parsingXp, warpMap);
     }
     cancel.check();
     RestoreInput restoreIn;

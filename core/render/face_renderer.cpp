@@ -1,5 +1,6 @@
 #include "render/face_renderer.h"
 
+#include "common/profile.h"
 #include "fitting/landmark_fitter.h"
 
 #include <opencv2/core/utility.hpp>
@@ -52,7 +53,11 @@ template <typename Shader>
 RenderedFace renderWith(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
                         Shader shader) {
     RenderedFace out;
-    rasterizeFace(context, geometry, camera, out.raster);
+    {
+        ScopedStage stage("render: raster");
+        rasterizeFace(context, geometry, camera, out.raster);
+    }
+    ScopedStage stage("render: shade");
     out.image = cv::Mat::zeros(camera.height, camera.width, CV_32FC3);
     out.mask = cv::Mat::zeros(camera.height, camera.width, CV_8U);
     const RasterBuffers& raster = out.raster;

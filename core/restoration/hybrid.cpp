@@ -1,87 +1,142 @@
 #include "restoration/hybrid.h"
 
 #include "appearance/photo_texture.h"
+#include "common/profile.h"
 #include "parsing/face_parser.h"
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
 
 namespace ideu {
 namespace {
 constexpr float kBorderFade = 40.f;  // crop pixels
 }
 
+namespace {
+
+// The crop is pasted back into the photo: at its border nothing may move, or the paste would
+// show a seam. A smoothstep from 0 at the border to 1 at kBorderFade pixels in; the same for
+// every face of a crop size, so it is made once.
+cv::Mat borderFade(int width, int height) {
+    static std::mutex mutex;
+    static std::map<std::pair<int, int>, cv::Mat> made;
+    std::lock_guard<std::mutex> lock(mutex);
+    cv::Mat& fade = made[{width, height}];
+    if (fade.empty()) {
+        fade.create(height, width, CV_32F);
+        for (int y = 0; y < height; ++y)
+            for (int x = 0; x < width; ++x) {
+                const float edge = float(std::min({x, y, width - 1 - x, height - 1 - y}));
+                const float e = std::min(1.f, edge / kBorderFade);
+                fade.at<float>(y, x) = e * e * (3 - 2 * e);
+            }
+    }
+    return fade;
+}
+
+}  // namespace
+
 cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
                      double falloff) {
     const MorphableModel& model = context.model();
     const Camera& camera = face.fit.camera;
-    // Every triangle of the head (not only the face area): ears, neck and forehead move too.
-    RasterBuffers raster;
-    RasterInput input;
-    input.screen = &perturbed.geometry.screen;
-    input.triangles = &model.triangles;
-    input.culling = Culling::Back;
-    rasterize(input, camera.width, camera.height, raster);
-
-    const auto& fitted = face.geometry.screen;
-    cv::Mat displacement = cv::Mat::zeros(camera.height, camera.width, CV_32FC3);
+    cv::Mat displacement = cv::Mat::zeros(camera.height, camera.width, CV_32FC2);
     cv::Mat weight = cv::Mat::zeros(camera.height, camera.width, CV_32F);
-    for (int y = 0; y < camera.height; ++y)
-        for (int x = 0; x < camera.width; ++x) {
-            const std::size_t i = raster.index(x, y);
-            if (raster.triangle[i] < 0) continue;
-            const auto& t = model.triangles[std::size_t(raster.triangle[i])];
-            const float* b = &raster.bary[3 * i];
-            const float sx = b[0] * fitted(0, t[0]) + b[1] * fitted(0, t[1]) + b[2] * fitted(0, t[2]);
-            const float sy = b[0] * fitted(1, t[0]) + b[1] * fitted(1, t[1]) + b[2] * fitted(1, t[2]);
-            displacement.at<cv::Vec3f>(y, x) = cv::Vec3f(sx - float(x), sy - float(y), 0);
-            weight.at<float>(y, x) = 1;
-        }
+    {
+        ScopedStage stage("warp map: head raster, displacement");
+        // Every triangle of the head (not only the face area): ears, neck and forehead move too.
+        RasterBuffers raster;
+        RasterInput input;
+        input.screen = &perturbed.geometry.screen;
+        input.triangles = &model.triangles;
+        input.culling = Culling::Back;
+        rasterize(input, camera.width, camera.height, raster);
+        const auto& fitted = face.geometry.screen;
+        cv::parallel_for_(cv::Range(0, camera.height), [&](const cv::Range& rows) {
+            for (int y = rows.start; y < rows.end; ++y) {
+                cv::Vec2f* d = displacement.ptr<cv::Vec2f>(y);
+                float* w = weight.ptr<float>(y);
+                for (int x = 0; x < camera.width; ++x) {
+                    const std::size_t i = raster.index(x, y);
+                    if (raster.triangle[i] < 0) continue;
+                    const auto& t = model.triangles[std::size_t(raster.triangle[i])];
+                    const float* b = &raster.bary[3 * i];
+                    const float sx = b[0] * fitted(0, t[0]) + b[1] * fitted(0, t[1]) + b[2] * fitted(0, t[2]);
+                    const float sy = b[0] * fitted(1, t[0]) + b[1] * fitted(1, t[1]) + b[2] * fitted(1, t[2]);
+                    d[x] = cv::Vec2f(sx - float(x), sy - float(y));
+                    w[x] = 1;
+                }
+            }
+        });
+    }
+    ScopedStage stage("warp map: fill and fade");
     // Extend the motion beyond the head (at half resolution: it is smooth there) and fade it
     // out with the distance from it; on the head the exact motion is kept.
     cv::Mat smallD, smallW, filled;
-    cv::resize(displacement.mul(cv::Scalar::all(1)), smallD, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+    cv::resize(displacement, smallD, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
     cv::resize(weight, smallW, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
     {
-        cv::Mat w3, normalized;
-        cv::merge(std::vector<cv::Mat>{smallW, smallW, smallW}, w3);
-        cv::divide(smallD, cv::max(w3, 1e-6), normalized);
+        cv::Mat w2, normalized;
+        cv::merge(std::vector<cv::Mat>{smallW, smallW}, w2);
+        cv::divide(smallD, cv::max(w2, 1e-6), normalized);
         cv::Mat solid;
         cv::threshold(smallW, solid, 0.999, 1.0, cv::THRESH_BINARY);
         cv::resize(pushPullFill(normalized, solid), filled, displacement.size(), 0, 0, cv::INTER_LINEAR);
     }
-    displacement.copyTo(filled, weight > 0.5);
-    cv::Mat outside = weight < 0.5, distance;
-    cv::distanceTransform(outside, distance, cv::DIST_L2, 3);
+    const cv::Mat onHead = weight > 0.5;
+    displacement.copyTo(filled, onHead);
+    // The distance from the head matters only up to `radius` (the motion is zero beyond): it
+    // is measured in the head's box grown by that much. A chamfer distance's shortest path
+    // stays in the box of its two ends, so inside that box it is the whole frame's.
     const float radius = float(falloff * camera.width);
-    cv::Mat map(camera.height, camera.width, CV_32FC2);
-    for (int y = 0; y < camera.height; ++y)
-        for (int x = 0; x < camera.width; ++x) {
-            const float d = distance.at<float>(y, x);
-            float fade = 1.f;
-            if (d > 0) {
-                const float t = std::min(1.f, d / radius);
-                fade = 1.f - t * t * (3 - 2 * t);  // smoothstep
-            }
-            // The crop is pasted back into the photo: at its border nothing may move, or the
-            // paste would show a seam.
-            const float edge = float(std::min({x, y, camera.width - 1 - x, camera.height - 1 - y}));
-            const float e = std::min(1.f, edge / kBorderFade);
-            fade *= e * e * (3 - 2 * e);
-            const cv::Vec3f v = filled.at<cv::Vec3f>(y, x);
-            map.at<cv::Vec2f>(y, x) = cv::Vec2f(float(x) + fade * v[0], float(y) + fade * v[1]);
+    cv::Mat distance(camera.height, camera.width, CV_32F, cv::Scalar(radius));
+    {
+        const int reach = int(std::ceil(radius)) + 2;
+        const cv::Rect head = cv::boundingRect(onHead);
+        const cv::Rect near = cv::Rect(head.x - reach, head.y - reach, head.width + 2 * reach, head.height + 2 * reach) &
+                              cv::Rect(0, 0, camera.width, camera.height);
+        if (!head.empty()) {
+            cv::Mat nearDistance = distance(near);
+            cv::distanceTransform(cv::Mat(weight(near) < 0.5), nearDistance, cv::DIST_L2, 3);
         }
+    }
+    const cv::Mat edgeFade = borderFade(camera.width, camera.height);
+    cv::Mat map(camera.height, camera.width, CV_32FC2);
+    cv::parallel_for_(cv::Range(0, camera.height), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y) {
+            const float* dist = distance.ptr<float>(y);
+            const float* edge = edgeFade.ptr<float>(y);
+            const cv::Vec2f* v = filled.ptr<cv::Vec2f>(y);
+            cv::Vec2f* m = map.ptr<cv::Vec2f>(y);
+            for (int x = 0; x < camera.width; ++x) {
+                float fade = 1.f;
+                if (dist[x] > 0) {
+                    const float t = std::min(1.f, dist[x] / radius);
+                    fade = 1.f - t * t * (3 - 2 * t);  // smoothstep
+                }
+                fade *= edge[x];
+                m[x] = cv::Vec2f(float(x) + fade * v[x][0], float(y) + fade * v[x][1]);
+            }
+        }
+    });
     return map;
 }
 
 Hybrid buildHybrid(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
                    const cv::Mat& parsingX, const cv::Mat& parsingXp, const HybridOptions& options) {
+    return buildHybrid(face, perturbed, parsingX, parsingXp, shapeWarpMap(context, face, perturbed, options.falloff));
+}
+
+Hybrid buildHybrid(const FittedFace& face, const PerturbedFace& perturbed, const cv::Mat& parsingX, const cv::Mat& parsingXp,
+                   const cv::Mat& map) {
     Hybrid out;
     out.parsingX = parsingX;
     out.parsingXp = parsingXp;
-    const cv::Mat map = shapeWarpMap(context, face, perturbed, options.falloff);
     cv::remap(face.crop.image, out.warped, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_REFLECT_101);
 
     // Styling mask: X's occluders inside its face area (hair strands, glasses), moved along.

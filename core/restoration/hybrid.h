@@ -25,6 +25,9 @@ struct HybridOptions {
 
 Hybrid buildHybrid(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
                    const cv::Mat& parsingX, const cv::Mat& parsingXp, const HybridOptions& options = {});
+// The same with the warp map already made (shapeWarpMap of the same faces and falloff).
+Hybrid buildHybrid(const FittedFace& face, const PerturbedFace& perturbed, const cv::Mat& parsingX, const cv::Mat& parsingXp,
+                   const cv::Mat& warpMap);
 
 // The backward map (CV_32FC2 absolute source positions) taking the crop to the perturbed shape.
 cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,

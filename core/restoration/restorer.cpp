@@ -1,11 +1,14 @@
 #include "restoration/restorer.h"
 
+#include "common/profile.h"
 #include "identity/seeded_noise.h"
 #include "parsing/face_parser.h"
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <cmath>
 
 namespace ideu {
@@ -14,6 +17,7 @@ constexpr float kFeather = 14.f;  // crop pixels
 }
 
 cv::Mat multiBandBlend(const cv::Mat& foreground, const cv::Mat& background, const cv::Mat& mask, int levels) {
+    CV_Assert(foreground.type() == CV_32FC3 && background.type() == CV_32FC3 && mask.type() == CV_32F);
     std::vector<cv::Mat> gf{foreground}, gb{background}, gm{mask};
     for (int l = 1; l < levels; ++l) {
         cv::Mat f, b, m;
@@ -26,25 +30,40 @@ cv::Mat multiBandBlend(const cv::Mat& foreground, const cv::Mat& background, con
     }
     cv::Mat result;
     for (int l = levels - 1; l >= 0; --l) {
-        cv::Mat lf = gf[std::size_t(l)].clone(), lb = gb[std::size_t(l)].clone();
-        if (l < levels - 1) {  // Laplacian band = level - expanded next level (new buffers:
-                               // the Gaussian levels are still needed)
+        const std::size_t i = std::size_t(l);
+        // Laplacian band = level - expanded next level, in new buffers (the Gaussian levels are
+        // still needed); the coarsest level is its own band.
+        cv::Mat lf, lb, up;
+        if (l < levels - 1) {
             cv::Mat uf, ub;
-            cv::pyrUp(gf[std::size_t(l + 1)], uf, lf.size());
-            cv::pyrUp(gb[std::size_t(l + 1)], ub, lb.size());
-            cv::subtract(gf[std::size_t(l)], uf, lf);
-            cv::subtract(gb[std::size_t(l)], ub, lb);
-        }
-        cv::Mat m3;
-        cv::merge(std::vector<cv::Mat>{gm[std::size_t(l)], gm[std::size_t(l)], gm[std::size_t(l)]}, m3);
-        const cv::Mat band = lf.mul(m3) + lb.mul(cv::Scalar::all(1) - m3);
-        if (result.empty()) {
-            result = band;
+            cv::pyrUp(gf[i + 1], uf, gf[i].size());
+            cv::pyrUp(gb[i + 1], ub, gb[i].size());
+            cv::subtract(gf[i], uf, lf);
+            cv::subtract(gb[i], ub, lb);
+            cv::pyrUp(result, up, gf[i].size());
         } else {
-            cv::Mat up;
-            cv::pyrUp(result, up, band.size());
-            result = up + band;
+            lf = gf[i];
+            lb = gb[i];
         }
+        // band = lf * m + lb * (1 - m), added to the expanded coarser result, in one pass.
+        cv::Mat next(lf.size(), CV_32FC3);
+        cv::parallel_for_(cv::Range(0, lf.rows), [&](const cv::Range& rows) {
+            for (int y = rows.start; y < rows.end; ++y) {
+                const cv::Vec3f* f = lf.ptr<cv::Vec3f>(y);
+                const cv::Vec3f* b = lb.ptr<cv::Vec3f>(y);
+                const float* m = gm[i].ptr<float>(y);
+                const cv::Vec3f* u = up.empty() ? nullptr : up.ptr<cv::Vec3f>(y);
+                cv::Vec3f* out = next.ptr<cv::Vec3f>(y);
+                for (int x = 0; x < lf.cols; ++x) {
+                    const float keep = 1.f - m[x];
+                    for (int c = 0; c < 3; ++c) {
+                        const float band = f[x][c] * m[x] + b[x][c] * keep;
+                        out[x][c] = u ? u[x][c] + band : band;
+                    }
+                }
+            }
+        });
+        result = next;
     }
     return result;
 }
@@ -95,6 +114,7 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     hybrid.warped(box).convertTo(background, CV_32FC3);
     background.copyTo(foreground, faceMask == 0);
 
+    std::optional<ScopedStage> sub(std::in_place, "restore: grain");
     // Grain: the render is a little smoother than the photo; add the missing noise, seeded.
     const double photoNoise = estimateNoise(hybrid.warped(box), faceMask);
     cv::Mat render8;
@@ -116,6 +136,8 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     // Soft mask: a smoothstep ramp from the mask's edge inwards over kFeather pixels (wide
     // enough that the forehead's edge under the hair does not show as a line); the pyramid
     // blends the low frequencies over a wider band, so tone differences fade out.
+    sub.reset();
+    sub.emplace("restore: feather masks");
     cv::Mat inside, outside;
     cv::distanceTransform(faceMask, inside, cv::DIST_L2, 3);
     cv::distanceTransform(faceMask == 0, outside, cv::DIST_L2, 3);
@@ -127,19 +149,34 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
             // The blend's reach is faded out between 24 and 40 pixels from the face mask.
             fade.at<float>(y, x) = std::clamp((40.f - outside.at<float>(y, x)) / 16.f, 0.f, 1.f);
         }
+    sub.reset();
+    sub.emplace("restore: pyramid blend");
     const cv::Mat blended = multiBandBlend(foreground, background, mask, 5);
-    cv::Mat fade3;
-    cv::merge(std::vector<cv::Mat>{fade, fade, fade}, fade3);
-    cv::Mat result = background + (blended - background).mul(fade3), result8;
+    sub.reset();
+    sub.emplace("restore: occluders, compose");
     // The occluders, with a one-pixel soft edge.
     cv::Mat occluders;
     hybrid.styling(box).convertTo(occluders, CV_32F, 1.0 / 255.0);
-    if (cv::countNonZero(occluders) > 0) {
-        cv::GaussianBlur(occluders, occluders, cv::Size(0, 0), 0.7);
-        cv::Mat alpha3;
-        cv::merge(std::vector<cv::Mat>{occluders, occluders, occluders}, alpha3);
-        result = result + (background - result).mul(alpha3);
-    }
+    const bool occluded = cv::countNonZero(occluders) > 0;
+    if (occluded) cv::GaussianBlur(occluders, occluders, cv::Size(0, 0), 0.7);
+    // result = background + (blended - background) * fade, then the occluders' pixels back
+    // over it: result + (background - result) * alpha.
+    cv::Mat result(background.size(), CV_32FC3), result8;
+    cv::parallel_for_(cv::Range(0, result.rows), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y) {
+            const cv::Vec3f* bg = background.ptr<cv::Vec3f>(y);
+            const cv::Vec3f* bl = blended.ptr<cv::Vec3f>(y);
+            const float* f = fade.ptr<float>(y);
+            const float* a = occluders.ptr<float>(y);
+            cv::Vec3f* r = result.ptr<cv::Vec3f>(y);
+            for (int x = 0; x < result.cols; ++x)
+                for (int c = 0; c < 3; ++c) {
+                    float v = bg[x][c] + (bl[x][c] - bg[x][c]) * f[x];
+                    if (occluded) v = v + (bg[x][c] - v) * a[x];
+                    r[x][c] = v;
+                }
+        }
+    });
     result.convertTo(result8, CV_8UC3);
     result8.copyTo(out(box), (fade > 0) | (occluders > 0));
     return out;
