@@ -1,5 +1,6 @@
 // The editor, offscreen: opening fills the face list and the stage panels; a burst of slider
-// moves ends on the last value's result without the GUI thread waiting for the pipeline, and
+// moves ends on the last value's result without the GUI thread waiting for the pipeline; a
+// drag shows previews and its release the full result, which replaces them; and
 // background work stays off Qt's own thread pool (which painting uses), at a lower priority, and
 // a newer request cancels the stale readout check; export writes a
 // metadata-free file (and the stage images when asked); a bad file gives a message and the app
@@ -194,6 +195,62 @@ private slots:
         settings.seed = 77;
         const cv::Mat expected = pipeline.anonymize(settings, {});
         QCOMPARE(test::maxAbsDiff(toMat(w.lastResult().photo), expected), 0.0);
+    }
+
+    // While the slider is held the photo shows previews (the faces' regions only, the same
+    // pixels as the full result, with their own stage panels); the release brings the full
+    // result, which replaces the preview and is never older than it.
+    void dragShowsPreviewsAndTheReleaseTheFullResult() {
+        MainWindow w;
+        w.show();
+        const QString photo = test::facePhoto("obama/obama.jpg");
+        QVERIFY(openAndShow(w, photo));
+        QVERIFY(!w.lastResult().preview);
+
+        QSignalSpy checks(w.controller(), &PipelineController::identityChecked);
+        w.scaleSlider()->setSliderDown(true);
+        w.scaleSlider()->setValue(31);
+        QVERIFY(waitForLatest(w));
+        const PipelineResult preview = w.lastResult();
+        QVERIFY(preview.preview);
+        QVERIFY(!preview.patches.isEmpty());
+        QCOMPARE(preview.scale, 0.31);
+        // The panels show the preview's own stages, not the earlier result's.
+        int panels = 0;
+        for (const StageView& s : preview.stages)
+            if (const ImageView* view = w.stageView(s.key)) {  // X is the photo view itself
+                QCOMPARE(test::maxAbsDiff(toMat(view->image()), toMat(s.image)), 0.0);
+                ++panels;
+            }
+        QCOMPARE(panels, int(MainWindow::stageKeys().size()));
+        const QImage previewShown = w.photoView()->image();
+
+        // Hold the pipeline: a second move queues behind the first, the release behind both.
+        ThreadHold hold;
+        hold.holdThread(w.controller()->workerThread());
+        w.scaleSlider()->setValue(27);
+        QTest::qWait(20);
+        w.scaleSlider()->setSliderDown(false);
+        const quint64 released = w.controller()->request().generation;
+        QVERIFY(!w.controller()->request().preview);
+        hold.release();
+        QVERIFY(waitUntil([&] { return w.lastResult().generation == released; }));
+        QVERIFY(!w.lastResult().preview);
+        QCOMPARE(w.lastResult().scale, 0.27);
+        QTest::qWait(100);  // nothing older replaces it
+        QCOMPARE(w.lastResult().generation, released);
+        // No readout check ran for a preview; the full result gets its check.
+        QVERIFY(waitUntil([&] { return !checks.isEmpty(); }));
+        for (const QList<QVariant>& c : checks) QCOMPARE(c.at(0).toULongLong(), released);
+
+        // The full result is what the view shows, and the preview's pixels were exact.
+        DeidPipeline pipeline(loadImage(photo.toStdString()));
+        DeidSettings settings;
+        settings.seed = w.lastResult().seed;
+        settings.scale = 0.27;
+        QCOMPARE(test::maxAbsDiff(toMat(w.photoView()->image()), pipeline.anonymize(settings, {})), 0.0);
+        settings.scale = 0.31;
+        QCOMPARE(test::maxAbsDiff(toMat(previewShown), pipeline.anonymize(settings, {})), 0.0);
     }
 
     void exportWritesAMetadataFreeFile() {

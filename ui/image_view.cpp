@@ -22,11 +22,36 @@ ImageView::ImageView(QWidget* parent) : QGraphicsView(parent) {
 
 void ImageView::setImage(const QImage& image) {
     const bool sizeChanged = image.size() != image_.size();
+    for (QGraphicsPixmapItem* patch : patches_) delete patch;
+    patches_.clear();
+    // The same image again (the fit's stage panels come with every result): nothing to do.
+    if (!sizeChanged && image.cacheKey() == image_.cacheKey() && !image.isNull()) return;
     image_ = image;
     item_->setPixmap(QPixmap::fromImage(image));
     scene()->setSceneRect(QRectF(QPointF(0, 0), QSizeF(image.size())));
     if (sizeChanged || fit_) zoomToFit();
     viewport()->update();
+}
+
+QImage ImageView::image() const {
+    if (patches_.isEmpty()) return image_;
+    QImage shown = image_.convertToFormat(QImage::Format_RGB888);
+    QPainter painter(&shown);
+    for (const QGraphicsPixmapItem* patch : patches_) painter.drawPixmap(patch->offset(), patch->pixmap());
+    return shown;
+}
+
+void ImageView::setPatches(const QVector<QPair<QPoint, QImage>>& patches) {
+    while (patches_.size() > patches.size()) delete patches_.takeLast();
+    while (patches_.size() < patches.size()) {
+        auto* patch = new QGraphicsPixmapItem(item_);
+        patch->setTransformationMode(Qt::SmoothTransformation);
+        patches_.push_back(patch);
+    }
+    for (int i = 0; i < patches.size(); ++i) {
+        patches_[i]->setOffset(patches[i].first);
+        patches_[i]->setPixmap(QPixmap::fromImage(patches[i].second));
+    }
 }
 
 void ImageView::setPlaceholder(const QString& text) {

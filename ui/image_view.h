@@ -16,7 +16,11 @@ class ImageView : public QGraphicsView {
 public:
     explicit ImageView(QWidget* parent = nullptr);
     void setImage(const QImage& image);
-    const QImage& image() const { return image_; }
+    // Lays regions over the image shown, replacing earlier ones (only they are converted and
+    // repainted); setImage removes them.
+    void setPatches(const QVector<QPair<QPoint, QImage>>& patches);
+    // What the view shows: the image with the patches laid over it.
+    QImage image() const;
     void setPlaceholder(const QString& text);
     void setSync(ViewSync* sync);
 
@@ -40,6 +44,7 @@ private:
     void applyView(double scale, QPointF centre);
     void announce();
     QGraphicsPixmapItem* item_ = nullptr;
+    QVector<QGraphicsPixmapItem*> patches_;  // children of item_
     QImage image_;
     QString placeholder_;
     bool fit_ = true;

@@ -31,6 +31,7 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QSettings>
+#include <QPainter>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -167,6 +168,11 @@ void MainWindow::buildDocks() {
         controller_->setScale(scale);
         privacyPlot_->setCurrentScale(scale);
     });
+    // While a slider is held the photo shows previews; its release brings the full result.
+    for (QSlider* slider : {scaleSlider_, seedSlider_}) {
+        connect(slider, &QSlider::sliderPressed, controller_, [this] { controller_->setDragging(true); });
+        connect(slider, &QSlider::sliderReleased, controller_, [this] { controller_->setDragging(false); });
+    }
     connect(scaleSpin_, &QDoubleSpinBox::valueChanged, this, [this](double v) { scaleSlider_->setValue(int(std::lround(v * kScaleStepsPerUnit))); });
     connect(seedSpin_, &QSpinBox::valueChanged, this, [this](int v) {
         if (v < 1000 && seedSlider_->value() != v) {
@@ -445,17 +451,29 @@ void MainWindow::onPhotoOpened(const QString& path, QSize size, const QVector<Fa
 }
 
 void MainWindow::onResult(const PipelineResult& result) {
-    const bool first = lastResult_.photo.isNull() || lastResult_.photo.size() != result.photo.size();
-    lastResult_ = result;
-    if (!beforeAfter_->isChecked()) photoView_->setImage(result.photo);
-    if (first) photoView_->zoomToFit();
+    if (result.preview) {
+        // The faces' regions laid over the photo on screen: the same pixels as the full
+        // result, at a fraction of the conversion and painting.
+        if (lastResult_.photo.isNull()) return;  // nothing to lay them on (the full result follows)
+        const QImage base = lastResult_.photo;  // the last full result: the patches go over it
+        lastResult_ = result;
+        lastResult_.photo = base;
+        if (!beforeAfter_->isChecked()) showPatches();
+    } else {
+        const bool first = lastResult_.photo.isNull() || lastResult_.photo.size() != result.photo.size();
+        lastResult_ = result;
+        if (!beforeAfter_->isChecked()) photoView_->setImage(result.photo);
+        if (first) photoView_->zoomToFit();
+    }
     for (const StageView& s : result.stages) {
         if (ImageView* v = stageViews_.value(s.key)) v->setImage(s.image);
         // The dock title says which backend made the stage.
         if (QDockWidget* dock = stageDocks_.value(s.key)) dock->setWindowTitle(s.title);
     }
     statusTiming_->setText(tr("%1scale %2, seed %3 — %4 ms")
-                               .arg(result.refined ? tr("final quality (%1): ").arg(result.backends) : QString())
+                               .arg(result.refined   ? tr("final quality (%1): ").arg(result.backends)
+                                    : result.preview ? tr("preview while dragging: ")
+                                                     : QString())
                                .arg(result.scale, 0, 'f', 2)
                                .arg(result.seed)
                                .arg(result.milliseconds, 0, 'f', 0));
@@ -465,6 +483,13 @@ void MainWindow::onResult(const PipelineResult& result) {
 void MainWindow::showBeforeAfter(bool original) {
     if (lastResult_.photo.isNull()) return;
     photoView_->setImage(original ? original_ : lastResult_.photo);
+    if (!original && lastResult_.preview) showPatches();
+}
+
+void MainWindow::showPatches() {
+    QVector<QPair<QPoint, QImage>> patches;
+    for (const PhotoPatch& p : lastResult_.patches) patches.push_back({p.origin, p.image});
+    photoView_->setPatches(patches);
 }
 
 void MainWindow::onFailed(const QString& message) {

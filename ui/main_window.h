@@ -72,6 +72,7 @@ private slots:
     void onBusy(const QString& stage);
 
 private:
+    void showPatches();  // the preview's patches over the last full result
     void buildMenus();
     void buildDocks();
     QWidget* buildBackendBox();

@@ -165,8 +165,20 @@ public slots:
             });
             emit busy(tr("Pasting %1 face(s) into the photo").arg(results.size()));
             const cv::Mat photo = p->compose(results);
-            result.photo = toQImage(photo);
             const int count = int(p->faces().size());
+            result.preview = request.preview;
+            if (request.preview) {
+                // Every face's region, excluded ones too (the earlier result under them may
+                // have had them anonymized): converting and painting these is far cheaper
+                // than the whole photo.
+                for (int i = 0; i < count; ++i) {
+                    const std::shared_ptr<const FittedFace> f = p->fitted(i);
+                    const cv::Rect box = cropBoundsInImage(f->crop.alignment, photo.size());
+                    if (!box.empty()) result.patches.push_back({QPoint(box.x, box.y), toQImage(photo(box))});
+                }
+            } else {
+                result.photo = toQImage(photo);
+            }
             const int face = std::clamp(request.selectedFace, 0, std::max(0, count - 1));
             result.selectedFace = count ? face : -1;
             if (count) {
@@ -459,11 +471,19 @@ void PipelineController::setFaceIncluded(int face, bool included) {
     schedule();
 }
 
+void PipelineController::setDragging(bool dragging) {
+    if (dragging == request_.preview) return;
+    request_.preview = dragging;
+    if (!dragging && previewSent_) schedule();  // the full result of the last value
+}
+
 void PipelineController::schedule() {
     if (!photoOpen_) return;
     refineCancel_.cancel();    // a newer request makes the refinement stale
     identityCancel_.cancel();  // ... and the readout's check: spare the CPU
     ++request_.generation;
+    if (request_.preview) previewSent_ = true;
+    else previewSent_ = false;
     if (busy_) {
         pending_ = true;  // the newest settings go out when the worker is free
         return;
@@ -481,9 +501,10 @@ void PipelineController::onResult(const PipelineResult& result) {
     busy_ = false;
     if (pending_) dispatch();
     // Results arrive in request order; one older than what is on screen is never shown.
-    if (result.generation <= shown_ || result.photo.isNull()) return;
+    if (result.generation <= shown_ || (result.photo.isNull() && result.patches.isEmpty())) return;
     shown_ = result.generation;
     emit resultReady(result);
+    if (result.preview) return;  // the release brings the full result and its checks
     if (!pending_ && result.generation == request_.generation) {
         emit busy(tr("Ready"));
         checkIdentityLater(result.generation);

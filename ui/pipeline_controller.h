@@ -55,6 +55,9 @@ struct PipelineRequest {
     ParserChoice parser = ParserChoice::Mesh;
     RestorerChoice restorer = RestorerChoice::Blend;
     HeadChoice head = HeadChoice::Mesh;
+    // While a slider is held: the result is a preview (the faces' regions of the photo only,
+    // no readout check, no refinement); its release asks for the full result.
+    bool preview = false;
     bool wantsRefinement() const {
         return parser != ParserChoice::Mesh || restorer != RestorerChoice::Blend || head != HeadChoice::Mesh;
     }
@@ -66,12 +69,23 @@ struct BackendState {
     QString licence;
 };
 
+// A region of the anonymized photo (photo coordinates).
+struct PhotoPatch {
+    QPoint origin;
+    QImage image;
+};
+
 struct PipelineResult {
     quint64 generation = 0;
     double scale = 0;
     quint64 seed = 0;
     int selectedFace = -1;
-    QImage photo;               // the anonymized photo
+    QImage photo;               // the anonymized photo (null in a preview)
+    // A preview's photo: every face's region of the anonymized photo, in face order (outside
+    // them the anonymized photo is the original), so any earlier result of the same photo with
+    // these laid over it is this one.
+    bool preview = false;
+    QVector<PhotoPatch> patches;
     QVector<StageView> stages;  // of the selected face
     double milliseconds = 0;    // time the worker spent on this request
     bool refined = false;       // the "final quality" pass with the neural backends
@@ -145,6 +159,8 @@ public slots:
     void setSeed(quint64 seed);
     void setSelectedFace(int face);
     void setFaceIncluded(int face, bool included);
+    // A slider is held (previews while dragging) or released (the full result follows).
+    void setDragging(bool dragging);
     void exportPhoto(const ExportOptions& options);
     void startPrivacySweep();
     // Applies the current scale and seed to every photo under `inputFolder`, mirroring the
@@ -190,6 +206,7 @@ private:
     QString photoPath_;
     bool busy_ = false;
     bool pending_ = false;
+    bool previewSent_ = false;  // a preview was asked for since the last full request
     quint64 shown_ = 0;
     std::shared_ptr<ideu::DeidPipeline> pipeline_;  // shared with the worker, for background checks
     // Each background task watches the token it was started with; starting the next one of its

@@ -12,7 +12,12 @@
 #include <QElapsedTimer>
 #include <QSlider>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#endif
+
 #include <algorithm>
+#include <memory>
 #include <cstdio>
 #include <vector>
 
@@ -29,8 +34,9 @@ int main(int argc, char** argv) {
     parser.addVersionOption();
     parser.addPositionalArgument("PHOTO", "Photo to open.", "[PHOTO]");
     parser.addOption({"screenshot", "Open PHOTO, wait for its result and the privacy plot, save the window to FILE, quit.", "FILE"});
-    parser.addOption({"bench-slider", "Open PHOTO, move the scale slider N times and print the median time from a move "
-                                      "to the updated final image on screen.", "N"});
+    parser.addOption({"bench-slider", "Open PHOTO, drag the scale slider through N values and print the median time from a "
+                                      "move to its preview on screen, from the release to the full result, and the longest "
+                                      "event-loop gap on the GUI thread.", "N"});
     parser.process(app);
 
     ideu::ui::MainWindow window;
@@ -60,42 +66,68 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "ideudemon: --bench-slider needs a PHOTO\n");
             return 2;
         }
-        const int moves = std::max(1, parser.value("bench-slider").toInt());
-        auto* timer = new QElapsedTimer;
-        auto* times = new std::vector<double>;
-        auto* step = new int(-1);
-        // The longest time the GUI thread's event loop did not turn while the bench ran: what a
-        // user would feel as a freeze (the pipeline itself runs on its worker thread).
-        auto* loopClock = new QElapsedTimer;
-        auto* longestGap = new qint64(0);
+        // A drag: the slider is pressed, moved N times (each move waits until its preview is on
+        // screen), then released (and the full result waited for).
+        struct Bench {
+            int moves = 0, step = -1;
+            bool released = false;
+            QElapsedTimer clock, loopClock;
+            std::vector<double> moveMs, workerMs;
+            qint64 longestGap = 0;  // the longest time the GUI thread's event loop did not turn
+        };
+        auto bench = std::make_shared<Bench>();
+        bench->moves = std::max(1, parser.value("bench-slider").toInt());
         auto* ticker = new QTimer(&window);
         ticker->setInterval(1);
-        QObject::connect(ticker, &QTimer::timeout, [loopClock, longestGap] {
-            *longestGap = std::max(*longestGap, loopClock->restart());
-        });
-        // One move at a time: set the slider, wait until its result is on screen, repeat.
-        auto next = [&window, timer, times, step, moves, loopClock, longestGap, ticker] {
-            if (++*step >= moves) {
-                std::sort(times->begin(), times->end());
-                const double median = times->empty() ? 0 : (*times)[times->size() / 2];
-                std::printf("slider move -> updated final image: median %.1f ms over %zu moves (min %.1f, max %.1f)\n",
-                            median, times->size(), times->front(), times->back());
-                std::printf("longest event-loop gap on the GUI thread during the moves: %lld ms\n", static_cast<long long>(*longestGap));
+        QObject::connect(ticker, &QTimer::timeout, [bench] { bench->longestGap = std::max(bench->longestGap, bench->loopClock.restart()); });
+        auto median = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            return v.empty() ? 0.0 : v[v.size() / 2];
+        };
+        auto next = [&window, bench, ticker, median] {
+            QSlider* slider = window.scaleSlider();
+            if (++bench->step >= bench->moves) {
+                if (!bench->released) {  // release: the full result replaces the preview
+                    bench->released = true;
+                    bench->clock.restart();
+                    slider->setSliderDown(false);
+                    return;
+                }
+                const double releaseMs = double(bench->clock.nsecsElapsed()) / 1e6;
+                const double worst = *std::max_element(bench->moveMs.begin(), bench->moveMs.end());
+                std::printf("slider move -> updated image (preview while dragging): median %.1f ms over %zu moves (min %.1f, max %.1f); "
+                            "the worker's part: median %.1f ms\n",
+                            median(bench->moveMs), bench->moveMs.size(), *std::min_element(bench->moveMs.begin(), bench->moveMs.end()),
+                            worst, median(bench->workerMs));
+                std::printf("slider release -> full result on screen: %.1f ms\n", releaseMs);
+                std::printf("longest event-loop gap on the GUI thread during the drag: %lld ms\n", static_cast<long long>(bench->longestGap));
+#ifdef __linux__
+                struct rusage usage {};
+                getrusage(RUSAGE_SELF, &usage);
+                std::printf("peak RSS of the editor: %.0f MB\n", double(usage.ru_maxrss) / 1024.0);
+#endif
                 QApplication::exit(0);
                 return;
             }
-            if (*step == 0) {  // the first move: the photo is open and shown, start watching the loop
-                loopClock->start();
+            if (bench->step == 0) {  // the photo is open and shown: press, start watching the loop
+                slider->setSliderDown(true);
+                bench->loopClock.start();
                 ticker->start();
             }
-            const int value = 10 + (*step * 7) % 31;  // 0.10 .. 0.40, always a change
-            timer->restart();
-            window.scaleSlider()->setValue(value == window.scaleSlider()->value() ? value + 1 : value);
+            const int value = 10 + (bench->step * 7) % 31;  // 0.10 .. 0.40, always a change
+            bench->clock.restart();
+            slider->setValue(value == slider->value() ? value + 1 : value);
         };
-        QObject::connect(&window, &ideu::ui::MainWindow::resultShown, &window, [&window, timer, times, step, next](quint64 generation) {
+        QObject::connect(&window, &ideu::ui::MainWindow::resultShown, &window, [&window, bench, next](quint64 generation) {
             if (generation != window.controller()->request().generation) return;
-            if (*step >= 0) times->push_back(double(timer->nsecsElapsed()) / 1e6);
-            QTimer::singleShot(50, next);
+            const bool preview = window.lastResult().preview;
+            if (bench->step >= 0 && !bench->released) {
+                if (!preview) return;  // a full result of an earlier request
+                bench->moveMs.push_back(double(bench->clock.nsecsElapsed()) / 1e6);
+                bench->workerMs.push_back(window.lastResult().milliseconds);
+            }
+            if (bench->released && preview) return;
+            QTimer::singleShot(bench->released ? 0 : 50, next);
         });
     }
     if (!photos.isEmpty()) window.openPhoto(photos.front());

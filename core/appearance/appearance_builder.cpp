@@ -100,7 +100,7 @@ GalleryFace processPhoto(const FaceModelContext& context, const std::string& pat
     cv::Mat seen;
     cv::flip(tex.visibility, seen, 1);
     cv::max(seen, tex.visibility, seen);
-    seen.setTo(0, openingRims(context));  // eye whites, lashes and teeth, not albedo: filled from the lids and lips
+    seen.setTo(0, context.openingRims());  // eye whites, lashes and teeth, not albedo: filled from the lids and lips
     const RelativeAlbedo relative = relativeAlbedo(context, tex.albedo, seen, tone, isGreyTone(tone), options.uvSize, roi);
     out.relative = relative.structure;
     out.weight = relative.weight;

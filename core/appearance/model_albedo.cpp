@@ -74,7 +74,7 @@ cv::Mat toneRegion(const FaceModelContext& context) {
     cv::Mat region = context.regions() == kUvSkin;
     const int below = std::clamp(int(context.landmarkUv(33).y), 0, region.rows);
     region.rowRange(below, region.rows).setTo(0);
-    return region & ~openingRims(context);
+    return region & ~context.openingRims();
 }
 
 // skinTone on a synthesised albedo (the detail grid).
@@ -98,16 +98,6 @@ cv::Vec3f detailTone(const FaceModelContext& context, const cv::Mat& albedo) {
 
 cv::Vec3f skinTone(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight) {
     return medianTone(albedo, toneRegion(context), weight, 2);
-}
-
-cv::Mat openingRims(const FaceModelContext& context) {
-    constexpr int kRim = 16;  // atlas texels, about eight crop pixels
-    const RasterBuffers& texels = context.atlas().texels;
-    const cv::Mat triangles(texels.height, texels.width, CV_32S, const_cast<std::int32_t*>(texels.triangle.data()));
-    const cv::Mat openings = (triangles < 0) & context.faceMask();
-    cv::Mat rims;
-    cv::dilate(openings, rims, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kRim + 1, 2 * kRim + 1)));
-    return rims & context.faceMask();
 }
 
 bool isGreyTone(const cv::Vec3f& tone) {
@@ -142,7 +132,7 @@ RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& al
     // The broad field: a normalised convolution over the skin alone.
     cv::Mat skinOnly;
     {
-        cv::Mat skin = (context.regions() == kUvSkin) & ~openingRims(context), skinF;
+        cv::Mat skin = (context.regions() == kUvSkin) & ~context.openingRims(), skinF;
         skin.convertTo(skinF, CV_32F, 1.0 / 255.0);
         skinOnly = toGrid(skinF, cv::Mat(), context.uvSize(), gridSize, gridRoi);
         cv::threshold(skinOnly, skinOnly, 0.99, 1.0, cv::THRESH_TOZERO);
@@ -244,13 +234,20 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
                             const cv::Mat& weight, const std::optional<ApparentAttributes>& attributes) {
     const AlbedoPca& pca = model.pca;
     AppearanceFit fit;
+    std::optional<ScopedStage> sub(std::in_place, "fit: appearance: tone");
     cv::Mat trusted = weight.clone();
-    trusted.setTo(0, openingRims(context));
+    trusted.setTo(0, context.openingRims());
     fit.tone = skinTone(context, albedo, trusted);
     fit.grey = isGreyTone(fit.tone);
+    sub.reset();
+    sub.emplace("fit: appearance: relative albedo");
     const RelativeAlbedo relative = relativeAlbedo(context, albedo, trusted, fit.tone, fit.grey, pca.uvSize, pca.roi);
     fit.broad = relative.broad;
+    sub.reset();
+    sub.emplace("fit: appearance: code (least squares)");
     fit.code = fitAlbedoCode(pca, relative.structure, relative.weight);
+    sub.reset();
+    sub.emplace("fit: appearance: relief, neighbours");
     const cv::Mat relief = detailRelief(context, albedo, weight, model.detailUvSize, model.detailRoi);
     fit.reliefSd = reliefSd(relief, toGrid(weight, cv::Mat(), context.uvSize(), model.detailUvSize, model.detailRoi));
 

@@ -21,10 +21,6 @@ namespace ideu {
 // where `weight` (CV_32F, atlas-sized; empty = all) is at least 0.5. BGR.
 cv::Vec3f skinTone(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight = cv::Mat());
 
-// Texels of the face area within a few texels of the mesh's openings (eyes, mouth): a photo
-// puts eye whites, lashes and teeth there whenever its lids and lips are not exactly where the
-// mesh's are, so they are not albedo to learn or fit (CV_8U, atlas-sized, 255 there).
-cv::Mat openingRims(const FaceModelContext& context);
 
 // A grey photo: its skin tone has no colour (the albedo is then synthesised grey).
 bool isGreyTone(const cv::Vec3f& tone);

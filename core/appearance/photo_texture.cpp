@@ -1,7 +1,12 @@
 #include "appearance/photo_texture.h"
 
+#include "common/profile.h"
+
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include <functional>
+#include <optional>
 
 #include <algorithm>
 #include <cmath>
@@ -52,29 +57,54 @@ cv::Mat pushPullFill(const cv::Mat& image, const cv::Mat& weight) {
     CV_Assert(image.depth() == CV_32F && weight.type() == CV_32F && image.size() == weight.size());
     if (image.cols <= 1 || image.rows <= 1) return image.clone();
     const int channels = image.channels();
-    auto perChannel = [channels](const cv::Mat& m) {
-        cv::Mat out;
-        cv::merge(std::vector<cv::Mat>(std::size_t(channels), m), out);
-        return out;
+    // Each level's per-pixel arithmetic in one pass over its rows (no level-sized temporaries).
+    auto eachRow = [](int rows, const std::function<void(int)>& body) {
+        cv::parallel_for_(cv::Range(0, rows), [&](const cv::Range& r) {
+            for (int y = r.start; y < r.end; ++y) body(y);
+        });
     };
     // Pull: weighted average down the pyramid; push: fill the gaps from the coarser level.
-    const cv::Mat w3 = perChannel(weight);
-    cv::Mat premultiplied = image.mul(w3);
+    cv::Mat premultiplied(image.size(), image.type());
+    eachRow(image.rows, [&](int y) {
+        const float* in = image.ptr<float>(y);
+        const float* w = weight.ptr<float>(y);
+        float* out = premultiplied.ptr<float>(y);
+        for (int x = 0; x < image.cols; ++x)
+            for (int c = 0; c < channels; ++c) out[x * channels + c] = in[x * channels + c] * w[x];
+    });
     cv::Mat smallImage, smallWeight;
     cv::resize(premultiplied, smallImage, cv::Size((image.cols + 1) / 2, (image.rows + 1) / 2), 0, 0, cv::INTER_AREA);
     cv::resize(weight, smallWeight, smallImage.size(), 0, 0, cv::INTER_AREA);
-    const cv::Mat smallW3 = perChannel(smallWeight);
-    cv::Mat normalized;
-    cv::divide(smallImage, cv::max(smallW3, 1e-6), normalized);
-    cv::Mat clipped;
-    cv::min(smallWeight * 4.0, 1.0, clipped);
+    cv::Mat normalized(smallImage.size(), smallImage.type()), clipped(smallWeight.size(), CV_32F);
+    eachRow(smallImage.rows, [&](int y) {
+        const float* in = smallImage.ptr<float>(y);
+        const float* w = smallWeight.ptr<float>(y);
+        float* out = normalized.ptr<float>(y);
+        float* clip = clipped.ptr<float>(y);
+        for (int x = 0; x < smallImage.cols; ++x) {
+            const float denominator = std::max(w[x], 1e-6f);
+            for (int c = 0; c < channels; ++c) out[x * channels + c] = in[x * channels + c] / denominator;
+            clip[x] = std::min(w[x] * 4.f, 1.f);
+        }
+    });
     const cv::Mat coarse = pushPullFill(normalized, clipped);
     cv::Mat up;
     cv::resize(coarse, up, image.size(), 0, 0, cv::INTER_LINEAR);
-    cv::Mat keep;
-    cv::min(weight, 1.0, keep);
-    const cv::Mat keep3 = perChannel(keep);
-    return image.mul(keep3) + up.mul(cv::Scalar::all(1) - keep3);
+    cv::Mat filled(image.size(), image.type());
+    eachRow(image.rows, [&](int y) {
+        const float* in = image.ptr<float>(y);
+        const float* u = up.ptr<float>(y);
+        const float* w = weight.ptr<float>(y);
+        float* out = filled.ptr<float>(y);
+        for (int x = 0; x < image.cols; ++x) {
+            const float keep = std::min(w[x], 1.f);
+            for (int c = 0; c < channels; ++c) {
+                const int i = x * channels + c;
+                out[i] = in[i] * keep + u[i] * (1.f - keep);
+            }
+        }
+    });
+    return filled;
 }
 
 PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& crop, const cv::Mat& valid,
@@ -84,6 +114,7 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     const UvAtlas& atlas = context.atlas();
     const int size = atlas.size;
     PhotoTexture tex;
+    std::optional<ScopedStage> sub(std::in_place, "texture: sample");
     tex.colour = cv::Mat::zeros(size, size, CV_32FC3);
     tex.visibility = cv::Mat::zeros(size, size, CV_32F);
     cv::Mat normals = cv::Mat::zeros(size, size, CV_32FC3);
@@ -142,21 +173,33 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
 
     // Fill what the photo did not see: first from the mirrored texel (the UV layout is
     // symmetric, u -> 1 - u), then from the neighbours.
+    sub.reset();
+    sub.emplace("texture: mirror");
     cv::Mat mirroredColour, mirroredVis;
     cv::flip(tex.colour, mirroredColour, 1);
     cv::flip(tex.visibility, mirroredVis, 1);
     cv::Mat weight = tex.visibility.clone();
     cv::Mat colour = tex.colour.clone();
-    for (int ty = 0; ty < size; ++ty)
-        for (int tx = 0; tx < size; ++tx) {
-            const float w = weight.at<float>(ty, tx);
-            const float wm = mirroredVis.at<float>(ty, tx);
-            if (w >= 1.f || wm <= w) continue;
-            const float mix = (wm - w);  // how much the mirror adds
-            colour.at<cv::Vec3f>(ty, tx) = (colour.at<cv::Vec3f>(ty, tx) * w + mirroredColour.at<cv::Vec3f>(ty, tx) * mix) / (w + mix);
-            weight.at<float>(ty, tx) = std::min(1.f, w + mix);
+    cv::parallel_for_(cv::Range(0, size), [&](const cv::Range& rows) {
+        for (int ty = rows.start; ty < rows.end; ++ty) {
+            float* weightRow = weight.ptr<float>(ty);
+            const float* mirroredWeight = mirroredVis.ptr<float>(ty);
+            cv::Vec3f* colourRow = colour.ptr<cv::Vec3f>(ty);
+            const cv::Vec3f* mirroredRow = mirroredColour.ptr<cv::Vec3f>(ty);
+            for (int tx = 0; tx < size; ++tx) {
+                const float w = weightRow[tx], wm = mirroredWeight[tx];
+                if (w >= 1.f || wm <= w) continue;
+                const float mix = (wm - w);  // how much the mirror adds
+                colourRow[tx] = (colourRow[tx] * w + mirroredRow[tx] * mix) / (w + mix);
+                weightRow[tx] = std::min(1.f, w + mix);
+            }
         }
+    });
+    sub.reset();
+    sub.emplace("texture: push-pull fill");
     tex.colour = pushPullFill(colour, weight);
+    sub.reset();
+    sub.emplace("texture: albedo and shading");
 
     tex.albedo = cv::Mat::zeros(size, size, CV_32FC3);
     tex.shading = cv::Mat::ones(size, size, CV_32FC3);

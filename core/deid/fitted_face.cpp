@@ -7,6 +7,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <optional>
+
 namespace ideu {
 
 FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection,
@@ -26,11 +28,16 @@ FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo
     }
     const MorphableModel& model = context.model();
     ScopedStage stage("fit: raster, lighting, texture");
+    std::optional<ScopedStage> sub(std::in_place, "fit: raster");
     const Eigen::VectorXf shape = model.shape(face.fit.identity, face.fit.expression);
     face.geometry = makeGeometry(context, shape, face.fit.pose, camera);
     rasterizeFace(context, face.geometry, camera, face.raster);
     face.faceArea = coverageMask(face.raster);
+    sub.reset();
+    sub.emplace("fit: lighting");
     face.lighting = estimateLighting(context, face.crop.image, face.crop.valid, face.geometry, face.raster, &face.skinColour);
+    sub.reset();
+    sub.emplace("fit: texture");
     face.texture = samplePhotoTexture(context, face.crop.image, face.crop.valid, face.geometry, face.raster, camera, face.lighting);
     face.fittedLandmarks = face.fit.projectedLandmarks(model);
     face.identity.shape = face.fit.identity;
@@ -39,7 +46,11 @@ FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo
 
 FittedFace fitFace(const FaceModelContext& context, const AppearanceModel& model, const cv::Mat& photo,
                    const DetectedFace& detection, const std::optional<ApparentAttributes>& attributes, int cropSize) {
-    FittedFace face = fitFaceGeometry(context, photo, detection, cropSize);
+    return fitAppearanceCode(context, model, fitFaceGeometry(context, photo, detection, cropSize), attributes);
+}
+
+FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceModel& model, FittedFace face,
+                             const std::optional<ApparentAttributes>& attributes) {
     {
         ScopedStage stage("fit: appearance code");
         face.appearance = fitAppearance(context, model, face.texture.albedo, face.texture.visibility, attributes);

@@ -43,6 +43,9 @@ FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo
 FittedFace fitFace(const FaceModelContext& context, const AppearanceModel& model, const cv::Mat& photo,
                    const DetectedFace& detection, const std::optional<ApparentAttributes>& attributes = {},
                    int cropSize = 512);
+// fitFace's second half: the albedo code of a geometric fit (fitFaceGeometry's), and X_f.
+FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceModel& model, FittedFace face,
+                             const std::optional<ApparentAttributes>& attributes = {});
 
 // The face's mesh rendered with an albedo (CV_32FC3 UV image of any size) under its fitted
 // lighting and camera, the eye and mouth openings filled from the photo (warped from where the

@@ -97,6 +97,14 @@ FaceModelContext::FaceModelContext(const MorphableModel& model, int uvSize) : mo
         faceTriangles_[t] = faceMask_.at<std::uint8_t>(y, x) ? 1 : 0;
     }
 
+    {
+        constexpr int kRim = 16;  // atlas texels, about eight crop pixels
+        const cv::Mat triangles(atlas_.texels.height, atlas_.texels.width, CV_32S, atlas_.texels.triangle.data());
+        const cv::Mat openings = (triangles < 0) & faceMask_;
+        cv::dilate(openings, openingRims_, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kRim + 1, 2 * kRim + 1)));
+        openingRims_ &= faceMask_;
+    }
+
     // Mirror partner of each vertex (the mesh is symmetric in x).
     mirror_.assign(std::size_t(model.vertexCount), -1);
     {

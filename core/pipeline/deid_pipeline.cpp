@@ -88,15 +88,6 @@ FaceIdentity DeidPipeline::originalIdentity(int face, const CancelToken& cancel)
     return *cache.originalIdentity;
 }
 
-std::optional<FaceResOutput> DeidPipeline::faceresOf(FaceCache& cache, int face) {
-    // Called with the face's lock held (from fitted()).
-    if (!cache.faceresDone) {
-        cache.faceres = describeFaceRes(photo_.bgr, faces_[std::size_t(face)].landmarks);
-        cache.faceresDone = true;
-    }
-    return cache.faceres;
-}
-
 const std::vector<DetectedFace>& DeidPipeline::faces(const CancelToken& cancel) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!detected_) {
@@ -157,15 +148,24 @@ std::shared_ptr<const FittedFace> DeidPipeline::fitted(int face, const CancelTok
     std::lock_guard<std::mutex> lock(cache.mutex);
     if (!cache.fitted) {
         cancel.check();
-        // The apparent age and gender choose the bank faces the skin detail comes from.
-        std::optional<ApparentAttributes> attributes;
-        {
-            ScopedStage stage("fit: FaceRes age and gender");
-            if (const auto faceres = faceresOf(cache, face)) attributes = ApparentAttributes{float(faceres->ageYears()), faceres->gender};
+        // The apparent age and gender choose the bank faces the skin detail comes from; FaceRes
+        // reads them while the 3-D model is fitted (on another core when there is one).
+        const DetectedFace& detection = faces_[std::size_t(face)];
+        auto readAttributes = [this, &detection] {
+            ScopedStage stage("fit: FaceRes age and gender (beside the geometric fit)");
+            return describeFaceRes(photo_.bgr, detection.landmarks);
+        };
+        std::future<std::optional<FaceResOutput>> reading;
+        if (!cache.faceresDone && cv::getNumThreads() > 1) reading = std::async(std::launch::async, readAttributes);
+        FittedFace geometry = fitFaceGeometry(context_, photo_.bgr, detection);
+        if (!cache.faceresDone) {
+            cache.faceres = reading.valid() ? reading.get() : readAttributes();
+            cache.faceresDone = true;
         }
+        std::optional<ApparentAttributes> attributes;
+        if (cache.faceres) attributes = ApparentAttributes{float(cache.faceres->ageYears()), cache.faceres->gender};
         cancel.check();
-        cache.fitted = std::make_shared<const FittedFace>(
-            fitFace(context_, model_, photo_.bgr, faces_[std::size_t(face)], attributes));
+        cache.fitted = std::make_shared<const FittedFace>(fitAppearanceCode(context_, model_, std::move(geometry), attributes));
     }
     return cache.fitted;
 }

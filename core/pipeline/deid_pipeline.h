@@ -158,7 +158,6 @@ private:
         std::optional<FaceResOutput> faceres;  // of the original face (also its apparent age and gender)
         bool faceresDone = false;
     };
-    std::optional<FaceResOutput> faceresOf(FaceCache& cache, int face);
     std::vector<std::unique_ptr<FaceCache>> cache_;
     FaceCache& cacheFor(int face);
 };
