@@ -117,10 +117,10 @@ void softenDepthEdges(RenderedFace& render) {
 }  // namespace
 
 FaceRender renderFace(const FaceModelContext& context, const FittedFace& face, const FaceGeometry& geometry,
-                      const std::array<Eigen::Vector2d, 68>& landmarks, const cv::Mat& albedo) {
+                      const std::array<Eigen::Vector2d, 68>& landmarks, const cv::Mat& albedo, RasterBuffers raster) {
     TextureMaps maps;
     maps.fittedShading = &face.texture.shading;
-    RenderedFace render = renderTextured(context, geometry, face.fit.camera, albedo, face.lighting, maps);
+    RenderedFace render = renderTextured(context, geometry, face.fit.camera, albedo, face.lighting, maps, std::move(raster));
     softenDepthEdges(render);
     FaceRender out{render.image, render.mask};
     ScopedStage fillStage("render: eye and mouth openings");

@@ -55,7 +55,7 @@ struct FaceRender {
     cv::Mat mask;   // CV_8U
 };
 FaceRender renderFace(const FaceModelContext& context, const FittedFace& face, const FaceGeometry& geometry,
-                      const std::array<Eigen::Vector2d, 68>& landmarks, const cv::Mat& albedo);
+                      const std::array<Eigen::Vector2d, 68>& landmarks, const cv::Mat& albedo, RasterBuffers raster = {});
 
 // The stage images of a fitted face (all crop-sized CV_8UC3):
 cv::Mat landmarkOverlay(const FittedFace& face);   // X with detected (green) and fitted (red) landmarks

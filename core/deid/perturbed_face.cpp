@@ -7,7 +7,8 @@ namespace ideu {
 PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                           double scale, std::uint64_t seed, const NoiseSettings& settings) {
     PerturbedFace out = perturbShape(context, model, face, scale, seed, settings);
-    renderPerturbed(context, model, face, out);
+    synthesizePerturbedAlbedo(context, model, face, out);
+    renderPerturbed(context, face, out);
     return out;
 }
 
@@ -31,14 +32,15 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
     return out;
 }
 
-void renderPerturbed(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
-                     PerturbedFace& out) {
-    {
-        ScopedStage stage("albedo");
-        out.albedo = synthesizeAlbedo(context, model, face.appearance, out.identity.albedo, out.identity.detailMix, out.identity.detailSeed);
-    }
+void synthesizePerturbedAlbedo(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
+                               PerturbedFace& out) {
+    ScopedStage stage("albedo");
+    out.albedo = synthesizeAlbedo(context, model, face.appearance, out.identity.albedo, out.identity.detailMix, out.identity.detailSeed);
+}
+
+void renderPerturbed(const FaceModelContext& context, const FittedFace& face, PerturbedFace& out, RasterBuffers raster) {
     ScopedStage stage("render");
-    const FaceRender render = renderFace(context, face, out.geometry, out.landmarks, out.albedo);
+    const FaceRender render = renderFace(context, face, out.geometry, out.landmarks, out.albedo, std::move(raster));
     out.image = render.image;
     out.mask = render.mask;
 }

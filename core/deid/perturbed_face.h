@@ -25,9 +25,12 @@ PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel
 // z'_id, the perturbed mesh and its landmarks (no image yet) ...
 PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                            double scale, std::uint64_t seed, const NoiseSettings& settings = {});
-// ... then the albedo of z'_id and X_p rendered on that mesh.
-void renderPerturbed(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
-                     PerturbedFace& perturbed);
+// ... then the albedo of z'_id ...
+void synthesizePerturbedAlbedo(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
+                               PerturbedFace& perturbed);
+// ... and X_p rendered with it on that mesh (`raster`: the mesh's rasterizeFace when already made).
+void renderPerturbed(const FaceModelContext& context, const FittedFace& face, PerturbedFace& perturbed,
+                     RasterBuffers raster = {});
 
 // X_p as a picture: the render over mid-grey.
 cv::Mat perturbedRender(const PerturbedFace& perturbed);

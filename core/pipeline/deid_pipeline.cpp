@@ -216,18 +216,31 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
     }
     cancel.check();
     result.perturbed = perturbShape(context_, model_, f, settings.scale, settings.seed, settings.noise);
-    // X is moved around the new shape while X_p renders (on another core when there is one).
+    // The new mesh is rasterized and X moved around the new shape while the albedo of z'_id is
+    // made (on another core when there is one); X_p is then shaded on that raster.
     cv::Mat warpMap;
     {
-        auto warp = [&] {
-            ScopedStage stage("warp map (beside albedo and render)");
+        std::promise<RasterBuffers> rasterMade;
+        std::future<RasterBuffers> raster = rasterMade.get_future();
+        auto sideWork = [&] {
+            try {
+                ScopedStage stage("render: raster (beside the albedo)");
+                RasterBuffers buffers;
+                rasterizeFace(context_, result.perturbed.geometry, f.fit.camera, buffers);
+                rasterMade.set_value(std::move(buffers));
+            } catch (...) {
+                rasterMade.set_exception(std::current_exception());
+                return;
+            }
+            ScopedStage stage("warp map (beside the albedo and render)");
             warpMap = shapeWarpMap(context_, f, result.perturbed, settings.hybrid.falloff);
         };
-        std::future<void> warping;
-        if (cv::getNumThreads() > 1) warping = std::async(std::launch::async, warp);
-        renderPerturbed(context_, model_, f, result.perturbed);
-        if (warping.valid()) warping.get();
-        else warp();
+        std::future<void> side;
+        if (cv::getNumThreads() > 1) side = std::async(std::launch::async, sideWork);
+        else sideWork();
+        synthesizePerturbedAlbedo(context_, model_, f, result.perturbed);
+        renderPerturbed(context_, f, result.perturbed, raster.get());
+        if (side.valid()) side.get();
     }
     if (head && headCodes) {
         // HeadNeRF renders X_f and X_p; the 3DMM perturbation still drives the outline warp

@@ -51,9 +51,11 @@ namespace {
 // Runs `shader(raster, pixelIndex)` on every covered pixel.
 template <typename Shader>
 RenderedFace renderWith(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
-                        Shader shader) {
+                        Shader shader, RasterBuffers made = {}) {
     RenderedFace out;
-    {
+    if (made.width == camera.width && made.height == camera.height) {
+        out.raster = std::move(made);
+    } else {
         ScopedStage stage("render: raster");
         rasterizeFace(context, geometry, camera, out.raster);
     }
@@ -79,7 +81,7 @@ RenderedFace renderWith(const FaceModelContext& context, const FaceGeometry& geo
 }  // namespace
 
 RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
-                            const cv::Mat& albedo, const ShCoefficients& sh, const TextureMaps& maps) {
+                            const cv::Mat& albedo, const ShCoefficients& sh, const TextureMaps& maps, RasterBuffers raster) {
     const MorphableModel& model = context.model();
     const float texScale = float(albedo.cols) / float(context.uvSize());
     const float shadingScale = maps.fittedShading ? float(maps.fittedShading->cols) / float(context.uvSize()) : 1.f;
@@ -96,7 +98,7 @@ RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry&
             for (int c = 0; c < 3; ++c) s[c] = std::clamp(s[c], f[c] * kReshadeMin, f[c] * kReshadeMax);
         }
         return cv::Vec3f(a[0] * s.x(), a[1] * s.y(), a[2] * s.z());
-    });
+    }, std::move(raster));
 }
 
 RenderedFace renderShaded(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,

@@ -42,9 +42,11 @@ struct TextureMaps {
 constexpr float kReshadeMin = 0.7f, kReshadeMax = 1.4f;
 
 // Per pixel: albedo(uv) x shading(normal). `albedo` is CV_32FC3 in UV space, the atlas's size
-// or any other (it is sampled at the same UV coordinates).
+// or any other (it is sampled at the same UV coordinates). `raster`: rasterizeFace's of the
+// same geometry and camera when already made (else it is made here).
 RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
-                            const cv::Mat& albedo, const ShCoefficients& sh, const TextureMaps& maps = {});
+                            const cv::Mat& albedo, const ShCoefficients& sh, const TextureMaps& maps = {},
+                            RasterBuffers raster = {});
 // Shading only (a grey clay render), for the "3DMM fit" view.
 RenderedFace renderShaded(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
                           const ShCoefficients& sh, const cv::Vec3f& albedo = {200, 200, 200});
