@@ -1,5 +1,6 @@
 #include "appearance/appearance_builder.h"
 
+#include "common/parallel.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/sha256.h"
@@ -229,31 +230,16 @@ AppearanceBuildResult buildAppearanceModel(const std::string& galleryDir, const 
     }
 
     std::vector<GalleryFace> faces(files.size());
-    std::atomic<std::size_t> next{0};
-    std::atomic<int> done{0};
-    std::mutex errorMutex;
-    std::string firstError;
-    auto worker = [&] {
-        for (std::size_t k = next++; k < files.size(); k = next++) {
-            if (cancel.cancelled()) return;
+    forEachOnWorkers(
+        files.size(), options.jobs,
+        [&](std::size_t k) {
             try {
                 faces[k] = processPhoto(context, files[k], options, pca.roi, model.detailRoi);
             } catch (const ImageError& e) {
                 faces[k].reason = std::string("unreadable: ") + e.what();
-            } catch (const std::exception& e) {
-                std::lock_guard<std::mutex> lock(errorMutex);
-                if (firstError.empty()) firstError = files[k] + ": " + e.what();
             }
-            const int d = ++done;
-            if (progress) progress(d, int(files.size()));
-        }
-    };
-    std::vector<std::thread> threads;
-    for (int t = 1; t < std::max(1, options.jobs); ++t) threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads) t.join();
-    cancel.check();
-    if (!firstError.empty()) throw Error(firstError);
+        },
+        [&](std::size_t k) { return files[k]; }, progress, cancel);
 
     AppearanceBuildResult result;
     std::vector<std::size_t> accepted;

@@ -1,6 +1,12 @@
 #pragma once
 // Work split over OpenCV's threads without changing a single bit of the result.
+#include "common/cancel.h"
+
 #include <Eigen/Core>
+
+#include <cstddef>
+#include <functional>
+#include <string>
 
 namespace ideu {
 
@@ -10,5 +16,13 @@ namespace ideu {
 // products (the 88k x 120 albedo basis, the shape bases) are memory-bound: two cores read
 // them almost twice as fast.
 void addProductInRowBlocks(Eigen::VectorXf& out, const Eigen::MatrixXf& matrix, const Eigen::VectorXf& vector);
+
+// Runs item(k) for k in [0, count) on `workers` threads (the calling one included), each taking
+// the next item when done, `progress(done, count)` after each. An item that throws does not
+// stop the others; after all, the first failure is thrown as ideu::Error "name(k): what". A
+// cancelled token stops taking items (and throws CancelledError after the join).
+void forEachOnWorkers(std::size_t count, int workers, const std::function<void(std::size_t)>& item,
+                      const std::function<std::string(std::size_t)>& name,
+                      const std::function<void(int done, int total)>& progress = {}, const CancelToken& cancel = {});
 
 }  // namespace ideu

@@ -1,6 +1,7 @@
 #include "evaluation/privacy_eval.h"
 
 #include "align/face_align.h"
+#include "common/parallel.h"
 #include "common/error.h"
 #include "evaluation/image_metrics.h"
 #include "io/image_io.h"
@@ -145,30 +146,9 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
     const std::vector<Photo> photos = collectPersonPhotos(facesDir);
     FaceResRecognizer::shared();  // both recognisers are needed: a missing model fails here, once
     std::vector<PhotoOutcome> outcomes(photos.size());
-    std::atomic<std::size_t> next{0};
-    std::atomic<int> done{0};
-    std::mutex errorMutex;
-    std::string firstError;
-    auto worker = [&] {
-        for (std::size_t k = next++; k < photos.size(); k = next++) {
-            try {
-                outcomes[k] = evaluatePhoto(photos[k], options, cancel);
-            } catch (const CancelledError&) {
-                return;
-            } catch (const std::exception& e) {
-                std::lock_guard<std::mutex> lock(errorMutex);
-                if (firstError.empty()) firstError = photos[k].path + ": " + e.what();
-            }
-            const int d = ++done;
-            if (progress) progress(d, int(photos.size()));
-        }
-    };
-    std::vector<std::thread> threads;
-    for (int t = 1; t < std::max(1, options.jobs); ++t) threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads) t.join();
-    cancel.check();
-    if (!firstError.empty()) throw Error(firstError);
+    forEachOnWorkers(
+        photos.size(), options.jobs, [&](std::size_t k) { outcomes[k] = evaluatePhoto(photos[k], options, cancel); },
+        [&](std::size_t k) { return photos[k].path; }, progress, cancel);
 
     EvaluationReport report;
     std::map<std::string, std::vector<std::size_t>> byPerson;
