@@ -70,29 +70,35 @@ struct GalleryFace {
     Eigen::VectorXf shape;  // α
 };
 
+GalleryFace skipped(std::string reason) {
+    GalleryFace out;
+    out.reason = std::move(reason);
+    return out;
+}
+
 GalleryFace processPhoto(const FaceModelContext& context, const std::string& path, const AppearanceBuildOptions& options,
                          const cv::Rect& roi, const cv::Rect& detailRoi) {
     GalleryFace out;
     const Image image = loadImage(path);
     const auto faces = FaceDetector::shared()->detect(image.bgr).faces;
-    if (faces.empty()) return {"no face found"};
+    if (faces.empty()) return skipped("no face found");
     for (std::size_t i = 1; i < faces.size(); ++i)
-        if (faces[i].box.width >= 0.4 * faces[0].box.width) return {"several faces"};
+        if (faces[i].box.width >= 0.4 * faces[0].box.width) return skipped("several faces");
     const FittedFace face = fitFaceGeometry(context, image.bgr, faces[0]);
     const GalleryScreening& s = options.screening;
     char why[96];
     if (face.fit.nmeInner > s.maxNme) {
         std::snprintf(why, sizeof why, "bad fit (landmark error %.3f)", face.fit.nmeInner);
-        return {why};
+        return skipped(why);
     }
     const Eigen::Vector3d angles = face.fit.pose.anglesDegrees();
     if (std::abs(angles.x()) > s.maxTurnDegrees || std::abs(angles.y()) > s.maxTurnDegrees) {
         std::snprintf(why, sizeof why, "turned (yaw %.0f°, pitch %.0f°)", angles.x(), angles.y());
-        return {why};
+        return skipped(why);
     }
-    if (mouthOpening(face.landmarks) > s.maxMouthOpening) return {"mouth open"};
-    if (glassesScore(face) > s.glassesThreshold) return {"glasses"};
-    if (foreheadCover(face) > s.maxForeheadCover) return {"hair or a hat over the brows"};
+    if (mouthOpening(face.landmarks) > s.maxMouthOpening) return skipped("mouth open");
+    if (glassesScore(face) > s.glassesThreshold) return skipped("glasses");
+    if (foreheadCover(face) > s.maxForeheadCover) return skipped("hair or a hat over the brows");
 
     const PhotoTexture& tex = face.texture;
     const cv::Vec3f tone = skinTone(context, tex.albedo, tex.visibility);  // the rims are outside its region
