@@ -13,6 +13,8 @@
 
 #include <QtTest>
 
+#include <tuple>
+
 using namespace ideu;
 
 namespace {
@@ -41,10 +43,9 @@ const Pinned kPinned[] = {
 };
 
 DeidSettings settingsOf(const Pinned& p) {
-    DeidSettings s;
-    s.scale = p.scale;
-    s.seed = p.seed;
-    return s;
+    DeidSettings settings;
+    std::tie(settings.scale, settings.seed) = std::pair(p.scale, p.seed);
+    return settings;
 }
 
 }  // namespace

@@ -166,12 +166,14 @@ cv::Mat fitOverlay(const FaceModelContext& context, const FittedFace& face) {
     return out;
 }
 
-cv::Mat fittedRender(const FittedFace& face) {
-    cv::Mat out(face.fittedImage.size(), CV_8UC3, cv::Scalar(128, 128, 128));
+cv::Mat onMidGrey(const cv::Mat& render, const cv::Mat& mask) {
+    cv::Mat out(render.size(), CV_8UC3, cv::Scalar(128, 128, 128));
     cv::Mat image;
-    face.fittedImage.convertTo(image, CV_8UC3);
-    image.copyTo(out, face.fittedMask);
+    render.convertTo(image, CV_8UC3);
+    image.copyTo(out, mask);
     return out;
 }
+
+cv::Mat fittedRender(const FittedFace& face) { return onMidGrey(face.fittedImage, face.fittedMask); }
 
 }  // namespace ideu

@@ -61,5 +61,7 @@ FaceRender renderFace(const FaceModelContext& context, const FittedFace& face, c
 cv::Mat landmarkOverlay(const FittedFace& face);   // X with detected (green) and fitted (red) landmarks
 cv::Mat fitOverlay(const FaceModelContext& context, const FittedFace& face);  // X with the 3DMM fit blended in, and its mesh
 cv::Mat fittedRender(const FittedFace& face);      // X_f on grey
+// A render (CV_32FC3) where `mask` is set, over mid-grey (CV_8UC3).
+cv::Mat onMidGrey(const cv::Mat& render, const cv::Mat& mask);
 
 }  // namespace ideu

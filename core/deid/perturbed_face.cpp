@@ -45,12 +45,6 @@ void renderPerturbed(const FaceModelContext& context, const FittedFace& face, Pe
     out.mask = render.mask;
 }
 
-cv::Mat perturbedRender(const PerturbedFace& perturbed) {
-    cv::Mat out(perturbed.image.size(), CV_8UC3, cv::Scalar(128, 128, 128));
-    cv::Mat image;
-    perturbed.image.convertTo(image, CV_8UC3);
-    image.copyTo(out, perturbed.mask);
-    return out;
-}
+cv::Mat perturbedRender(const PerturbedFace& perturbed) { return onMidGrey(perturbed.image, perturbed.mask); }
 
 }  // namespace ideu

@@ -248,10 +248,7 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
         result.head = "headnerf";
         cv::Mat image, mask;
         head->render(*headCodes, f.crop.image.cols, image, mask);
-        result.headFitted = cv::Mat(image.size(), CV_8UC3, cv::Scalar(128, 128, 128));
-        cv::Mat image8;
-        image.convertTo(image8, CV_8UC3);
-        image8.copyTo(result.headFitted, mask);
+        result.headFitted = onMidGrey(image, mask);
         head->render(head->perturb(*headCodes, settings.scale, settings.seed, settings.noise.shapeGain), f.crop.image.cols, image, mask);
         result.perturbed.mask &= mask;
         image.copyTo(result.perturbed.image, result.perturbed.mask);
