@@ -167,13 +167,38 @@ int runBench(const QStringList& args) {
     std::printf("one cv::remap of the 512x512 crop: median %.3f ms; slider path / remap = %.1f\n", remap, rerun / remap);
     std::printf("whole photo (detect, fit, anonymize, encode): median %.1f ms\n", photo);
     std::printf("throughput with %d photos in parallel (decode to encode): %.2f photos/s; peak RSS %.0f MB\n", cores, photosPerSecond, rssMb);
+    // Stages in a tree: "P: part" is printed under the stage P (or "P (...)"); a part whose
+    // stage is in the other path (the X_f render's parts in the fit) is listed last.
     auto printStages = [&](const char* title, const std::map<std::string, std::vector<double>>& stages, double total) {
-        std::printf("%s (median ms per face, share of the path's median, in remaps of the crop):\n", title);
+        std::printf("%s (median ms per face, share of the path's median, in remaps of the crop; stages marked\n"
+                    "\"beside\" run on the second core at the same time as the ones they name):\n", title);
+        auto key = [](const std::string& name) { return name.substr(0, name.find(" (")); };
+        std::map<std::string, std::string> parentOf;
+        for (const auto& [name, v] : stages) {
+            const std::size_t colon = name.rfind(": ");
+            if (colon == std::string::npos) continue;
+            for (const auto& [other, w] : stages)
+                if (other != name && key(other) == name.substr(0, colon)) parentOf[name] = other;
+        }
+        auto line = [&](const std::string& label, double ms) {
+            std::printf("  %-58s %8.2f ms %5.1f %% %7.1f remaps\n", label.c_str(), ms, 100 * ms / total, ms / remap);
+        };
         std::vector<std::pair<double, std::string>> order;
         for (const auto& [name, v] : stages) order.emplace_back(median(v), name);
         std::sort(order.rbegin(), order.rend());
-        for (const auto& [ms, name] : order)
-            std::printf("  %-34s %8.2f ms %5.1f %% %7.1f remaps\n", name.c_str(), ms, 100 * ms / total, ms / remap);
+        std::vector<std::string> orphans;
+        for (const auto& [ms, name] : order) {
+            if (parentOf.count(name)) continue;
+            if (name.find(": ") != std::string::npos && name.rfind("fit: ", 0) != 0 && name.rfind("detect: ", 0) != 0) {
+                orphans.push_back(name);
+                continue;
+            }
+            line(name, ms);
+            for (const auto& [partMs, part] : order)
+                if (parentOf.count(part) && parentOf[part] == name) line("  - " + part.substr(part.rfind(": ") + 2), partMs);
+        }
+        if (!orphans.empty()) std::printf("  parts of stages above:\n");
+        for (const std::string& name : orphans) line("  - " + name, median(stages.at(name)));
     };
     printStages("first fit stages", fitStages, fit);
     printStages("slider path stages", sliderStages, rerun);

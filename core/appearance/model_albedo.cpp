@@ -234,20 +234,20 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
                             const cv::Mat& weight, const std::optional<ApparentAttributes>& attributes) {
     const AlbedoPca& pca = model.pca;
     AppearanceFit fit;
-    std::optional<ScopedStage> sub(std::in_place, "fit: appearance: tone");
+    std::optional<ScopedStage> sub(std::in_place, "fit: appearance code: tone");
     cv::Mat trusted = weight.clone();
     trusted.setTo(0, context.openingRims());
     fit.tone = skinTone(context, albedo, trusted);
     fit.grey = isGreyTone(fit.tone);
     sub.reset();
-    sub.emplace("fit: appearance: relative albedo");
+    sub.emplace("fit: appearance code: relative albedo");
     const RelativeAlbedo relative = relativeAlbedo(context, albedo, trusted, fit.tone, fit.grey, pca.uvSize, pca.roi);
     fit.broad = relative.broad;
     sub.reset();
-    sub.emplace("fit: appearance: code (least squares)");
+    sub.emplace("fit: appearance code: code (least squares)");
     fit.code = fitAlbedoCode(pca, relative.structure, relative.weight);
     sub.reset();
-    sub.emplace("fit: appearance: relief, neighbours");
+    sub.emplace("fit: appearance code: relief, neighbours");
     const cv::Mat relief = detailRelief(context, albedo, weight, model.detailUvSize, model.detailRoi);
     fit.reliefSd = reliefSd(relief, toGrid(weight, cv::Mat(), context.uvSize(), model.detailUvSize, model.detailRoi));
 

@@ -114,7 +114,7 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     const UvAtlas& atlas = context.atlas();
     const int size = atlas.size;
     PhotoTexture tex;
-    std::optional<ScopedStage> sub(std::in_place, "texture: sample");
+    std::optional<ScopedStage> sub(std::in_place, "fit: texture: sample");
     tex.colour = cv::Mat::zeros(size, size, CV_32FC3);
     tex.visibility = cv::Mat::zeros(size, size, CV_32F);
     cv::Mat normals = cv::Mat::zeros(size, size, CV_32FC3);
@@ -174,7 +174,7 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     // Fill what the photo did not see: first from the mirrored texel (the UV layout is
     // symmetric, u -> 1 - u), then from the neighbours.
     sub.reset();
-    sub.emplace("texture: mirror");
+    sub.emplace("fit: texture: mirror");
     cv::Mat mirroredColour, mirroredVis;
     cv::flip(tex.colour, mirroredColour, 1);
     cv::flip(tex.visibility, mirroredVis, 1);
@@ -196,10 +196,10 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
         }
     });
     sub.reset();
-    sub.emplace("texture: push-pull fill");
+    sub.emplace("fit: texture: push-pull fill");
     tex.colour = pushPullFill(colour, weight);
     sub.reset();
-    sub.emplace("texture: albedo and shading");
+    sub.emplace("fit: texture: albedo and shading");
 
     tex.albedo = cv::Mat::zeros(size, size, CV_32FC3);
     tex.shading = cv::Mat::ones(size, size, CV_32FC3);

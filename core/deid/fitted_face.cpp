@@ -27,7 +27,6 @@ FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo
         face.fit = context.fitter().fit(face.landmarks, camera);
     }
     const MorphableModel& model = context.model();
-    ScopedStage stage("fit: raster, lighting, texture");
     std::optional<ScopedStage> sub(std::in_place, "fit: raster");
     const Eigen::VectorXf shape = model.shape(face.fit.identity, face.fit.expression);
     face.geometry = makeGeometry(context, shape, face.fit.pose, camera);

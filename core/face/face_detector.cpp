@@ -1,5 +1,6 @@
 #include "face/face_detector.h"
 
+#include "common/profile.h"
 #include "common/error.h"
 #include "face/ssd_detector.h"
 #include "models/model_store.h"
@@ -155,6 +156,7 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
     // and overlapping tiles at that scale for the small ones.
     std::vector<Candidate> hog;
     auto hogPass = [&](const cv::Rect& region, double scale, std::vector<Candidate>& into) {
+        ScopedStage stage("detect: HOG passes");
         // Colour HOG: grey is only ~15 % faster and loses the weakest face of the developer set.
         cv::Mat work = bgr(region);
         if (std::abs(scale - 1.0) > 1e-3)
@@ -189,6 +191,7 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
     // them, so close-ups need one), then 1024-px tiles for the smaller faces of large photos.
     std::vector<Candidate> ssd;
     if (options.useSsd) {
+        ScopedStage stage("detect: SSD passes");
         const auto net = SsdFaceDetector::shared();
         const double minScore = std::min(options.ssdConfirm, options.ssdAlone);
         const int border = std::max(bgr.cols, bgr.rows) / 4;
@@ -273,7 +276,10 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
             result.rejected.push_back({ssd[j].box, 0, ssd[j].score, why});
         }
     }
-    for (DetectedFace& face : result.faces) face.landmarks = landmarks(bgr, face.box);
+    {
+        ScopedStage stage("detect: landmarks");
+        for (DetectedFace& face : result.faces) face.landmarks = landmarks(bgr, face.box);
+    }
     std::stable_sort(result.faces.begin(), result.faces.end(),
                      [](const DetectedFace& a, const DetectedFace& b) { return a.box.area() > b.box.area(); });
     return result;

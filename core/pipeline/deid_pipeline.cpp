@@ -92,7 +92,7 @@ const std::vector<DetectedFace>& DeidPipeline::faces(const CancelToken& cancel) 
     std::lock_guard<std::mutex> lock(mutex_);
     if (!detected_) {
         cancel.check();
-        ScopedStage stage("detect (with landmarks)");
+        ScopedStage stage("detect");
         DetectionResult detected = FaceDetector::shared()->detect(photo_.bgr, detection_);
         faces_ = std::move(detected.faces);
         rejected_ = std::move(detected.rejected);
