@@ -6,10 +6,12 @@
 #include "identity/seeded_noise.h"
 
 #include <Eigen/Cholesky>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <numeric>
@@ -234,6 +236,15 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
                             const cv::Mat& weight, const std::optional<ApparentAttributes>& attributes) {
     const AlbedoPca& pca = model.pca;
     AppearanceFit fit;
+    // The sharpness of the photo's skin relief is measured while the code is fitted (on another
+    // core when there is one): it needs neither.
+    auto measureRelief = [&] {
+        ScopedStage stage("fit: appearance code: relief (beside the code fit)");
+        const cv::Mat relief = detailRelief(context, albedo, weight, model.detailUvSize, model.detailRoi);
+        return reliefSd(relief, toGrid(weight, cv::Mat(), context.uvSize(), model.detailUvSize, model.detailRoi));
+    };
+    std::future<float> reliefLater;
+    if (cv::getNumThreads() > 1) reliefLater = std::async(std::launch::async, measureRelief);
     std::optional<ScopedStage> sub(std::in_place, "fit: appearance code: tone");
     cv::Mat trusted = weight.clone();
     trusted.setTo(0, context.openingRims());
@@ -247,9 +258,8 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
     sub.emplace("fit: appearance code: code (least squares)");
     fit.code = fitAlbedoCode(pca, relative.structure, relative.weight);
     sub.reset();
-    sub.emplace("fit: appearance code: relief, neighbours");
-    const cv::Mat relief = detailRelief(context, albedo, weight, model.detailUvSize, model.detailRoi);
-    fit.reliefSd = reliefSd(relief, toGrid(weight, cv::Mat(), context.uvSize(), model.detailUvSize, model.detailRoi));
+    fit.reliefSd = reliefLater.valid() ? reliefLater.get() : measureRelief();
+    sub.emplace("fit: appearance code: neighbours");
 
     // Apparent age and gender: the photo's when known, else those of its nearest bank faces.
     std::vector<std::pair<float, int>> byDistance;
