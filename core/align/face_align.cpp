@@ -1,5 +1,6 @@
 #include "align/face_align.h"
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -94,16 +95,22 @@ AlignedCrop alignFace(const cv::Mat& bgr, const FaceAlignment& alignment) {
 }
 
 cv::Mat changedPixels(const cv::Mat& edited, const cv::Mat& original) {
-    CV_Assert(edited.size() == original.size() && edited.type() == original.type());
-    cv::Mat diff;
-    cv::absdiff(edited, original, diff);
-    if (diff.channels() > 1) {
-        std::vector<cv::Mat> planes;
-        cv::split(diff, planes);
-        diff = planes[0];
-        for (std::size_t i = 1; i < planes.size(); ++i) cv::max(diff, planes[i], diff);
-    }
-    return diff > 0;
+    CV_Assert(edited.size() == original.size() && edited.type() == original.type() && edited.depth() == CV_8U);
+    const int channels = edited.channels();
+    cv::Mat changed(edited.size(), CV_8U);
+    cv::parallel_for_(cv::Range(0, edited.rows), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y) {
+            const std::uint8_t* a = edited.ptr<std::uint8_t>(y);
+            const std::uint8_t* b = original.ptr<std::uint8_t>(y);
+            std::uint8_t* out = changed.ptr<std::uint8_t>(y);
+            for (int x = 0; x < edited.cols; ++x) {
+                bool differs = false;
+                for (int c = 0; c < channels; ++c) differs |= a[x * channels + c] != b[x * channels + c];
+                out[x] = differs ? 255 : 0;
+            }
+        }
+    });
+    return changed;
 }
 
 cv::Mat pasteWeight(const cv::Mat& changed, double featherPx) {
@@ -133,20 +140,22 @@ void pasteBack(cv::Mat& photo, const cv::Mat& crop, const cv::Mat& weight, const
     cv::warpAffine(crop, warped, map, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
     cv::warpAffine(weight, w, map, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
     cv::Mat target = photo(roi);
-    for (int y = 0; y < roi.height; ++y) {
-        const float* wr = w.ptr<float>(y);
-        const cv::Vec3b* src = warped.ptr<cv::Vec3b>(y);
-        cv::Vec3b* dst = target.ptr<cv::Vec3b>(y);
-        for (int x = 0; x < roi.width; ++x) {
-            const float t = wr[x];
-            if (t <= 0.f) continue;
-            if (t >= 1.f) {
-                dst[x] = src[x];
-                continue;
+    cv::parallel_for_(cv::Range(0, roi.height), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y) {
+            const float* wr = w.ptr<float>(y);
+            const cv::Vec3b* src = warped.ptr<cv::Vec3b>(y);
+            cv::Vec3b* dst = target.ptr<cv::Vec3b>(y);
+            for (int x = 0; x < roi.width; ++x) {
+                const float t = wr[x];
+                if (t <= 0.f) continue;
+                if (t >= 1.f) {
+                    dst[x] = src[x];
+                    continue;
+                }
+                for (int c = 0; c < 3; ++c) dst[x][c] = cv::saturate_cast<uchar>(dst[x][c] + t * (float(src[x][c]) - dst[x][c]));
             }
-            for (int c = 0; c < 3; ++c) dst[x][c] = cv::saturate_cast<uchar>(dst[x][c] + t * (float(src[x][c]) - dst[x][c]));
         }
-    }
+    });
 }
 
 void pasteChanges(cv::Mat& photo, const cv::Mat& edited, const cv::Mat& original, const FaceAlignment& a,
