@@ -1,6 +1,8 @@
 // ideudemon-bench COMPONENT [args]: prints medians for one component of the pipeline.
 #include "bench_common.h"
 
+#include "common/runtime.h"
+
 #include <cstdio>
 #include <cstring>
 
@@ -29,6 +31,7 @@ const Entry kBenchmarks[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+    ideu::limitAllocatorArenas();
     if (argc < 2 || !std::strcmp(argv[1], "--help")) {
         std::printf("Usage: ideudemon-bench COMPONENT [args]\n\nComponents:\n");
         for (const Entry& e : kBenchmarks) std::printf("  %-8s %s\n", e.name, e.help);

@@ -1,6 +1,7 @@
 // ideudemon-cli: every pipeline stage from the command line.
 #include "cli/cli_common.h"
 #include "common/error.h"
+#include "common/runtime.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -40,6 +41,7 @@ void printUsage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    ideu::limitAllocatorArenas();
     // Plots (QCustomPlot) need a GUI application; every other command runs without one.
     const bool needsGui = argc > 1 && std::strcmp(argv[1], "evaluate") == 0;
     if (needsGui && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY"))

@@ -5,6 +5,8 @@
 
 #include "image_view.h"
 
+#include "common/runtime.h"
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
@@ -22,6 +24,7 @@
 #include <vector>
 
 int main(int argc, char** argv) {
+    ideu::limitAllocatorArenas();
     QApplication app(argc, argv);
     QApplication::setApplicationName("IDEudemon");
     QApplication::setOrganizationName("IDEudemon");

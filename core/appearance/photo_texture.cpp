@@ -115,7 +115,7 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     const int size = atlas.size;
     PhotoTexture tex;
     std::optional<ScopedStage> sub(std::in_place, "fit: texture: sample");
-    tex.colour = cv::Mat::zeros(size, size, CV_32FC3);
+    cv::Mat colour = cv::Mat::zeros(size, size, CV_32FC3);  // atlas-sized buffers: about 12 MB each
     tex.visibility = cv::Mat::zeros(size, size, CV_32F);
     cv::Mat normals = cv::Mat::zeros(size, size, CV_32FC3);
     cv::Mat cropF;
@@ -131,7 +131,7 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     const auto& enabled = context.faceTriangles();
     cv::parallel_for_(cv::Range(0, size), [&](const cv::Range& rows) {
         for (int ty = rows.start; ty < rows.end; ++ty) {
-            cv::Vec3f* colourRow = tex.colour.ptr<cv::Vec3f>(ty);
+            cv::Vec3f* colourRow = colour.ptr<cv::Vec3f>(ty);
             cv::Vec3f* normalRow = normals.ptr<cv::Vec3f>(ty);
             float* visRow = tex.visibility.ptr<float>(ty);
             for (int tx = 0; tx < size; ++tx) {
@@ -176,10 +176,9 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     sub.reset();
     sub.emplace("fit: texture: mirror");
     cv::Mat mirroredColour, mirroredVis;
-    cv::flip(tex.colour, mirroredColour, 1);
+    cv::flip(colour, mirroredColour, 1);
     cv::flip(tex.visibility, mirroredVis, 1);
     cv::Mat weight = tex.visibility.clone();
-    cv::Mat colour = tex.colour.clone();
     cv::parallel_for_(cv::Range(0, size), [&](const cv::Range& rows) {
         for (int ty = rows.start; ty < rows.end; ++ty) {
             float* weightRow = weight.ptr<float>(ty);
@@ -197,7 +196,10 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     });
     sub.reset();
     sub.emplace("fit: texture: push-pull fill");
-    tex.colour = pushPullFill(colour, weight);
+    mirroredColour.release();
+    mirroredVis.release();
+    colour = pushPullFill(colour, weight);
+    weight.release();
     sub.reset();
     sub.emplace("fit: texture: albedo and shading");
 
@@ -205,7 +207,7 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     tex.shading = cv::Mat::ones(size, size, CV_32FC3);
     cv::parallel_for_(cv::Range(0, size), [&](const cv::Range& rows) {
         for (int ty = rows.start; ty < rows.end; ++ty) {
-            const cv::Vec3f* c = tex.colour.ptr<cv::Vec3f>(ty);
+            const cv::Vec3f* c = colour.ptr<cv::Vec3f>(ty);
             const cv::Vec3f* nr = normals.ptr<cv::Vec3f>(ty);
             cv::Vec3f* a = tex.albedo.ptr<cv::Vec3f>(ty);
             cv::Vec3f* sr = tex.shading.ptr<cv::Vec3f>(ty);

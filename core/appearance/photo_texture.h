@@ -10,8 +10,7 @@
 namespace ideu {
 
 struct PhotoTexture {
-    cv::Mat colour;      // CV_32FC3 UV image: photo colour (BGR 0..255), filled on the whole face area
-    cv::Mat albedo;      // CV_32FC3 UV image: colour / fitted shading
+    cv::Mat albedo;      // CV_32FC3 UV image: the photo's colour (BGR 0..255, filled on the whole face area) / fitted shading
     cv::Mat visibility;  // CV_32F UV image: 1 where the photo saw the texel, 0 where it was filled
     cv::Mat shading;     // CV_32FC3 UV image: the fitted shading divided out (albedo = colour / shading)
 };

@@ -7,6 +7,9 @@
 
 #include <thread>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #ifdef __linux__
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -28,6 +31,12 @@ void lowerCurrentThreadPriority() {
     constexpr int kBackgroundNice = 10;
     const auto tid = static_cast<id_t>(syscall(SYS_gettid));
     if (getpriority(PRIO_PROCESS, tid) < kBackgroundNice) (void)setpriority(PRIO_PROCESS, tid, kBackgroundNice);
+#endif
+}
+
+void limitAllocatorArenas() {
+#ifdef __GLIBC__
+    mallopt(M_ARENA_MAX, 2);
 #endif
 }
 

@@ -15,5 +15,10 @@ bool cudaAvailable();
 // against normal work, so it still progresses on a loaded machine). Stays for the thread's
 // life: an unprivileged thread cannot raise its priority again.
 void lowerCurrentThreadPriority();
+// At most two allocator arenas for the process (glibc otherwise gives busy threads their own,
+// up to 8 per core, and each keeps what its largest burst of images freed): with the slider,
+// the readout check and the privacy sweep on three threads, the editor's peak RSS with a
+// 4-face photo drops by about 120 MB, at no measured cost in speed. Call first in main().
+void limitAllocatorArenas();
 
 }  // namespace ideu
