@@ -11,11 +11,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
 namespace fs = std::filesystem;
 

@@ -12,13 +12,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 namespace fs = std::filesystem;
 
