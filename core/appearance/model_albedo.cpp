@@ -2,6 +2,7 @@
 
 #include "appearance/photo_texture.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "common/profile.h"
 #include "identity/seeded_noise.h"
 
@@ -243,8 +244,7 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
         const cv::Mat relief = detailRelief(context, albedo, weight, model.detailUvSize, model.detailRoi);
         return reliefSd(relief, toGrid(weight, cv::Mat(), context.uvSize(), model.detailUvSize, model.detailRoi));
     };
-    std::future<float> reliefLater;
-    if (cv::getNumThreads() > 1) reliefLater = std::async(std::launch::async, measureRelief);
+    std::future<float> reliefLater = startBeside(measureRelief);
     std::optional<ScopedStage> sub(std::in_place, "fit: appearance code: tone");
     cv::Mat trusted = weight.clone();
     trusted.setTo(0, context.openingRims());
@@ -258,7 +258,7 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
     sub.emplace("fit: appearance code: code (least squares)");
     fit.code = fitAlbedoCode(pca, relative.structure, relative.weight);
     sub.reset();
-    fit.reliefSd = reliefLater.valid() ? reliefLater.get() : measureRelief();
+    fit.reliefSd = reliefLater.get();
     sub.emplace("fit: appearance code: neighbours");
 
     // Apparent age and gender: the photo's when known, else those of its nearest bank faces.

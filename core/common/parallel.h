@@ -3,9 +3,11 @@
 #include "common/cancel.h"
 
 #include <Eigen/Core>
+#include <opencv2/core/utility.hpp>
 
 #include <cstddef>
 #include <functional>
+#include <future>
 #include <string>
 
 namespace ideu {
@@ -16,6 +18,13 @@ namespace ideu {
 // products (the 88k x 120 albedo basis, the shape bases) are memory-bound: two cores read
 // them almost twice as fast.
 void addProductInRowBlocks(Eigen::VectorXf& out, const Eigen::MatrixXf& matrix, const Eigen::VectorXf& vector);
+
+// Starts `work` beside the caller: on its own thread when OpenCV is given more than one (a
+// second core), else deferred, so that it runs in the caller at the future's get() or wait().
+template <typename Work>
+auto startBeside(Work&& work) {
+    return std::async(cv::getNumThreads() > 1 ? std::launch::async : std::launch::deferred, std::forward<Work>(work));
+}
 
 // Runs item(k) for k in [0, count) on `workers` threads (the calling one included), each taking
 // the next item when done, `progress(done, count)` after each. An item that throws does not

@@ -2,6 +2,7 @@
 
 #include "align/face_align.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "common/profile.h"
 #include "restoration/fallback_blur.h"
 
@@ -156,10 +157,10 @@ std::shared_ptr<const FittedFace> DeidPipeline::fitted(int face, const CancelTok
             return describeFaceRes(photo_.bgr, detection.landmarks);
         };
         std::future<std::optional<FaceResOutput>> reading;
-        if (!cache.faceresDone && cv::getNumThreads() > 1) reading = std::async(std::launch::async, readAttributes);
+        if (!cache.faceresDone) reading = startBeside(readAttributes);
         FittedFace geometry = fitFaceGeometry(context_, photo_.bgr, detection);
-        if (!cache.faceresDone) {
-            cache.faceres = reading.valid() ? reading.get() : readAttributes();
+        if (reading.valid()) {
+            cache.faceres = reading.get();
             cache.faceresDone = true;
         }
         std::optional<ApparentAttributes> attributes;
@@ -235,12 +236,12 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
             ScopedStage stage("warp map (beside the albedo and render)");
             warpMap = shapeWarpMap(context_, f, result.perturbed, settings.hybrid.falloff);
         };
-        std::future<void> side;
-        if (cv::getNumThreads() > 1) side = std::async(std::launch::async, sideWork);
-        else sideWork();
+        std::future<void> side = startBeside(sideWork);
         synthesizePerturbedAlbedo(context_, model_, f, result.perturbed);
+        // On one core the side work was deferred: it runs now, before its raster is needed.
+        if (side.wait_for(std::chrono::seconds(0)) == std::future_status::deferred) side.wait();
         renderPerturbed(context_, f, result.perturbed, raster.get());
-        if (side.valid()) side.get();
+        side.get();
     }
     if (head && headCodes) {
         // HeadNeRF renders X_f and X_p; the 3DMM perturbation still drives the outline warp
