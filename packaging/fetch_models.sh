@@ -85,22 +85,23 @@ for i in $(seq 0 $((count - 1))); do
   version=$(jq -r ".models[$i].version" "$MANIFEST")
   case "$file" in /*) path=$file ;; *) path=$CACHE/$file ;; esac
   if [ "$fetch" = build ]; then
-    # A pack this version would not build from the same gallery (an older builder made it) is
-    # set aside and rebuilt: it would give other outputs than the pinned ones. A pack built
-    # from another gallery (the user's own) is left alone.
-    built=$(jq -r ".models[$i].built_sha256 // empty" "$MANIFEST")
+    # A pack built from this gallery by another revision of the builder (an older one) is set
+    # aside and rebuilt: it would give other outputs than this version. A pack built from
+    # another gallery (the user's own) is left alone. The revision, not the pack's SHA-256,
+    # says which builder made it: the bytes also depend on the CPU's vector units.
+    builder=$(jq -r ".models[$i].builder // empty" "$MANIFEST")
     gallery_dir="$MIRROR/$(jq -r ".models[$i].gallery" "$MANIFEST")"
-    if [ -n "$built" ] && [ -n "$MIRROR" ] && [ -f "$(dirname "$gallery_dir")/SHA256SUMS" ] && pack_ok "$path" &&
-       [ "$(jq -r .sha256 "$path")" != "$built" ] &&
+    if [ -n "$builder" ] && [ -n "$MIRROR" ] && [ -f "$(dirname "$gallery_dir")/SHA256SUMS" ] && pack_ok "$path" &&
+       [ "$(jq -r '.info.builder // 0' "$path")" != "$builder" ] &&
        [ "$(jq -r '.info.gallery_sha256sums // empty' "$path")" = "$(sha256sum "$(dirname "$gallery_dir")/SHA256SUMS" | cut -d' ' -f1)" ]; then
       stale=${path%.json}.stale-$(jq -r .sha256 "$path" | cut -c1-8)
-      say "$name at $path was built from this gallery by another version of the builder: set aside as $stale.{json,bin}, rebuilding"
+      say "$name at $path was built from this gallery by builder revision $(jq -r '.info.builder // "1 or older"' "$path"), this version's is $builder: set aside as $stale.{json,bin}, rebuilding"
       mv "$path" "$stale.json" && mv "${path%.json}.bin" "$stale.bin"
     fi
     pack_ok "$path" || build_appearance "$name" "$path"
     pack_ok "$path" || die "model '$name' at $path does not match the SHA-256 its header records (delete it and run again)"
-    if [ -n "$built" ] && [ "$(jq -r .sha256 "$path")" != "$built" ]; then
-      say "note: $name has SHA-256 $(jq -r .sha256 "$path"), not the $built this version builds from its gallery (your own gallery, or the builder changed: then update built_sha256 in the manifest)"
+    if [ -n "$builder" ] && [ "$(jq -r '.info.builder // 0' "$path")" != "$builder" ]; then
+      say "note: $name at $path was built by builder revision $(jq -r '.info.builder // "1 or older"' "$path") from another gallery (this version's is $builder): kept"
     fi
     continue
   fi

@@ -44,6 +44,33 @@ cv::Point2d paintCheekMark(cv::Mat& bgr, const DetectedFace& face, const FaceAli
     return cheek;
 }
 
+// A broad, soft darkening on the same cheek (a birthmark or a stain; a Gaussian of 20 px in the
+// aligned crop, 35 % darker at its centre): too smooth for the albedo code's outliers, it is
+// what the photo's broad field would carry.
+cv::Point2d paintCheekStain(cv::Mat& bgr, const DetectedFace& face, const FaceAlignment& alignment) {
+    const cv::Point2d cheek = (face.landmarks[13] * 0.55 + face.landmarks[35] * 0.45) + (face.landmarks[29] - face.landmarks[30]) * 0.3;
+    const double sigma = 20.0 / alignment.scale();
+    for (int y = 0; y < bgr.rows; ++y)
+        for (int x = 0; x < bgr.cols; ++x) {
+            const double r2 = (x - cheek.x) * (x - cheek.x) + (y - cheek.y) * (y - cheek.y);
+            if (r2 > 16 * sigma * sigma) continue;
+            const double keep = 1.0 - 0.35 * std::exp(-0.5 * r2 / (sigma * sigma));
+            cv::Vec3b& p = bgr.at<cv::Vec3b>(y, x);
+            for (int c = 0; c < 3; ++c) p[c] = cv::saturate_cast<std::uint8_t>(p[c] * keep);
+        }
+    return cheek;
+}
+
+// How much darker `with` is than `without` on average within `radius` of `at`.
+double meanDarkening(const cv::Mat& with, const cv::Mat& without, const cv::Point2d& at, int radius) {
+    cv::Mat d, grey;
+    cv::subtract(without, with, d, cv::noArray(), CV_32FC3);
+    cv::cvtColor(d, grey, cv::COLOR_BGR2GRAY);
+    cv::Mat disc = cv::Mat::zeros(grey.size(), CV_8U);
+    cv::circle(disc, cv::Point(cvRound(at.x), cvRound(at.y)), radius, cv::Scalar(255), cv::FILLED);
+    return cv::mean(grey, disc)[0];
+}
+
 }  // namespace
 
 class TestAppearanceModel : public QObject {
@@ -210,6 +237,39 @@ private slots:
         qInfo("cheek mark: %.1f levels darker than the skin in X, %.1f at most in X'", before, after);
         QVERIFY(before > 40);
         QVERIFY(after < 0.15 * before);
+    }
+
+    void aBroadStainOnTheCheekDoesNotReachTheOutput() {
+        // Nor is the photo's broad field beyond its light: X_f keeps it (the real fit), X_p
+        // only its coarsest part.
+        const Image clean = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        DeidPipeline reference(clean);
+        const DetectedFace face = reference.faces().at(0);
+        const FaceAlignment& alignment = reference.fitted(0)->crop.alignment;
+        Image stained = clean;
+        stained.bgr = clean.bgr.clone();
+        const cv::Point2d at = toCrop(alignment, paintCheekStain(stained.bgr, face, alignment));
+        DeidPipeline withStain(stained);
+        DeidSettings settings;
+        settings.seed = 2;
+        std::vector<FaceResult> a, b;
+        reference.anonymize(settings, {}, {}, &a);
+        withStain.anonymize(settings, {}, {}, &b);
+        // The stain's own contrast: the darkening at its place less the darkening at the same
+        // place on the other cheek (the stain also darkens the measured skin tone, so the whole
+        // new face a little).
+        const cv::Point2d other =
+            toCrop(alignment, (face.landmarks[3] * 0.55 + face.landmarks[31] * 0.45) + (face.landmarks[29] - face.landmarks[30]) * 0.3);
+        auto contrast = [&](const cv::Mat& with, const cv::Mat& without) {
+            return meanDarkening(with, without, at, 20) - meanDarkening(with, without, other, 20);
+        };
+        const double before = contrast(b[0].fitted->crop.image, a[0].fitted->crop.image);
+        const double fitted = contrast(b[0].fitted->fittedImage, a[0].fitted->fittedImage);
+        const double after = contrast(b[0].final, a[0].final);
+        qInfo("cheek stain: %.1f levels darker than the other cheek in X, %.1f in X_f, %.1f in X'", before, fitted, after);
+        QVERIFY(before > 25);
+        QVERIFY(fitted > 0.4 * before);
+        QVERIFY(std::abs(after) < 0.15 * before);
     }
 
     void glassesFramesStayCrispInTheOutput() {

@@ -323,7 +323,8 @@ AppearanceBuildResult buildAppearanceModel(const std::string& galleryDir, const 
         sums = sha256File((galleryPath.parent_path() / "SHA256SUMS").string());
     } catch (const Error&) {
     }
-    result.info = {{"gallery", galleryPath.filename().string()},
+    result.info = {{"builder", kAppearanceBuilderRevision},
+                   {"gallery", galleryPath.filename().string()},
                    {"gallery_sha256sums", sums},
                    {"photos", files.size()},
                    {"accepted", n},

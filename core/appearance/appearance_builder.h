@@ -14,6 +14,13 @@
 
 namespace ideu {
 
+// The builder's revision, recorded in every pack it writes (`info.builder`). Raise it with
+// any change that moves a pack's bytes: setup rebuilds a pack made from the same gallery by
+// another revision (models/manifest.json names the current one). A pack's own bytes also
+// depend on the CPU's vector units (OpenCV and Torch choose their kernels at run time), so
+// the revision, not the SHA-256, says which builder made it.
+constexpr int kAppearanceBuilderRevision = 2;
+
 // Why a gallery photo is left out; empty when it is used. How each is detected:
 //  - no face / several faces: dlib's detector finds none, or a second face at least 40 % of
 //    the first one's width;

@@ -22,6 +22,10 @@ namespace {
 
 constexpr double kDetailSmooth = 6.0;  // detail-grid texels: the relief is relative to this smooth level
 constexpr double kBroadField = 12.0;   // model-grid texels (about a tenth of the face's width)
+// The light X_p keeps: the broad field's coarsest part, about a third of the face's width. What
+// lies between the two is the photo's own face (the shading of its real nose, sockets and
+// cheekbones that the fitted mesh lacks, its cheeks' colour, a birthmark): identity.
+constexpr double kLightField = 36.0;
 constexpr float kStructureMin = 0.15f, kStructureMax = 1.35f;  // above: specular highlights
 constexpr int kNeighbours = 10;        // bank faces kept per face for its detail
 constexpr int kDetailFaces = 3;        // mixed per code
@@ -118,7 +122,7 @@ cv::Mat toGrid(const cv::Mat& atlasImage, const cv::Mat& weight, int atlasSize, 
 }
 
 RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight,
-                              const cv::Vec3f& tone, bool grey, int gridSize, const cv::Rect& gridRoi) {
+                              const cv::Vec3f& tone, bool grey, int gridSize, const cv::Rect& gridRoi, double lightSigma) {
     RelativeAlbedo out;
     cv::Mat relative;
     {
@@ -147,6 +151,12 @@ RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& al
     cv::GaussianBlur(w3, denominator, cv::Size(0, 0), kBroadField);
     cv::divide(numerator, cv::max(denominator, 1e-3), out.broad);
     out.broad.setTo(cv::Scalar::all(1), denominator < 1e-3);  // no skin seen near: the tone itself
+    if (lightSigma > 0) {
+        cv::GaussianBlur(relative.mul(w3), numerator, cv::Size(0, 0), lightSigma);
+        cv::GaussianBlur(w3, denominator, cv::Size(0, 0), lightSigma);
+        cv::divide(numerator, cv::max(denominator, 1e-3), out.light);
+        out.light.setTo(cv::Scalar::all(1), denominator < 1e-3);
+    }
     cv::divide(relative, cv::max(out.broad, 0.05), out.structure);
     cv::min(cv::max(out.structure, kStructureMin), kStructureMax, out.structure);
     return out;
@@ -252,8 +262,10 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
     fit.grey = isGreyTone(fit.tone);
     sub.reset();
     sub.emplace("fit: appearance code: relative albedo");
-    const RelativeAlbedo relative = relativeAlbedo(context, albedo, trusted, fit.tone, fit.grey, pca.uvSize, pca.roi);
+    const RelativeAlbedo relative = relativeAlbedo(context, albedo, trusted, fit.tone, fit.grey, pca.uvSize, pca.roi,
+                                                   kLightField);
     fit.broad = relative.broad;
+    fit.light = relative.light;
     sub.reset();
     sub.emplace("fit: appearance code: code (least squares)");
     fit.code = fitAlbedoCode(pca, relative.structure, relative.weight);
@@ -311,7 +323,7 @@ DetailMix chooseDetail(const AppearanceFit& fit, std::uint64_t seed) {
 }
 
 cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel& model, const AppearanceFit& fit,
-                         const Eigen::VectorXf& code, float detailAmount, std::uint64_t detailSeed) {
+                         const Eigen::VectorXf& code, float detailAmount, std::uint64_t detailSeed, float lightOnly) {
     const AlbedoPca& pca = model.pca;
     std::optional<ScopedStage> sub(std::in_place, "albedo: PCA reconstruct");
     cv::Mat relative = pca.toImage(pca.reconstruct(code), true);  // the roi's corners filled, for the upsampling
@@ -321,7 +333,11 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
         cv::merge(std::vector<cv::Mat>{pca.topFade, pca.topFade, pca.topFade}, fade3);
         relative = cv::Scalar::all(1) + (relative - cv::Scalar::all(1)).mul(fade3);
     }
-    if (!fit.broad.empty()) relative = relative.mul(fit.broad);
+    if (!fit.broad.empty()) {
+        // X_f keeps the photo's broad field; X_p moves to its light alone as the scale grows.
+        if (lightOnly > 0 && !fit.light.empty()) relative = relative.mul(fit.broad + (fit.light - fit.broad) * lightOnly);
+        else relative = relative.mul(fit.broad);
+    }
     sub.reset();
     sub.emplace("albedo: upsample");
     cv::Mat albedo;

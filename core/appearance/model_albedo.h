@@ -39,9 +39,11 @@ struct RelativeAlbedo {
     cv::Mat structure;  // CV_32FC3
     cv::Mat broad;      // CV_32FC3
     cv::Mat weight;     // CV_32F: how far each texel is to be trusted
+    cv::Mat light;      // CV_32FC3: the same blur at `lightSigma` (the light alone; empty when 0)
 };
 RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight,
-                              const cv::Vec3f& tone, bool grey, int gridSize, const cv::Rect& gridRoi);
+                              const cv::Vec3f& tone, bool grey, int gridSize, const cv::Rect& gridRoi,
+                              double lightSigma = 0);
 
 // Relative luminance relief of an albedo in the detail band (CV_32F, detail roi-sized): the
 // albedo averaged to the detail grid, its luminance over a smooth version of it minus one,
@@ -72,7 +74,8 @@ struct ApparentAttributes {
 struct AppearanceFit {
     Eigen::VectorXf code;       // β, N(0, 1) units
     cv::Vec3f tone{0, 0, 0};    // the skin-tone family (BGR mean skin albedo), kept from the photo
-    cv::Mat broad;              // the photo's broad field (light and skin colour field, no features), kept
+    cv::Mat broad;              // the photo's broad field (light and skin colour field, no features): X_f's
+    cv::Mat light;              // its coarsest part (the light the SH model did not explain): what X_p keeps
     bool grey = false;          // a black-and-white photo: the albedo is grey
     float reliefSd = 0;         // the photo's skin relief (sharpness and age of the skin); the bank detail is matched to it
     ApparentAttributes attributes;
@@ -95,11 +98,12 @@ struct DetailMix {
 DetailMix chooseDetail(const AppearanceFit& fit, std::uint64_t seed);
 
 // The albedo of a code on the detail grid (CV_32FC3, detailUvSize², zero outside the detail
-// roi): broad field ⊙ model(code) ⊙ (1 + detailAmount · mixed bank detail), the detail as
+// roi): field ⊙ model(code) ⊙ (1 + detailAmount · mixed bank detail), where the field goes from
+// the photo's broad field (lightOnly 0) to its light alone (lightOnly 1), the detail as
 // strong as in its bank faces (age-appropriate) or as the photo's relief where that is weaker
 // (a soft or small face), scaled so its skin tone (as skinTone measures it) is the photo's.
 // detailAmount 0 is the plain model fit (X_f).
 cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel& model, const AppearanceFit& fit,
-                         const Eigen::VectorXf& code, float detailAmount, std::uint64_t detailSeed);
+                         const Eigen::VectorXf& code, float detailAmount, std::uint64_t detailSeed, float lightOnly = 0);
 
 }  // namespace ideu

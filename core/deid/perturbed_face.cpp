@@ -35,7 +35,8 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
 void synthesizePerturbedAlbedo(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                                PerturbedFace& out) {
     ScopedStage stage("albedo");
-    out.albedo = synthesizeAlbedo(context, model, face.appearance, out.identity.albedo, out.identity.detailMix, out.identity.detailSeed);
+    out.albedo = synthesizeAlbedo(context, model, face.appearance, out.identity.albedo, out.identity.detailMix, out.identity.detailSeed,
+                                  out.identity.lightOnly);
 }
 
 void renderPerturbed(const FaceModelContext& context, const FittedFace& face, PerturbedFace& out, RasterBuffers raster) {

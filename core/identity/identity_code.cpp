@@ -37,7 +37,10 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
         for (Eigen::Index i = 0; i < values.size(); ++i) values(i) = float(std::clamp(double(values(i) + noise(i)), -codeClip, codeClip));
     };
     if (s.shape) perturb(out.shape, s.shapeGain, 1, s.codeClip, constraints.shape);
-    if (s.albedo) perturb(out.albedo, s.albedoGain, 2, 1e30, constraints.albedo);
+    if (s.albedo) {
+        perturb(out.albedo, s.albedoGain, 2, 1e30, constraints.albedo);
+        out.lightOnly = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
+    }
     if (s.detail) {
         out.detailMix = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
         out.detailSeed = (seed ^ 0xA24BAED4963EE407ull) | 1;

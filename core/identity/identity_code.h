@@ -18,6 +18,9 @@ struct IdentityCode {
     // Strength of the bank skin detail in [0, 1] and the seed choosing its bank faces (0 = none).
     float detailMix = 0;
     std::uint64_t detailSeed = 0;
+    // How far X_p's broad field goes from the photo's (X_f's) to its light alone, in [0, 1]:
+    // with the albedo noise, at full strength from the detail's full scale on.
+    float lightOnly = 0;
 };
 
 struct NoiseSettings {
