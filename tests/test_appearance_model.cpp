@@ -35,20 +35,23 @@ double rms(const cv::Mat& a, const cv::Mat& b, const cv::Mat& weight) {
     return std::sqrt(cv::mean(sum, weight >= 0.5f)[0] / 3);
 }
 
-// A dark disc painted on the subject's left cheek (photo coordinates), 12 px across in the
-// aligned crop.
-cv::Point2d paintCheekMark(cv::Mat& bgr, const DetectedFace& face, const FaceAlignment& alignment) {
-    const cv::Point2d cheek = (face.landmarks[13] * 0.55 + face.landmarks[35] * 0.45) + (face.landmarks[29] - face.landmarks[30]) * 0.3;
-    const double radius = 6.0 / alignment.scale();
-    cv::circle(bgr, cheek, int(std::lround(radius)), cv::Scalar(40, 45, 60), cv::FILLED, cv::LINE_AA);
-    return cheek;
+// A point on the subject's cheek (photo coordinates): between the jaw point `jaw` and the
+// nostril `nostril` (13/35 the left cheek, 3/31 the right), raised towards the eyes.
+cv::Point2d cheekPoint(const DetectedFace& face, int jaw, int nostril) {
+    return (face.landmarks[std::size_t(jaw)] * 0.55 + face.landmarks[std::size_t(nostril)] * 0.45) +
+           (face.landmarks[29] - face.landmarks[30]) * 0.3;
 }
 
-// A broad, soft darkening on the same cheek (a birthmark or a stain; a Gaussian of 20 px in the
+// A dark disc painted on the subject's left cheek, 12 px across in the aligned crop.
+void paintCheekMark(cv::Mat& bgr, const cv::Point2d& cheek, const FaceAlignment& alignment) {
+    const double radius = 6.0 / alignment.scale();
+    cv::circle(bgr, cheek, int(std::lround(radius)), cv::Scalar(40, 45, 60), cv::FILLED, cv::LINE_AA);
+}
+
+// A broad, soft darkening there instead (a birthmark or a stain; a Gaussian of 20 px in the
 // aligned crop, 35 % darker at its centre): too smooth for the albedo code's outliers, it is
 // what the photo's broad field would carry.
-cv::Point2d paintCheekStain(cv::Mat& bgr, const DetectedFace& face, const FaceAlignment& alignment) {
-    const cv::Point2d cheek = (face.landmarks[13] * 0.55 + face.landmarks[35] * 0.45) + (face.landmarks[29] - face.landmarks[30]) * 0.3;
+void paintCheekStain(cv::Mat& bgr, const cv::Point2d& cheek, const FaceAlignment& alignment) {
     const double sigma = 20.0 / alignment.scale();
     for (int y = 0; y < bgr.rows; ++y)
         for (int x = 0; x < bgr.cols; ++x) {
@@ -58,7 +61,29 @@ cv::Point2d paintCheekStain(cv::Mat& bgr, const DetectedFace& face, const FaceAl
             cv::Vec3b& p = bgr.at<cv::Vec3b>(y, x);
             for (int c = 0; c < 3; ++c) p[c] = cv::saturate_cast<std::uint8_t>(p[c] * keep);
         }
-    return cheek;
+}
+
+// obama.jpg anonymized at the default (seed 2) as it is and with something painted on its
+// left cheek; `at` and `other` are the left and right cheek points in the crop.
+struct PaintedRun {
+    FaceResult clean, painted;
+    cv::Point2d at, other;
+};
+PaintedRun anonymizeWithPaint(void (*paint)(cv::Mat&, const cv::Point2d&, const FaceAlignment&)) {
+    const Image clean = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+    DeidPipeline reference(clean);
+    const DetectedFace face = reference.faces().at(0);
+    const FaceAlignment alignment = reference.fitted(0)->crop.alignment;
+    Image painted = clean;
+    painted.bgr = clean.bgr.clone();
+    paint(painted.bgr, cheekPoint(face, 13, 35), alignment);
+    DeidPipeline withPaint(painted);
+    DeidSettings settings;
+    settings.seed = 2;
+    std::vector<FaceResult> a, b;
+    reference.anonymize(settings, {}, {}, &a);
+    withPaint.anonymize(settings, {}, {}, &b);
+    return {a.at(0), b.at(0), toCrop(alignment, cheekPoint(face, 13, 35)), toCrop(alignment, cheekPoint(face, 3, 31))};
 }
 
 // How much darker `with` is than `without` on average within `radius` of `at`.
@@ -207,22 +232,9 @@ private slots:
     void aMarkOnTheCheekDoesNotReachTheOutput() {
         // The photo's own skin (here a dark 12-px disc on the cheek) is not in X_p: the albedo
         // is the model's, the mark is neither projected nor kept as an occluder.
-        const Image clean = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
-        DeidPipeline reference(clean);
-        const DetectedFace face = reference.faces().at(0);
-        const FaceAlignment& alignment = reference.fitted(0)->crop.alignment;
-        Image marked = clean;
-        marked.bgr = clean.bgr.clone();
-        const cv::Point2d mark = paintCheekMark(marked.bgr, face, alignment);
-        DeidPipeline withMark(marked);
-        DeidSettings settings;
-        settings.seed = 2;
-        std::vector<FaceResult> a, b;
-        reference.anonymize(settings, {}, {}, &a);
-        withMark.anonymize(settings, {}, {}, &b);
+        const PaintedRun run = anonymizeWithPaint(paintCheekMark);
         // In the crop: the mark's contrast before, and what differs at its place after.
-        const cv::Point2d at = toCrop(alignment, mark);
-        const cv::Rect window(cvRound(at.x) - 14, cvRound(at.y) - 14, 29, 29);
+        const cv::Rect window(cvRound(run.at.x) - 14, cvRound(run.at.y) - 14, 29, 29);
         auto darkest = [&](const cv::Mat& with, const cv::Mat& without) {
             cv::Mat d;
             cv::subtract(without(window), with(window), d, cv::noArray(), CV_32FC3);
@@ -232,8 +244,8 @@ private slots:
             cv::minMaxLoc(d, nullptr, &maxDark);
             return maxDark;
         };
-        const double before = darkest(b[0].fitted->crop.image, a[0].fitted->crop.image);
-        const double after = darkest(b[0].final, a[0].final);
+        const double before = darkest(run.painted.fitted->crop.image, run.clean.fitted->crop.image);
+        const double after = darkest(run.painted.final, run.clean.final);
         qInfo("cheek mark: %.1f levels darker than the skin in X, %.1f at most in X'", before, after);
         QVERIFY(before > 40);
         QVERIFY(after < 0.15 * before);
@@ -242,30 +254,16 @@ private slots:
     void aBroadStainOnTheCheekDoesNotReachTheOutput() {
         // Nor is the photo's broad field beyond its light: X_f keeps it (the real fit), X_p
         // only its coarsest part.
-        const Image clean = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
-        DeidPipeline reference(clean);
-        const DetectedFace face = reference.faces().at(0);
-        const FaceAlignment& alignment = reference.fitted(0)->crop.alignment;
-        Image stained = clean;
-        stained.bgr = clean.bgr.clone();
-        const cv::Point2d at = toCrop(alignment, paintCheekStain(stained.bgr, face, alignment));
-        DeidPipeline withStain(stained);
-        DeidSettings settings;
-        settings.seed = 2;
-        std::vector<FaceResult> a, b;
-        reference.anonymize(settings, {}, {}, &a);
-        withStain.anonymize(settings, {}, {}, &b);
+        const PaintedRun run = anonymizeWithPaint(paintCheekStain);
         // The stain's own contrast: the darkening at its place less the darkening at the same
         // place on the other cheek (the stain also darkens the measured skin tone, so the whole
         // new face a little).
-        const cv::Point2d other =
-            toCrop(alignment, (face.landmarks[3] * 0.55 + face.landmarks[31] * 0.45) + (face.landmarks[29] - face.landmarks[30]) * 0.3);
         auto contrast = [&](const cv::Mat& with, const cv::Mat& without) {
-            return meanDarkening(with, without, at, 20) - meanDarkening(with, without, other, 20);
+            return meanDarkening(with, without, run.at, 20) - meanDarkening(with, without, run.other, 20);
         };
-        const double before = contrast(b[0].fitted->crop.image, a[0].fitted->crop.image);
-        const double fitted = contrast(b[0].fitted->fittedImage, a[0].fitted->fittedImage);
-        const double after = contrast(b[0].final, a[0].final);
+        const double before = contrast(run.painted.fitted->crop.image, run.clean.fitted->crop.image);
+        const double fitted = contrast(run.painted.fitted->fittedImage, run.clean.fitted->fittedImage);
+        const double after = contrast(run.painted.final, run.clean.final);
         qInfo("cheek stain: %.1f levels darker than the other cheek in X, %.1f in X_f, %.1f in X'", before, fitted, after);
         QVERIFY(before > 25);
         QVERIFY(fitted > 0.4 * before);

@@ -145,18 +145,19 @@ RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& al
         cv::threshold(skinOnly, skinOnly, 0.99, 1.0, cv::THRESH_TOZERO);
     }
     const cv::Mat w = out.weight.mul(skinOnly);
-    cv::Mat w3, numerator, denominator;
+    cv::Mat w3;
     cv::merge(std::vector<cv::Mat>{w, w, w}, w3);
-    cv::GaussianBlur(relative.mul(w3), numerator, cv::Size(0, 0), kBroadField);
-    cv::GaussianBlur(w3, denominator, cv::Size(0, 0), kBroadField);
-    cv::divide(numerator, cv::max(denominator, 1e-3), out.broad);
-    out.broad.setTo(cv::Scalar::all(1), denominator < 1e-3);  // no skin seen near: the tone itself
-    if (lightSigma > 0) {
-        cv::GaussianBlur(relative.mul(w3), numerator, cv::Size(0, 0), lightSigma);
-        cv::GaussianBlur(w3, denominator, cv::Size(0, 0), lightSigma);
-        cv::divide(numerator, cv::max(denominator, 1e-3), out.light);
-        out.light.setTo(cv::Scalar::all(1), denominator < 1e-3);
-    }
+    const cv::Mat weighted = relative.mul(w3);
+    auto overSkin = [&](double sigma) {
+        cv::Mat numerator, denominator, field;
+        cv::GaussianBlur(weighted, numerator, cv::Size(0, 0), sigma);
+        cv::GaussianBlur(w3, denominator, cv::Size(0, 0), sigma);
+        cv::divide(numerator, cv::max(denominator, 1e-3), field);
+        field.setTo(cv::Scalar::all(1), denominator < 1e-3);  // no skin seen near: the tone itself
+        return field;
+    };
+    out.broad = overSkin(kBroadField);
+    if (lightSigma > 0) out.light = overSkin(lightSigma);
     cv::divide(relative, cv::max(out.broad, 0.05), out.structure);
     cv::min(cv::max(out.structure, kStructureMin), kStructureMax, out.structure);
     return out;
