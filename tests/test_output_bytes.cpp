@@ -78,7 +78,8 @@ private slots:
         configureThreads(2);
         pack_ = sharedAppearanceModel().header.value("sha256", "");
         recorded_ = recordedFor(pack_);
-        if (!recorded_)
+        if (recorded_) qInfo("comparing with the digests recorded on %s", recorded_->cpu);
+        else
             qWarning("no output digests are recorded for the appearance pack %s (another CPU, or a pack built by another "
                      "builder or from another gallery): only the slider path is compared with the fresh run",
                      pack_.c_str());
