@@ -63,10 +63,11 @@ void paintCheekStain(cv::Mat& bgr, const cv::Point2d& cheek, const FaceAlignment
         }
 }
 
-// obama.jpg anonymized at the default (seed 2) as it is and with something painted on its
-// left cheek; `at` and `other` are the left and right cheek points in the crop.
+// obama.jpg anonymized at the default, with seeds 1-6 (a single seed can hide or fake a leak:
+// each draws another face), as it is and with something painted on its left cheek; `at` and
+// `other` are the left and right cheek points in the crop.
 struct PaintedRun {
-    FaceResult clean, painted;
+    std::vector<FaceResult> clean, painted;  // per seed
     cv::Point2d at, other;
 };
 PaintedRun anonymizeWithPaint(void (*paint)(cv::Mat&, const cv::Point2d&, const FaceAlignment&)) {
@@ -78,12 +79,16 @@ PaintedRun anonymizeWithPaint(void (*paint)(cv::Mat&, const cv::Point2d&, const 
     painted.bgr = clean.bgr.clone();
     paint(painted.bgr, cheekPoint(face, 13, 35), alignment);
     DeidPipeline withPaint(painted);
-    DeidSettings settings;
-    settings.seed = 2;
-    std::vector<FaceResult> a, b;
-    reference.anonymize(settings, {}, {}, &a);
-    withPaint.anonymize(settings, {}, {}, &b);
-    return {a.at(0), b.at(0), toCrop(alignment, cheekPoint(face, 13, 35)), toCrop(alignment, cheekPoint(face, 3, 31))};
+    PaintedRun run;
+    for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+        DeidSettings settings;
+        settings.seed = seed;
+        run.clean.push_back(reference.processFace(0, settings));
+        run.painted.push_back(withPaint.processFace(0, settings));
+    }
+    run.at = toCrop(alignment, cheekPoint(face, 13, 35));
+    run.other = toCrop(alignment, cheekPoint(face, 3, 31));
+    return run;
 }
 
 // How much darker `with` is than `without` on average within `radius` of `at`.
@@ -203,6 +208,33 @@ private slots:
         QVERIFY(ownSum < 0.6 * meanSum);
     }
 
+    // The slider path reuses the noise's product with the basis: its values are still the
+    // model's reconstruction of z'_id, and a reused (or evicted and remade) product gives
+    // the same bytes as a fresh one.
+    void perturbedValuesAreTheReconstructionOfThePerturbedCode() {
+        const AppearanceModel& model = sharedAppearanceModel();
+        const AlbedoPca& pca = model.pca;
+        const int k = pca.components();
+        const Eigen::VectorXf code = model.bank.at(0).coefficients;  // a real face's code
+        const Eigen::VectorXf projection = pca.reconstruct(code);
+        IdentityCode identity;
+        identity.shape = Eigen::VectorXf::Zero(4);
+        identity.albedo = code;
+        const IdentityCode perturbed = perturbIdentity(identity, 0.5, 11);
+        QCOMPARE(perturbed.albedoNoise.size(), Eigen::Index(k));
+        QCOMPARE(perturbed.albedo, Eigen::VectorXf(code + 0.5f * perturbed.albedoNoise));
+        const Eigen::VectorXf values = pca.perturbedValues(projection, perturbed.albedoNoise, 0.5f);
+        const double error = (values - pca.reconstruct(perturbed.albedo)).cwiseAbs().maxCoeff();
+        qInfo("perturbed values against the reconstruction of z'_id: max |difference| %.2g", error);
+        QVERIFY(error < 1e-4);
+        QVERIFY((values - projection).cwiseAbs().maxCoeff() > 0.05);
+        QCOMPARE(pca.perturbedValues(projection, perturbed.albedoNoise, 0.5f), values);  // kept product
+        for (std::uint64_t seed = 20; seed < 26; ++seed)  // more noises than are kept
+            QVERIFY(pca.perturbedValues(projection, perturbIdentity(identity, 0.5, seed).albedoNoise, 0.5f) != values);
+        QCOMPARE(pca.perturbedValues(projection, perturbed.albedoNoise, 0.5f), values);  // remade
+        QCOMPARE(pca.perturbedValues(projection, perturbed.albedoNoise, 0.f), projection);
+    }
+
     void scaleZeroRendersTheModelFit() {
         const AppearanceModel& model = sharedAppearanceModel();
         const FaceModelContext& context = FaceModelContext::shared();
@@ -244,11 +276,13 @@ private slots:
             cv::minMaxLoc(d, nullptr, &maxDark);
             return maxDark;
         };
-        const double before = darkest(run.painted.fitted->crop.image, run.clean.fitted->crop.image);
-        const double after = darkest(run.painted.final, run.clean.final);
-        qInfo("cheek mark: %.1f levels darker than the skin in X, %.1f at most in X'", before, after);
+        const double before = darkest(run.painted[0].fitted->crop.image, run.clean[0].fitted->crop.image);
         QVERIFY(before > 40);
-        QVERIFY(after < 0.15 * before);
+        for (std::size_t i = 0; i < run.clean.size(); ++i) {
+            const double after = darkest(run.painted[i].final, run.clean[i].final);
+            qInfo("cheek mark: %.1f levels darker than the skin in X, %.1f at most in X' (seed %zu)", before, after, i + 1);
+            QVERIFY(after < 0.15 * before);
+        }
     }
 
     void aBroadStainOnTheCheekDoesNotReachTheOutput() {
@@ -261,13 +295,27 @@ private slots:
         auto contrast = [&](const cv::Mat& with, const cv::Mat& without) {
             return meanDarkening(with, without, run.at, 20) - meanDarkening(with, without, run.other, 20);
         };
-        const double before = contrast(run.painted.fitted->crop.image, run.clean.fitted->crop.image);
-        const double fitted = contrast(run.painted.fitted->fittedImage, run.clean.fitted->fittedImage);
-        const double after = contrast(run.painted.final, run.clean.final);
-        qInfo("cheek stain: %.1f levels darker than the other cheek in X, %.1f in X_f, %.1f in X'", before, fitted, after);
+        const double before = contrast(run.painted[0].fitted->crop.image, run.clean[0].fitted->crop.image);
+        const double fitted = contrast(run.painted[0].fitted->fittedImage, run.clean[0].fitted->fittedImage);
+        qInfo("cheek stain: %.1f levels darker than the other cheek in X, %.1f in X_f", before, fitted);
         QVERIFY(before > 25);
         QVERIFY(fitted > 0.4 * before);
-        QVERIFY(std::abs(after) < 0.15 * before);
+        double worst = 0, sum = 0;
+        for (std::size_t i = 0; i < run.clean.size(); ++i) {
+            const double after = contrast(run.painted[i].final, run.clean[i].final);
+            qInfo("cheek stain: %.1f levels in X' (seed %zu)", after, i + 1);
+            worst = std::max(worst, std::abs(after));
+            sum += after;
+        }
+        const double mean = sum / double(run.clean.size());
+        qInfo("cheek stain in X': mean %.1f, worst %.1f levels (%.0f %% and %.0f %% of X's)", mean, worst, 100 * mean / before,
+              100 * worst / before);
+        // The product's aim, not met: the albedo code β is fitted to the photo's skin, so the part of
+        // a broad stain its modes explain is in β and stays in β' = β + n (README, Privacy).
+        QEXPECT_FAIL("", "known leak: a broad stain is carried by the albedo code's projection into X'", Continue);
+        QVERIFY(worst < 0.15 * before);
+        // What holds today, so it cannot get worse unseen: on average X' keeps less than half of it.
+        QVERIFY(mean < 0.5 * before);
     }
 
     void glassesFramesStayCrispInTheOutput() {

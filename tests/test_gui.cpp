@@ -144,6 +144,9 @@ private slots:
         QVERIFY(!w.photoView()->image().isNull());
         for (const QString& key : MainWindow::stageKeys()) QVERIFY2(!w.stageView(key)->image().isNull(), qPrintable(key));
         QCOMPARE(w.stageView("X_final")->image().size(), QSize(512, 512));
+        // A new user starts at the core's default scale (the UI header spells it out).
+        QCOMPARE(PipelineRequest().scale, PipelineController::defaultScale());
+        QCOMPARE(w.controller()->request().scale, PipelineController::defaultScale());
     }
 
     void sliderBurstEndsOnTheLastValueWithoutFreezing() {

@@ -141,7 +141,7 @@ private slots:
         qInfo("scale 0.3: landmarks move %.2f px on average", shift);
         QVERIFY(shift > 2.0);
         // Appearance: the albedo changes from the fitted code's, the skin-tone family stays.
-        const cv::Mat fitted = synthesizeAlbedo(*context_, model, face.appearance, face.appearance.code, 0.f, 0);
+        const cv::Mat fitted = synthesizeAlbedo(*context_, model, face.appearance, face.albedoValues, 0.f, 0);
         cv::Mat diff, faceTexels;
         cv::absdiff(p.albedo, fitted, diff);
         cv::resize(context_->faceMask(), faceTexels, fitted.size(), 0, 0, cv::INTER_NEAREST);

@@ -104,7 +104,7 @@ ProfileRender renderedProfile(double yaw) {
     const FaceGeometry geometry = makeGeometry(context, shape, turned.pose, f->fit.camera);
     // The eye and mouth openings move with the head.
     const FaceRender render = renderFace(context, *f, geometry, turned.projectedLandmarks(context.model()),
-                                         synthesizeAlbedo(context, pipeline.appearanceModel(), f->appearance, f->appearance.code, 0.f, 0));
+                                         synthesizeAlbedo(context, pipeline.appearanceModel(), f->appearance, f->albedoValues, 0.f, 0));
     ProfileRender out;
     out.image = cv::Mat(render.image.size(), CV_8UC3, cv::Scalar(120, 125, 130));
     cv::Mat image8;

@@ -4,6 +4,7 @@
 #include "deid/fitted_face.h"
 #include "deid/perturbed_face.h"
 #include "face/face_detector.h"
+#include "pipeline/deid_pipeline.h"
 #include "io/image_io.h"
 
 #include <cstdio>
@@ -17,7 +18,8 @@ int runFit(const QStringList& args) {
     QCommandLineParser parser;
     parser.addPositionalArgument("IMAGE", "Photo whose faces are fitted.");
     parser.addOption({"stages", "Folder for the stage images and codes (created).", "DIR"});
-    parser.addOption({"scale", "Identity noise scale for X_p (0-0.8, default 0.5).", "S", "0.5"});
+    parser.addOption({"scale", QString("Identity noise scale for X_p, 0-%1 (default %2).").arg(kMaxScale).arg(kDefaultScale), "S",
+                      QString::number(kDefaultScale)});
     parser.addOption({"seed", "Noise seed for X_p (default 1).", "N", "1"});
     parser.addOption({"components", "Identity components perturbed in X_p: all, none, or a list of shape,albedo,detail.", "LIST",
                       "all"});

@@ -32,6 +32,26 @@ Eigen::VectorXf AlbedoPca::reconstruct(const Eigen::VectorXf& coefficients) cons
     return out;
 }
 
+Eigen::VectorXf AlbedoPca::perturbedValues(const Eigen::VectorXf& projection, const Eigen::VectorXf& noise,
+                                           float scale) const {
+    if (noise.size() == 0 || scale == 0.f) return projection;
+    Eigen::VectorXf direction;
+    {
+        std::lock_guard<std::mutex> lock(noiseDirections->mutex);
+        for (const auto& e : noiseDirections->entries)
+            if (e.basis == basis.data() && e.noise.size() == noise.size() && e.noise == noise) direction = e.values;
+    }
+    if (direction.size() == 0) {
+        direction = Eigen::VectorXf::Zero(mean.size());
+        addProductInRowBlocks(direction, basis, stddev.cwiseProduct(noise));
+        std::lock_guard<std::mutex> lock(noiseDirections->mutex);
+        constexpr std::size_t kKept = 4;  // a few seeds: the editor's faces share one seed
+        noiseDirections->entries.push_front({basis.data(), noise, direction});
+        if (noiseDirections->entries.size() > kKept) noiseDirections->entries.pop_back();
+    }
+    return projection + scale * direction;
+}
+
 void AlbedoPca::prepareFit() {
     // By the distance to the model's outline: wide over the forehead and the temples (the
     // gallery's hair reaches there), narrow below the eyes.

@@ -324,10 +324,10 @@ DetailMix chooseDetail(const AppearanceFit& fit, std::uint64_t seed) {
 }
 
 cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel& model, const AppearanceFit& fit,
-                         const Eigen::VectorXf& code, float detailAmount, std::uint64_t detailSeed, float lightOnly) {
+                         const Eigen::VectorXf& values, float detailAmount, std::uint64_t detailSeed, float lightOnly) {
     const AlbedoPca& pca = model.pca;
-    std::optional<ScopedStage> sub(std::in_place, "albedo: PCA reconstruct");
-    cv::Mat relative = pca.toImage(pca.reconstruct(code), true);  // the roi's corners filled, for the upsampling
+    std::optional<ScopedStage> sub(std::in_place, "albedo: model image");
+    cv::Mat relative = pca.toImage(values, true);  // the roi's corners filled, for the upsampling
     {
         // Towards the model's outline, the broad field alone (the gallery's hairlines reach there).
         cv::Mat fade3;

@@ -98,12 +98,13 @@ struct DetailMix {
 DetailMix chooseDetail(const AppearanceFit& fit, std::uint64_t seed);
 
 // The albedo of a code on the detail grid (CV_32FC3, detailUvSize², zero outside the detail
-// roi): field ⊙ model(code) ⊙ (1 + detailAmount · mixed bank detail), where the field goes from
+// roi) from the code's model values (`values`: pca.reconstruct(code), or perturbedValues):
+// field ⊙ model(code) ⊙ (1 + detailAmount · mixed bank detail), where the field goes from
 // the photo's broad field (lightOnly 0) to its light alone (lightOnly 1), the detail as
 // strong as in its bank faces (age-appropriate) or as the photo's relief where that is weaker
 // (a soft or small face), scaled so its skin tone (as skinTone measures it) is the photo's.
 // detailAmount 0 is the plain model fit (X_f).
 cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel& model, const AppearanceFit& fit,
-                         const Eigen::VectorXf& code, float detailAmount, std::uint64_t detailSeed, float lightOnly = 0);
+                         const Eigen::VectorXf& values, float detailAmount, std::uint64_t detailSeed, float lightOnly = 0);
 
 }  // namespace ideu

@@ -35,7 +35,12 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
 void synthesizePerturbedAlbedo(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                                PerturbedFace& out) {
     ScopedStage stage("albedo");
-    out.albedo = synthesizeAlbedo(context, model, face.appearance, out.identity.albedo, out.identity.detailMix, out.identity.detailSeed,
+    Eigen::VectorXf values;
+    {
+        ScopedStage part("albedo: PCA reconstruct");
+        values = model.pca.perturbedValues(face.albedoValues, out.identity.albedoNoise, out.identity.albedoScale);
+    }
+    out.albedo = synthesizeAlbedo(context, model, face.appearance, values, out.identity.detailMix, out.identity.detailSeed,
                                   out.identity.lightOnly);
 }
 

@@ -28,17 +28,26 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
                              const NoiseConstraints& constraints) {
     IdentityCode out = code;
     if (!(scale > 0)) return out;
-    auto perturb = [&](Eigen::VectorXf& values, double gain, std::uint64_t stream, double codeClip, const Eigen::MatrixXf& fixed) {
-        const std::vector<double> n = normalSamples(seed, stream, int(values.size()));
-        Eigen::VectorXf noise(values.size());
-        for (Eigen::Index i = 0; i < values.size(); ++i)
-            noise(i) = float(std::clamp(n[std::size_t(i)], -s.noiseClip, s.noiseClip) * gain * scale);
-        if (fixed.rows() == noise.size() && fixed.cols() > 0) noise -= fixed * (fixed.transpose() * noise);
-        for (Eigen::Index i = 0; i < values.size(); ++i) values(i) = float(std::clamp(double(values(i) + noise(i)), -codeClip, codeClip));
+    // The noise per unit of scale u (clipped draws, off the constrained directions); the code
+    // moves by scale·u, so a scale change keeps the direction (the albedo's product with the
+    // model basis is reused, AlbedoPca::perturbedValues).
+    auto unitNoise = [&](Eigen::Index size, double gain, std::uint64_t stream, const Eigen::MatrixXf& fixed) {
+        const std::vector<double> n = normalSamples(seed, stream, int(size));
+        Eigen::VectorXf unit(size);
+        for (Eigen::Index i = 0; i < size; ++i) unit(i) = float(std::clamp(n[std::size_t(i)], -s.noiseClip, s.noiseClip) * gain);
+        if (fixed.rows() == size && fixed.cols() > 0) unit -= fixed * (fixed.transpose() * unit);
+        return unit;
     };
-    if (s.shape) perturb(out.shape, s.shapeGain, 1, s.codeClip, constraints.shape);
+    const float step = float(scale);
+    if (s.shape) {
+        const Eigen::VectorXf unit = unitNoise(out.shape.size(), s.shapeGain, 1, constraints.shape);
+        out.shape = (code.shape + step * unit).cwiseMax(float(-s.codeClip)).cwiseMin(float(s.codeClip));
+    }
     if (s.albedo) {
-        perturb(out.albedo, s.albedoGain, 2, 1e30, constraints.albedo);
+        // Unclipped (the albedo is bounded by its colours): β' = β + scale·u.
+        out.albedoNoise = unitNoise(out.albedo.size(), s.albedoGain, 2, constraints.albedo);
+        out.albedoScale = step;
+        out.albedo = code.albedo + step * out.albedoNoise;
         out.lightOnly = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
     }
     if (s.detail) {

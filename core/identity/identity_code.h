@@ -14,7 +14,11 @@ namespace ideu {
 
 struct IdentityCode {
     Eigen::VectorXf shape;   // α
-    Eigen::VectorXf albedo;  // β
+    Eigen::VectorXf albedo;  // β (β' = β + albedoScale·albedoNoise when perturbed)
+    // The albedo part's noise per unit of scale (empty: none) and its scale: the albedo of β'
+    // is made from β's and the noise's (AlbedoPca::perturbedValues).
+    Eigen::VectorXf albedoNoise;
+    float albedoScale = 0;
     // Strength of the bank skin detail in [0, 1] and the seed choosing its bank faces (0 = none).
     float detailMix = 0;
     std::uint64_t detailSeed = 0;
