@@ -69,6 +69,8 @@ void paintCheekStain(cv::Mat& bgr, const cv::Point2d& cheek, const FaceAlignment
 struct PaintedRun {
     std::vector<FaceResult> clean, painted;  // per seed
     cv::Point2d at, other;
+    Image cleanPhoto, paintedPhoto;
+    DetectedFace face;  // in the clean photo
 };
 PaintedRun anonymizeWithPaint(void (*paint)(cv::Mat&, const cv::Point2d&, const FaceAlignment&)) {
     const Image clean = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
@@ -86,6 +88,9 @@ PaintedRun anonymizeWithPaint(void (*paint)(cv::Mat&, const cv::Point2d&, const 
         run.clean.push_back(reference.processFace(0, settings));
         run.painted.push_back(withPaint.processFace(0, settings));
     }
+    run.cleanPhoto = clean;
+    run.paintedPhoto = painted;
+    run.face = face;
     run.at = toCrop(alignment, cheekPoint(face, 13, 35));
     run.other = toCrop(alignment, cheekPoint(face, 3, 31));
     return run;
@@ -210,27 +215,43 @@ private slots:
 
     // The slider path reuses the noise's product with the basis: its values are still the
     // model's reconstruction of z'_id, and a reused (or evicted and remade) product gives
-    // the same bytes as a fresh one.
+    // the same bytes as a fresh one. z'_id keeps of the photo's β only its part along the age
+    // and gender directions (fully from the detail's full scale on).
     void perturbedValuesAreTheReconstructionOfThePerturbedCode() {
         const AppearanceModel& model = sharedAppearanceModel();
         const AlbedoPca& pca = model.pca;
-        const int k = pca.components();
+        const Eigen::MatrixXf& attributes = model.albedoAttributes;
+        QCOMPARE(attributes.cols(), Eigen::Index(2));
+        FittedFace face;
         const Eigen::VectorXf code = model.bank.at(0).coefficients;  // a real face's code
-        const Eigen::VectorXf projection = pca.reconstruct(code);
-        IdentityCode identity;
-        identity.shape = Eigen::VectorXf::Zero(4);
-        identity.albedo = code;
-        const IdentityCode perturbed = perturbIdentity(identity, 0.5, 11);
-        QCOMPARE(perturbed.albedoNoise.size(), Eigen::Index(k));
-        QCOMPARE(perturbed.albedo, Eigen::VectorXf(code + 0.5f * perturbed.albedoNoise));
+        face.identity.shape = Eigen::VectorXf::Zero(4);
+        face.identity.albedo = code;
+        face.albedoValues = pca.reconstruct(code);
+        face.attributeValues = model.attributeValues(code);
+        const NoiseConstraints constraints{Eigen::MatrixXf(), attributes};
+        for (const double scale : {0.05, 0.5}) {
+            const IdentityCode perturbed = perturbIdentity(face.identity, scale, 11, {}, constraints);
+            QCOMPARE(perturbed.albedoNoise.size(), Eigen::Index(pca.components()));
+            const float keptOnly = float(std::min(1.0, scale / NoiseSettings().detailFullScale));
+            QCOMPARE(perturbed.keptOnly, keptOnly);
+            const Eigen::VectorXf kept = code + keptOnly * (attributes * (attributes.transpose() * code) - code);
+            QVERIFY((perturbed.albedo - kept - float(scale) * perturbed.albedoNoise).cwiseAbs().maxCoeff() < 1e-5);
+            // The noise is off the attribute directions: β' keeps the photo's β along them.
+            QVERIFY((attributes.transpose() * (perturbed.albedo - code)).cwiseAbs().maxCoeff() < 1e-4);
+            const Eigen::VectorXf values = perturbedAlbedoValues(model, face, perturbed);
+            const double error = (values - pca.reconstruct(perturbed.albedo)).cwiseAbs().maxCoeff();
+            qInfo("scale %.2f: perturbed values against the reconstruction of z'_id: max |difference| %.2g", scale, error);
+            QVERIFY(error < 1e-4);
+            QVERIFY((values - face.albedoValues).cwiseAbs().maxCoeff() > 0.05);
+        }
+        // The noise's product with the basis, kept and remade.
+        const Eigen::VectorXf projection = face.albedoValues;
+        const IdentityCode perturbed = perturbIdentity(face.identity, 0.5, 11);
         const Eigen::VectorXf values = pca.perturbedValues(projection, perturbed.albedoNoise, 0.5f);
-        const double error = (values - pca.reconstruct(perturbed.albedo)).cwiseAbs().maxCoeff();
-        qInfo("perturbed values against the reconstruction of z'_id: max |difference| %.2g", error);
-        QVERIFY(error < 1e-4);
-        QVERIFY((values - projection).cwiseAbs().maxCoeff() > 0.05);
+        QVERIFY((values - pca.reconstruct(code + 0.5f * perturbed.albedoNoise)).cwiseAbs().maxCoeff() < 1e-4);
         QCOMPARE(pca.perturbedValues(projection, perturbed.albedoNoise, 0.5f), values);  // kept product
         for (std::uint64_t seed = 20; seed < 26; ++seed)  // more noises than are kept
-            QVERIFY(pca.perturbedValues(projection, perturbIdentity(identity, 0.5, seed).albedoNoise, 0.5f) != values);
+            QVERIFY(pca.perturbedValues(projection, perturbIdentity(face.identity, 0.5, seed).albedoNoise, 0.5f) != values);
         QCOMPARE(pca.perturbedValues(projection, perturbed.albedoNoise, 0.5f), values);  // remade
         QCOMPARE(pca.perturbedValues(projection, perturbed.albedoNoise, 0.f), projection);
     }
@@ -286,8 +307,8 @@ private slots:
     }
 
     void aBroadStainOnTheCheekDoesNotReachTheOutput() {
-        // Nor is the photo's broad field beyond its light: X_f keeps it (the real fit), X_p
-        // only its coarsest part.
+        // Nor is the photo's own skin colour field: X_f keeps it (the real fit), X_p keeps only
+        // the photo's light and the part of its albedo code along the age and gender directions.
         const PaintedRun run = anonymizeWithPaint(paintCheekStain);
         // The stain's own contrast: the darkening at its place less the darkening at the same
         // place on the other cheek (the stain also darkens the measured skin tone, so the whole
@@ -296,10 +317,29 @@ private slots:
             return meanDarkening(with, without, run.at, 20) - meanDarkening(with, without, run.other, 20);
         };
         const double before = contrast(run.painted[0].fitted->crop.image, run.clean[0].fitted->crop.image);
-        const double fitted = contrast(run.painted[0].fitted->fittedImage, run.clean[0].fitted->fittedImage);
-        qInfo("cheek stain: %.1f levels darker than the other cheek in X, %.1f in X_f", before, fitted);
         QVERIFY(before > 25);
+
+        // Step I with both photos fitted on the clean photo's landmarks, so both faces have the
+        // same geometry and what differs is what the stain did to the appearance fit.
+        const AppearanceModel& model = sharedAppearanceModel();
+        const FaceModelContext& context = FaceModelContext::shared();
+        const FittedFace clean = fitFace(context, model, run.cleanPhoto.bgr, run.face);
+        const FittedFace painted = fitFace(context, model, run.paintedPhoto.bgr, run.face);
+        QCOMPARE(painted.fit.identity, clean.fit.identity);
+        QVERIFY(painted.appearance.code != clean.appearance.code);  // the stain is in the photo's β
+        const double fitted = contrast(painted.fittedImage, clean.fittedImage);
+        qInfo("cheek stain: %.1f levels darker than the other cheek in X, %.1f in X_f", before, fitted);
         QVERIFY(fitted > 0.4 * before);
+        for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+            const double inXp = contrast(perturbFace(context, model, painted, kDefaultScale, seed).image,
+                                         perturbFace(context, model, clean, kDefaultScale, seed).image);
+            qInfo("cheek stain: %.1f levels in X_p on the same geometry (seed %d)", inXp, int(seed));
+            // What remains (at most 16 %, seed 6) is what the photo's light and SH fit take of it:
+            // a stain this broad is in part indistinguishable from light.
+            QVERIFY(std::abs(inXp) < 0.2 * before);
+        }
+
+        // The whole pipeline, each photo with its own detection.
         double worst = 0, sum = 0;
         for (std::size_t i = 0; i < run.clean.size(); ++i) {
             const double after = contrast(run.painted[i].final, run.clean[i].final);
@@ -310,12 +350,12 @@ private slots:
         const double mean = sum / double(run.clean.size());
         qInfo("cheek stain in X': mean %.1f, worst %.1f levels (%.0f %% and %.0f %% of X's)", mean, worst, 100 * mean / before,
               100 * worst / before);
-        // The product's aim, not met: the albedo code β is fitted to the photo's skin, so the part of
-        // a broad stain its modes explain is in β and stays in β' = β + n (README, Privacy).
-        QEXPECT_FAIL("", "known leak: a broad stain is carried by the albedo code's projection into X'", Continue);
+        // The stain also moves the detected landmarks (by about 6 px on the jaw), so the new face
+        // is fitted and placed a little differently: what differs at the stain's place on some
+        // seeds is the new face's own shading moved, not the stain (README, Privacy).
+        QEXPECT_FAIL("", "the stain moves the landmarks, and with them the new face's shading", Continue);
         QVERIFY(worst < 0.15 * before);
-        // What holds today, so it cannot get worse unseen: on average X' keeps less than half of it.
-        QVERIFY(mean < 0.5 * before);
+        QVERIFY(std::abs(mean) < 0.25 * before);
     }
 
     void glassesFramesStayCrispInTheOutput() {

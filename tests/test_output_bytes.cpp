@@ -1,12 +1,13 @@
 // The output bytes, pinned: speed work (ROI-only passes, work moved to a second core, fused
 // loops) must not move a single pixel where the algorithm is unchanged. The first digests were
 // of the outputs before that work (commit 4ea24af), and the optimised pipeline met them. The
-// ones here are of the current arithmetic (X_p keeps only the photo's light of its broad field;
-// the code moves by scale times a per-seed noise direction, so a scale change reuses the
-// albedo basis product: that moved a few pixels by one level, so the digests recorded on an
-// AMD EPYC/AVX2 machine before it were dropped), made by `ideudemon-cli anonymize PHOTO -o OUT.png --scale S --seed N` (pixels decoded) with
-// two threads (as `anonymize` on two cores), on x86-64 with Debian bookworm's OpenCV 4.6,
-// Eigen 3.4 and Torch 1.13. OpenCV and Torch choose their kernels by the CPU's vector units at
+// ones here are of the current algorithm (X_p keeps only the photo's light of its broad field
+// and only the age and gender part of its albedo code β; the code moves by scale times a
+// per-seed noise direction; the digests recorded on an Intel Xeon/AVX-512 machine before the
+// change of β were dropped: they can only be remade on such a CPU), made by
+// `ideudemon-cli anonymize PHOTO -o OUT.png --scale S --seed N` (pixels decoded) with two
+// threads (as `anonymize` on two cores), on x86-64 with Debian bookworm's OpenCV 4.6, Eigen 3.4
+// and Torch 1.13. OpenCV and Torch choose their kernels by the CPU's vector units at
 // run time, so the bytes, and the appearance pack setup builds, differ between CPUs: the
 // digests are recorded per pack, one set per kind of CPU they were made on. On another CPU
 // the recorded digests are skipped (with a warning) and the slider path is still compared
@@ -50,11 +51,11 @@ struct Recorded {
 };
 
 const Recorded kRecorded[] = {
-    {"92cacc25353472d78d9830678a284d6ad2b5b0b44a8600f4f2ff0d3fea066978", "Intel Xeon, AVX-512",
-     {"2f29010294933bdfe6ed97a7f1506469336a92b96653949f4317a2671bf85e1f",
-      "cb49c4b93fc2400e177b75e04a5046c525b4cbe3497e65770d75f2738c257920",
-      "95562897eaf52b8e052290a7a1e3365adfd96a845b9ceba75031d670a5e1ed7c",
-      "d1f94f767befc360016d0e0b2c378820a93f1ce49fcf71a321c8379a60596949"}},
+    {"e7858d31746e080c500a17e9536f044672f4892667e83f9fd82aabcde1d9c008", "AMD EPYC, AVX2",
+     {"b75ff357863e5053cb62509c349a4163045fe5877d7b4b56f1ecad11bcbb2d14",
+      "1c65f2210371078ddbbdcb6ae9e9e81a03bda804405500463d3370fa7122fc83",
+      "423c8647f159a76bf9ada9b105ec4b45c42d54ae2abbe137dadfa8d3db12a732",
+      "7c6fc5ae6d44988694284ae47730d0c7dc9ede0c3c57214768377afa047a2257"}},
 };
 
 const Recorded* recordedFor(const std::string& pack) {

@@ -157,6 +157,12 @@ Eigen::MatrixXf attributeDirections(const std::vector<BankFace>& bank, bool shap
 void AppearanceModel::prepareAttributes() {
     albedoAttributes = attributeDirections(bank, false);
     shapeAttributes = attributeDirections(bank, true);
+    albedoAttributeValues = pca.basis * (pca.stddev.asDiagonal() * albedoAttributes);
+}
+
+Eigen::VectorXf AppearanceModel::attributeValues(const Eigen::VectorXf& code) const {
+    if (albedoAttributes.cols() == 0 || code.size() != albedoAttributes.rows()) return pca.mean;
+    return pca.mean + albedoAttributeValues * (albedoAttributes.transpose() * code);
 }
 
 cv::Mat AppearanceModel::detailOf(int face) const {

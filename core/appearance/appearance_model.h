@@ -54,8 +54,8 @@ struct AlbedoPca {
     int texelCount() const { return int(texels.size()); }
     // mean + basis * (stddev ⊙ coefficients), 3T values.
     Eigen::VectorXf reconstruct(const Eigen::VectorXf& coefficients) const;
-    // The values of a perturbed code β' = β + scale·noise, from β's own reconstruction
-    // (`projection`): projection + scale·basis·(stddev ⊙ noise). The noise's product with the
+    // The values of a perturbed code (a code plus scale·noise) from the code's own
+    // reconstruction (`projection`): projection + scale·basis·(stddev ⊙ noise). The noise's product with the
     // basis depends on the seed alone and is kept for the last few noises, so a change of
     // scale costs one multiply-add over the values instead of the product (42 MB read).
     Eigen::VectorXf perturbedValues(const Eigen::VectorXf& projection, const Eigen::VectorXf& noise, float scale) const;
@@ -90,7 +90,12 @@ struct AppearanceModel {
     // orthonormal columns. The identity noise is kept off them (see perturbIdentity), so a
     // new identity keeps the face's age and gender. Made by prepareAttributes().
     Eigen::MatrixXf albedoAttributes, shapeAttributes;
+    // The model values of the albedo attribute directions (pca.basis · diag(stddev) · albedoAttributes).
+    Eigen::MatrixXf albedoAttributeValues;
     void prepareAttributes();
+    // The values of a code's part along the albedo attribute directions (what X_p keeps of
+    // the photo's β, see keptAlbedoCode): the mean plus a product with two columns.
+    Eigen::VectorXf attributeValues(const Eigen::VectorXf& code) const;
 
     // A bank face's detail as relative luminance (CV_32F, detailRoi-sized).
     cv::Mat detailOf(int face) const;

@@ -64,6 +64,7 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
     face.texture = PhotoTexture();
     face.texture.shading = shading;
     face.albedoValues = model.pca.reconstruct(face.appearance.code);
+    face.attributeValues = model.attributeValues(face.appearance.code);
     const FaceRender render = renderFace(context, face, face.geometry, face.fittedLandmarks,
                                          synthesizeAlbedo(context, model, face.appearance, face.albedoValues, 0.f, 0));
     face.fittedImage = render.image;

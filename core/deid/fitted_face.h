@@ -29,7 +29,8 @@ struct FittedFace {
     PhotoTexture texture;          // the photo's texture in UV: fitFace keeps only its shading (detail grid)
     AppearanceFit appearance;      // β, the skin-tone family, relief sharpness, bank neighbours
     IdentityCode identity;         // z_id = (α, β)
-    Eigen::VectorXf albedoValues;  // β's model values (pca.reconstruct): X_f's, and X_p's before its noise
+    Eigen::VectorXf albedoValues;      // β's model values (pca.reconstruct): X_f's
+    Eigen::VectorXf attributeValues;   // those of β's part along the age and gender directions (what X_p keeps)
     std::array<Eigen::Vector2d, 68> fittedLandmarks;  // projected model landmarks
     cv::Mat fittedImage;           // X_f: CV_32FC3, the model render (eye and mouth openings from the photo)
     cv::Mat fittedMask;            // CV_8U, 255 where X_f has content

@@ -32,16 +32,25 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
     return out;
 }
 
+Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const FittedFace& face, const IdentityCode& perturbed) {
+    // keptAlbedoCode is linear in β, so its values lie between β's and those of β's attribute part.
+    const float w = perturbed.keptOnly;
+    const Eigen::VectorXf kept = w > 0 && face.attributeValues.size() == face.albedoValues.size()
+                                     ? Eigen::VectorXf(face.albedoValues + w * (face.attributeValues - face.albedoValues))
+                                     : face.albedoValues;
+    return model.pca.perturbedValues(kept, perturbed.albedoNoise, perturbed.albedoScale);
+}
+
 void synthesizePerturbedAlbedo(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                                PerturbedFace& out) {
     ScopedStage stage("albedo");
     Eigen::VectorXf values;
     {
         ScopedStage part("albedo: PCA reconstruct");
-        values = model.pca.perturbedValues(face.albedoValues, out.identity.albedoNoise, out.identity.albedoScale);
+        values = perturbedAlbedoValues(model, face, out.identity);
     }
     out.albedo = synthesizeAlbedo(context, model, face.appearance, values, out.identity.detailMix, out.identity.detailSeed,
-                                  out.identity.lightOnly);
+                                  out.identity.keptOnly);
 }
 
 void renderPerturbed(const FaceModelContext& context, const FittedFace& face, PerturbedFace& out, RasterBuffers raster) {

@@ -26,6 +26,8 @@ PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel
 PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                            double scale, std::uint64_t seed, const NoiseSettings& settings = {});
 // ... then the albedo of z'_id ...
+// (its model values: those of the kept part of β, keptAlbedoCode, plus the noise's)
+Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const FittedFace& face, const IdentityCode& perturbed);
 void synthesizePerturbedAlbedo(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                                PerturbedFace& perturbed);
 // ... and X_p rendered with it on that mesh (`raster`: the mesh's rasterizeFace when already made).

@@ -24,6 +24,12 @@ void setIdentityComponents(NoiseSettings& s, const std::vector<std::string>& nam
     }
 }
 
+Eigen::VectorXf keptAlbedoCode(const Eigen::VectorXf& albedo, float keptOnly, const Eigen::MatrixXf& attributes) {
+    Eigen::VectorXf attributePart = Eigen::VectorXf::Zero(albedo.size());
+    if (attributes.rows() == albedo.size() && attributes.cols() > 0) attributePart = attributes * (attributes.transpose() * albedo);
+    return albedo + keptOnly * (attributePart - albedo);
+}
+
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed, const NoiseSettings& s,
                              const NoiseConstraints& constraints) {
     IdentityCode out = code;
@@ -44,11 +50,11 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
         out.shape = (code.shape + step * unit).cwiseMax(float(-s.codeClip)).cwiseMin(float(s.codeClip));
     }
     if (s.albedo) {
-        // Unclipped (the albedo is bounded by its colours): β' = β + scale·u.
+        // Unclipped (the albedo is bounded by its colours): β' = β_kept + scale·u.
         out.albedoNoise = unitNoise(out.albedo.size(), s.albedoGain, 2, constraints.albedo);
         out.albedoScale = step;
-        out.albedo = code.albedo + step * out.albedoNoise;
-        out.lightOnly = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
+        out.keptOnly = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
+        out.albedo = keptAlbedoCode(code.albedo, out.keptOnly, constraints.albedo) + step * out.albedoNoise;
     }
     if (s.detail) {
         out.detailMix = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));

@@ -2,8 +2,9 @@
 // The identity code z_id of Step I and its seeded perturbation z'_id = z_id + n,
 // n ~ N(0, (k·scale)²) clipped at a few standard deviations. The code has a 3-D shape part α
 // (the morphable model's identity coefficients) and an albedo part β (the learned appearance
-// model's coefficients), both in N(0, 1) units. Expression, pose, lighting and the skin-tone
-// family are not part of it. Skin detail mixed from bank faces grows with the scale.
+// model's coefficients), both in N(0, 1) units; the perturbed albedo part keeps of the
+// photo's β only its age and gender coordinates (keptAlbedoCode). Expression, pose, lighting
+// and the skin-tone family are not part of it. Skin detail mixed from bank faces grows with the scale.
 #include <Eigen/Core>
 
 #include <cstdint>
@@ -14,7 +15,7 @@ namespace ideu {
 
 struct IdentityCode {
     Eigen::VectorXf shape;   // α
-    Eigen::VectorXf albedo;  // β (β' = β + albedoScale·albedoNoise when perturbed)
+    Eigen::VectorXf albedo;  // β (β' = β_kept + albedoScale·albedoNoise when perturbed, see keptOnly)
     // The albedo part's noise per unit of scale (empty: none) and its scale: the albedo of β'
     // is made from β's and the noise's (AlbedoPca::perturbedValues).
     Eigen::VectorXf albedoNoise;
@@ -22,9 +23,11 @@ struct IdentityCode {
     // Strength of the bank skin detail in [0, 1] and the seed choosing its bank faces (0 = none).
     float detailMix = 0;
     std::uint64_t detailSeed = 0;
-    // How far X_p's broad field goes from the photo's (X_f's) to its light alone, in [0, 1]:
-    // with the albedo noise, at full strength from the detail's full scale on.
-    float lightOnly = 0;
+    // How far X_p goes from the photo's own appearance to what it keeps of it, in [0, 1]: its
+    // broad field from X_f's to the light alone, and β from the whole code to its part along
+    // the age and gender directions (β_kept = β − keptOnly·(β − A·Aᵀ·β)). With the albedo noise,
+    // at full strength from the detail's full scale on.
+    float keptOnly = 0;
 };
 
 struct NoiseSettings {
@@ -60,8 +63,14 @@ struct NoiseConstraints {
 
 // Seeded, bit-reproducible perturbation of the identity part only; scale 0 returns the code.
 // Each part's noise is drawn from N(0, (gain·scale)²) per coefficient, clipped, and then
-// projected off that part's constrained directions.
+// projected off that part's constrained directions. The albedo code keeps of the photo's β
+// only its part along those directions (the attributes), fully from the detail's full scale:
+// the rest of β is the photo's own skin (a stain, a birthmark, its cheeks' colour).
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed,
                              const NoiseSettings& settings = {}, const NoiseConstraints& constraints = {});
+
+// What the albedo code keeps of the photo's β at `keptOnly` (0: all of it; 1: its part along the
+// orthonormal `attributes` columns alone).
+Eigen::VectorXf keptAlbedoCode(const Eigen::VectorXf& albedo, float keptOnly, const Eigen::MatrixXf& attributes);
 
 }  // namespace ideu
