@@ -55,8 +55,8 @@ struct AlbedoPca {
     // mean + basis * (stddev ⊙ coefficients), 3T values.
     Eigen::VectorXf reconstruct(const Eigen::VectorXf& coefficients) const;
     // The values of a perturbed code (a code plus scale·noise) from the code's own
-    // reconstruction (`projection`): projection + scale·basis·(stddev ⊙ noise). The noise's product with the
-    // basis depends on the seed alone and is kept for the last few noises, so a change of
+    // reconstruction (`projection`): projection + scale·basis·(stddev ⊙ noise). The noise's
+    // product with the basis depends on the seed alone and is kept for the last few noises, so a change of
     // scale costs one multiply-add over the values instead of the product (42 MB read).
     Eigen::VectorXf perturbedValues(const Eigen::VectorXf& projection, const Eigen::VectorXf& noise, float scale) const;
     std::shared_ptr<AlbedoNoiseDirections> noiseDirections = std::make_shared<AlbedoNoiseDirections>();

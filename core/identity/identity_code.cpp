@@ -45,6 +45,8 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
         return unit;
     };
     const float step = float(scale);
+    // The photo's own appearance fades out (and the bank detail in) up to the detail's full scale.
+    const float ramp = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
     if (s.shape) {
         const Eigen::VectorXf unit = unitNoise(out.shape.size(), s.shapeGain, 1, constraints.shape);
         out.shape = (code.shape + step * unit).cwiseMax(float(-s.codeClip)).cwiseMin(float(s.codeClip));
@@ -53,11 +55,11 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
         // Unclipped (the albedo is bounded by its colours): β' = β_kept + scale·u.
         out.albedoNoise = unitNoise(out.albedo.size(), s.albedoGain, 2, constraints.albedo);
         out.albedoScale = step;
-        out.keptOnly = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
+        out.keptOnly = ramp;
         out.albedo = keptAlbedoCode(code.albedo, out.keptOnly, constraints.albedo) + step * out.albedoNoise;
     }
     if (s.detail) {
-        out.detailMix = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
+        out.detailMix = ramp;
         out.detailSeed = (seed ^ 0xA24BAED4963EE407ull) | 1;
     }
     return out;

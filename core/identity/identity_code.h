@@ -4,7 +4,8 @@
 // (the morphable model's identity coefficients) and an albedo part β (the learned appearance
 // model's coefficients), both in N(0, 1) units; the perturbed albedo part keeps of the
 // photo's β only its age and gender coordinates (keptAlbedoCode). Expression, pose, lighting
-// and the skin-tone family are not part of it. Skin detail mixed from bank faces grows with the scale.
+// and the skin-tone family are not part of it. Skin detail mixed from bank faces grows with
+// the scale.
 #include <Eigen/Core>
 
 #include <cstdint>
