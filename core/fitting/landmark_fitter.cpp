@@ -93,11 +93,35 @@ Eigen::Matrix<float, 3, Eigen::Dynamic> projectVertices(const Eigen::VectorXf& s
     return out;
 }
 
-LandmarkFitter::LandmarkFitter(const MorphableModel& model) : model_(model), contour_(ContourCandidates::build(model)) {}
+LandmarkFitter::LandmarkFitter(const MorphableModel& model)
+    : model_(model), contour_(ContourCandidates::build(model)), rows_(buildRows(model, contour_)) {}
 
-std::array<int, 68> LandmarkFitter::silhouetteLandmarks(const Eigen::VectorXd& a, const Eigen::VectorXd& d,
-                                                        const Pose& pose, const Camera& camera) const {
-    const LandmarkModel lmModel{model_, int(a.size()), int(d.size())};
+LandmarkFitter::FitRows LandmarkFitter::buildRows(const MorphableModel& model, const ContourCandidates& contour) {
+    FitRows rows;
+    rows.slot.assign(std::size_t(model.vertexCount), -1);
+    std::vector<int> vertices;
+    auto add = [&](int v) {
+        if (rows.slot[std::size_t(v)] >= 0) return;
+        rows.slot[std::size_t(v)] = int(vertices.size());
+        vertices.push_back(v);
+    };
+    for (int v : model.landmarks) add(v);
+    for (const auto& candidates : contour.vertices)
+        for (int v : candidates) add(v);
+    const int kId = model.identityCount(), kExp = model.expressionCount();
+    rows.basis.resize(3 * Eigen::Index(vertices.size()), kId + kExp);
+    rows.mean.resize(3 * Eigen::Index(vertices.size()));
+    for (std::size_t s = 0; s < vertices.size(); ++s) {
+        const Eigen::Index v = vertices[s], r = 3 * Eigen::Index(s);
+        rows.basis.block(r, 0, 3, kId) = model.identityBasis.block(3 * v, 0, 3, kId).cast<double>();
+        rows.basis.block(r, kId, 3, kExp) = model.expressionBasis.block(3 * v, 0, 3, kExp).cast<double>();
+        rows.mean.segment<3>(r) = model.mean.segment<3>(3 * v).cast<double>();
+    }
+    return rows;
+}
+
+std::array<int, 68> LandmarkFitter::silhouetteFrom(const Eigen::VectorXd& positions, const Pose& pose,
+                                                   const Camera& camera) const {
     std::array<int, 68> vertices = model_.landmarks;
     const Eigen::Vector3d axis = pose.rotation.col(0);  // model +x in camera space
     for (int j = 0; j < 17; ++j) {
@@ -105,7 +129,7 @@ std::array<int, 68> LandmarkFitter::silhouetteLandmarks(const Eigen::VectorXd& a
         const double side = j < 8 ? -1.0 : 1.0;
         double best = -1e300;
         for (int v : contour_.vertices[std::size_t(j)]) {
-            const Eigen::Vector3d pc = pose.apply(lmModel.vertex(v, a, d));
+            const Eigen::Vector3d pc = pose.apply(positions.segment<3>(3 * Eigen::Index(rows_.slot[std::size_t(v)])));
             const Eigen::Vector2d img = camera.project(pc);
             const Eigen::Vector2d h = (camera.project(pc + axis) - img).normalized();
             const double outward = side * h.dot(img);
@@ -115,47 +139,58 @@ std::array<int, 68> LandmarkFitter::silhouetteLandmarks(const Eigen::VectorXd& a
     return vertices;
 }
 
+std::array<int, 68> LandmarkFitter::silhouetteLandmarks(const Eigen::VectorXd& a, const Eigen::VectorXd& d,
+                                                        const Pose& pose, const Camera& camera) const {
+    Eigen::VectorXd coefficients(a.size() + d.size());
+    coefficients << a, d;
+    const Eigen::VectorXd positions = rows_.mean + rows_.basis * coefficients;
+    return silhouetteFrom(positions, pose, camera);
+}
+
 FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, const FitOptions& options,
                             const std::array<bool, 68>* valid) const {
     const MorphableModel& model = model_;
-    const int kId = model.identityCount(), kExp = model.expressionCount();
-    const LandmarkModel lmModel{model, kId, kExp};
-    const int nParams = 6 + kId + kExp;
+    const int kId = model.identityCount(), kExp = model.expressionCount(), kCoef = kId + kExp;
+    const int nParams = 6 + kCoef;
     const double sigma = options.landmarkSigmaPx * camera.width / 512.0;
     // The jaw contour is annotated less precisely than the inner points (and the silhouette
     // is only approximated by mesh vertices): it counts with a doubled sigma.
     auto sigmaOf = [&](int i) { return i < 17 ? options.contourSigmaFactor * sigma : sigma; };
+    auto target = [&](int i) { return Eigen::Vector2d(landmarks[std::size_t(i)].x, landmarks[std::size_t(i)].y); };
+    // One model vertex for coefficients [α; δ].
+    auto vertexOf = [&](const Eigen::VectorXd& coefficients, int v) -> Eigen::Vector3d {
+        const Eigen::Index r = 3 * Eigen::Index(rows_.slot[std::size_t(v)]);
+        return rows_.mean.segment<3>(r) + rows_.basis.middleRows<3>(r) * coefficients;
+    };
 
     FaceFit fit;
     fit.camera = camera;
     fit.landmarkVertices = model.landmarks;
-    Eigen::VectorXd a = Eigen::VectorXd::Zero(kId), d = Eigen::VectorXd::Zero(kExp);
+    Eigen::VectorXd c = Eigen::VectorXd::Zero(kCoef);  // [α; δ]
     std::array<double, 68> inlier;
     for (int i = 0; i < 68; ++i) inlier[std::size_t(i)] = (valid && !(*valid)[std::size_t(i)]) ? 0.0 : 1.0;
 
     // Initial pose: frontal, placed from the eye distance and the landmark centroid.
     {
-        const double modelEye = (lmModel.vertex(model.landmarks[36], a, d) - lmModel.vertex(model.landmarks[45], a, d)).norm();
+        const double modelEye = (vertexOf(c, model.landmarks[36]) - vertexOf(c, model.landmarks[45])).norm();
         const double imageEye = std::max(cv::norm(landmarks[36] - landmarks[45]), 1.0);
         const double z = camera.focal * modelEye / imageEye;
         Eigen::Vector2d c2(0, 0);
         Eigen::Vector3d c3(0, 0, 0);
         for (int i = 17; i < 68; ++i) {
-            c2 += Eigen::Vector2d(landmarks[std::size_t(i)].x, landmarks[std::size_t(i)].y);
-            c3 += fit.pose.rotation * lmModel.vertex(model.landmarks[std::size_t(i)], a, d);
+            c2 += target(i);
+            c3 += fit.pose.rotation * vertexOf(c, model.landmarks[std::size_t(i)]);
         }
         c2 /= 51;
         c3 /= 51;
         fit.pose.translation = Eigen::Vector3d((c2.x() - camera.cx) * z / camera.focal, (c2.y() - camera.cy) * z / camera.focal, z) - c3;
     }
 
-    auto energyOf = [&](const Pose& pose, const Eigen::VectorXd& ai, const Eigen::VectorXd& di,
-                        const std::array<double, 68>& w) {
-        double e = options.identityPrior * ai.squaredNorm() + options.expressionPrior * di.squaredNorm();
+    auto energyOf = [&](const Pose& pose, const Eigen::VectorXd& ci, const std::array<double, 68>& w) {
+        double e = options.identityPrior * ci.head(kId).squaredNorm() + options.expressionPrior * ci.tail(kExp).squaredNorm();
         for (int i = 0; i < 68; ++i) {
             if (w[std::size_t(i)] <= 0) continue;
-            const Eigen::Vector2d r = camera.project(pose.apply(lmModel.vertex(fit.landmarkVertices[std::size_t(i)], ai, di))) -
-                                      Eigen::Vector2d(landmarks[std::size_t(i)].x, landmarks[std::size_t(i)].y);
+            const Eigen::Vector2d r = camera.project(pose.apply(vertexOf(ci, fit.landmarkVertices[std::size_t(i)]))) - target(i);
             e += w[std::size_t(i)] * r.squaredNorm() / (sigmaOf(i) * sigmaOf(i));
         }
         return e;
@@ -163,51 +198,62 @@ FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, 
 
     std::array<double, 68> weights = inlier;
     double lambda = 1e-3;
+    Eigen::VectorXd positions;  // every fit vertex in model space, for the current coefficients
+    // The whitened Jacobian (two rows a landmark, each scaled by sqrt(weight)/sigma) and residuals:
+    // the normal equations are one product J^T J instead of a rank-2 update per landmark.
+    Eigen::MatrixXd jacobian(136, nParams);
+    Eigen::VectorXd residuals(136);
+    Eigen::MatrixXd jtj(nParams, nParams);
+    Eigen::VectorXd jtr(nParams);
     for (int iter = 0; iter < options.iterations; ++iter) {
         const bool poseOnly = iter < 5;
-        if (options.dynamicContour && iter >= 3) fit.landmarkVertices = silhouetteLandmarks(a, d, fit.pose, camera);
+        positions.noalias() = rows_.basis * c;
+        positions += rows_.mean;
+        auto modelPoint = [&](int v) -> Eigen::Vector3d {
+            return positions.segment<3>(3 * Eigen::Index(rows_.slot[std::size_t(v)]));
+        };
+        if (options.dynamicContour && iter >= 3) fit.landmarkVertices = silhouetteFrom(positions, fit.pose, camera);
         // Robust (Cauchy) weights from the current residuals.
         for (int i = 0; i < 68; ++i) {
             if (inlier[std::size_t(i)] <= 0) continue;
-            const Eigen::Vector2d r = camera.project(fit.pose.apply(lmModel.vertex(fit.landmarkVertices[std::size_t(i)], a, d))) -
-                                      Eigen::Vector2d(landmarks[std::size_t(i)].x, landmarks[std::size_t(i)].y);
+            const Eigen::Vector2d r = camera.project(fit.pose.apply(modelPoint(fit.landmarkVertices[std::size_t(i)]))) - target(i);
             const double u = r.norm() / (options.robustScale * sigmaOf(i));
             weights[std::size_t(i)] = iter < 3 ? 1.0 : 1.0 / (1.0 + u * u);
         }
 
         // Normal equations J^T W J Δ = -J^T W r, with the priors.
-        Eigen::MatrixXd jtj = Eigen::MatrixXd::Zero(nParams, nParams);
-        Eigen::VectorXd jtr = Eigen::VectorXd::Zero(nParams);
-        Eigen::Matrix<double, 2, Eigen::Dynamic> j(2, nParams);
+        jacobian.setZero();
+        residuals.setZero();
         for (int i = 0; i < 68; ++i) {
             const double w = weights[std::size_t(i)];
             if (w <= 0) continue;
             const int v = fit.landmarkVertices[std::size_t(i)];
-            const Eigen::Vector3d pm = lmModel.vertex(v, a, d);
+            const Eigen::Vector3d pm = modelPoint(v);
             const Eigen::Vector3d pc = fit.pose.apply(pm);
             const double z = pc.z();
+            const double whiten = std::sqrt(w) / sigmaOf(i);
             Eigen::Matrix<double, 2, 3> dproj;
             dproj << camera.focal / z, 0, -camera.focal * pc.x() / (z * z), 0, camera.focal / z, -camera.focal * pc.y() / (z * z);
-            j.setZero();
-            j.block<2, 3>(0, 0) = dproj * (-skew(fit.pose.rotation * pm));
-            j.block<2, 3>(0, 3) = dproj;
+            dproj *= whiten;
+            auto j = jacobian.middleRows<2>(2 * i);
+            j.leftCols<3>() = dproj * (-skew(fit.pose.rotation * pm));
+            j.middleCols<3>(3) = dproj;
             if (!poseOnly) {
                 const Eigen::Matrix<double, 2, 3> dr = dproj * fit.pose.rotation;
-                j.block(0, 6, 2, kId) = dr * model.identityBasis.block(3 * v, 0, 3, kId).cast<double>();
-                j.block(0, 6 + kId, 2, kExp) = dr * model.expressionBasis.block(3 * v, 0, 3, kExp).cast<double>();
+                j.rightCols(kCoef).noalias() = dr * rows_.basis.middleRows<3>(3 * Eigen::Index(rows_.slot[std::size_t(v)]));
             }
-            const Eigen::Vector2d r = camera.project(pc) - Eigen::Vector2d(landmarks[std::size_t(i)].x, landmarks[std::size_t(i)].y);
-            const double s = w / (sigmaOf(i) * sigmaOf(i));
-            jtj.noalias() += s * j.transpose() * j;
-            jtr.noalias() += s * j.transpose() * r;
+            residuals.segment<2>(2 * i) = whiten * (camera.project(pc) - target(i));
         }
-        for (int k = 0; k < kId; ++k) {
-            jtj(6 + k, 6 + k) += options.identityPrior;
-            jtr(6 + k) += options.identityPrior * a(k);
-        }
-        for (int k = 0; k < kExp; ++k) {
-            jtj(6 + kId + k, 6 + kId + k) += options.expressionPrior;
-            jtr(6 + kId + k) += options.expressionPrior * d(k);
+        // Symmetric: the lower half from one rank update, then mirrored.
+        jtj.setZero();
+        if (poseOnly) jtj.topLeftCorner<6, 6>().selfadjointView<Eigen::Lower>().rankUpdate(jacobian.leftCols<6>().transpose());
+        else jtj.selfadjointView<Eigen::Lower>().rankUpdate(jacobian.transpose());
+        jtj.triangularView<Eigen::StrictlyUpper>() = jtj.transpose();
+        jtr.noalias() = jacobian.transpose() * residuals;
+        for (int k = 0; k < kCoef; ++k) {
+            const double prior = k < kId ? options.identityPrior : options.expressionPrior;
+            jtj(6 + k, 6 + k) += prior;
+            jtr(6 + k) += prior * c(k);
         }
         if (poseOnly) {  // keep shape fixed during the first rigid iterations
             for (int k = 6; k < nParams; ++k) {
@@ -218,7 +264,7 @@ FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, 
             }
         }
 
-        const double before = energyOf(fit.pose, a, d, weights);
+        const double before = energyOf(fit.pose, c, weights);
         bool improved = false;
         for (int attempt = 0; attempt < 8 && !improved; ++attempt) {
             Eigen::MatrixXd damped = jtj;
@@ -227,12 +273,11 @@ FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, 
             Pose pose = fit.pose;
             pose.rotation = rotationFromVector(step.head<3>()) * fit.pose.rotation;
             pose.translation = fit.pose.translation + step.segment<3>(3);
-            const Eigen::VectorXd an = a + step.segment(6, kId);
-            const Eigen::VectorXd dn = (d + step.segment(6 + kId, kExp)).cwiseMax(0.0).cwiseMin(1.0);
-            if (energyOf(pose, an, dn, weights) < before) {
+            Eigen::VectorXd cn = c + step.tail(kCoef);
+            cn.tail(kExp) = cn.tail(kExp).cwiseMax(0.0).cwiseMin(1.0);
+            if (energyOf(pose, cn, weights) < before) {
                 fit.pose = pose;
-                a = an;
-                d = dn;
+                c = cn;
                 lambda = std::max(lambda * 0.3, 1e-7);
                 improved = true;
             } else {
@@ -242,8 +287,8 @@ FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, 
         if (!improved && iter > 8) break;
     }
 
-    fit.identity = a.cast<float>();
-    fit.expression = d.cast<float>();
+    fit.identity = c.head(kId).cast<float>();
+    fit.expression = c.tail(kExp).cast<float>();
     fit.landmarkWeights = weights;
     const auto predicted = fit.projectedLandmarks(model);
     fit.nmeInner = innerNme(predicted, landmarks);

@@ -57,8 +57,20 @@ public:
                                             const Pose& pose, const Camera& camera) const;
 
 private:
+    // The model rows the fit reads (every landmark and jaw-candidate vertex), in double, identity
+    // and expression side by side and row-major, so a vertex is mean + rows · [α; δ] (three dot
+    // products) and all of them one matrix-vector product.
+    struct FitRows {
+        std::vector<int> slot;  // per model vertex: its place in the rows, or -1
+        Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> basis;  // 3S x (K_id + K_exp)
+        Eigen::VectorXd mean;   // 3S
+    };
+    static FitRows buildRows(const MorphableModel& model, const ContourCandidates& contour);
+    std::array<int, 68> silhouetteFrom(const Eigen::VectorXd& positions, const Pose& pose, const Camera& camera) const;
+
     const MorphableModel& model_;
     ContourCandidates contour_;
+    FitRows rows_;
 };
 
 // Normalised mean error over the 51 inner points (17..67) given predicted points.
