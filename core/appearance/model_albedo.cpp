@@ -149,9 +149,11 @@ RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& al
     cv::merge(std::vector<cv::Mat>{w, w, w}, w3);
     const cv::Mat weighted = relative.mul(w3);
     auto overSkin = [&](double sigma) {
-        cv::Mat numerator, denominator, field;
+        // The weight is the same in every channel: blurred once.
+        cv::Mat numerator, blurredWeight, denominator, field;
         cv::GaussianBlur(weighted, numerator, cv::Size(0, 0), sigma);
-        cv::GaussianBlur(w3, denominator, cv::Size(0, 0), sigma);
+        cv::GaussianBlur(w, blurredWeight, cv::Size(0, 0), sigma);
+        cv::merge(std::vector<cv::Mat>{blurredWeight, blurredWeight, blurredWeight}, denominator);
         cv::divide(numerator, cv::max(denominator, 1e-3), field);
         field.setTo(cv::Scalar::all(1), denominator < 1e-3);  // no skin seen near: the tone itself
         return field;
