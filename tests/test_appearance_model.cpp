@@ -243,6 +243,11 @@ private slots:
             qInfo("scale %.2f: perturbed values against the reconstruction of z'_id: max |difference| %.2g", scale, error);
             QVERIFY(error < 1e-4);
             QVERIFY((values - face.albedoValues).cwiseAbs().maxCoeff() > 0.05);
+            // A face without the values made at fit time gets them from its code: the same.
+            FittedFace bare = face;
+            bare.albedoValues.resize(0);
+            bare.attributeValues.resize(0);
+            QCOMPARE(perturbedAlbedoValues(model, bare, perturbed), values);
         }
         // The noise's product with the basis, kept and remade.
         const Eigen::VectorXf projection = face.albedoValues;
