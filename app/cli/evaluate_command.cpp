@@ -98,8 +98,10 @@ int runEvaluate(const QStringList& args) {
                     s.photoPsnr, s.photoSsim, s.landmarkNme, s.poseChangeDeg, s.ageChange, 100 * s.genderKeptRate, s.samples);
     if (parser.isSet("ablation")) {
         // Each component alone, then all together, at the same scales and seeds.
-        std::string table = "| components | scale | DIS | match % | re-id % | DIS2 | match2 % | re-id2 % | crop PSNR | crop SSIM |\n"
-                            "|---|---|---|---|---|---|---|---|---|---|\n";
+        // With the utility each component costs: pose, expression, apparent age and gender.
+        std::string table = "| components | scale | DIS | match % | re-id % | DIS2 | match2 % | re-id2 % | crop PSNR | crop SSIM "
+                            "| pose ° | expression | age change (y) | gender kept % |\n"
+                            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
         nlohmann::json rows = nlohmann::json::array();
         // "none": nothing perturbed, the face re-rendered from its albedo projection alone.
         std::vector<std::string> runs = {"none"};
@@ -112,15 +114,19 @@ int runEvaluate(const QStringList& args) {
                                            ? report
                                            : evaluatePrivacy(facesDir, single);
             for (const SettingSummary& s : r.summary) {
-                char line[256];
-                std::snprintf(line, sizeof line, "| %s | %.2f | %.3f | %.1f | %.1f | %.3f | %.1f | %.1f | %.2f | %.3f |\n",
+                char line[320];
+                std::snprintf(line, sizeof line,
+                              "| %s | %.2f | %.3f | %.1f | %.1f | %.3f | %.1f | %.1f | %.2f | %.3f | %.2f | %.3f | %.1f | %.1f |\n",
                               component.c_str(), s.scale, s.meanDis, 100 * s.matchRate, 100 * s.reidRate, s.meanDis2,
-                              100 * s.match2Rate, 100 * s.reid2Rate, s.cropPsnr, s.cropSsim);
+                              100 * s.match2Rate, 100 * s.reid2Rate, s.cropPsnr, s.cropSsim, s.poseChangeDeg,
+                              s.expressionChange, s.ageChange, 100 * s.genderKeptRate);
                 table += line;
                 rows.push_back({{"components", component}, {"scale", s.scale}, {"dis_mean", s.meanDis},
                                 {"match_rate", s.matchRate}, {"reid_pair_rate", s.reidRate}, {"dis2_mean", s.meanDis2},
                                 {"match2_rate", s.match2Rate}, {"reid2_pair_rate", s.reid2Rate}, {"crop_psnr", s.cropPsnr},
-                                {"crop_ssim", s.cropSsim}, {"photo_psnr", s.photoPsnr}, {"photo_ssim", s.photoSsim}});
+                                {"crop_ssim", s.cropSsim}, {"photo_psnr", s.photoPsnr}, {"photo_ssim", s.photoSsim},
+                                {"pose_change_deg", s.poseChangeDeg}, {"expression_change", s.expressionChange},
+                                {"age_change_years", s.ageChange}, {"gender_kept_rate", s.genderKeptRate}});
             }
             std::fprintf(stderr, "ablation: %s done\n", component.c_str());
         }
