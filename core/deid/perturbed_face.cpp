@@ -35,19 +35,15 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
 Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const FittedFace& face, const IdentityCode& perturbed) {
     // β's values and those of its attribute part are made at fit time; a face that lacks them
     // gets them from its code (never the whole of β kept for want of its attribute part).
-    const Eigen::Index values = model.pca.mean.size();
-    auto madeOr = [&](const Eigen::VectorXf& made, Eigen::VectorXf& own, auto make) -> const Eigen::VectorXf& {
-        if (made.size() == values) return made;
-        own = make(face.identity.albedo);
-        return own;
-    };
-    Eigen::VectorXf ownCode, ownAttributes;
-    const Eigen::VectorXf& code = madeOr(face.albedoValues, ownCode, [&](const Eigen::VectorXf& c) { return model.pca.reconstruct(c); });
+    const Eigen::Index n = model.pca.mean.size();
+    Eigen::VectorXf madeCode, madeAttributes;  // only for such a face
+    const Eigen::VectorXf& code =
+        face.albedoValues.size() == n ? face.albedoValues : (madeCode = model.pca.reconstruct(face.identity.albedo));
     // keptAlbedoCode is linear in β, so its values lie between β's and those of β's attribute part.
     const float w = perturbed.keptOnly;
     if (!(w > 0)) return model.pca.perturbedValues(code, perturbed.albedoNoise, perturbed.albedoScale);
     const Eigen::VectorXf& attributes =
-        madeOr(face.attributeValues, ownAttributes, [&](const Eigen::VectorXf& c) { return model.attributeValues(c); });
+        face.attributeValues.size() == n ? face.attributeValues : (madeAttributes = model.attributeValues(face.identity.albedo));
     return model.pca.perturbedValues(code + w * (attributes - code), perturbed.albedoNoise, perturbed.albedoScale);
 }
 
