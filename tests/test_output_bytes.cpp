@@ -1,18 +1,17 @@
 // The output bytes, pinned: speed work (ROI-only passes, work moved to a second core, fused
 // loops) must not move a single pixel where the algorithm is unchanged. The first digests were
 // of the outputs before that work (commit 4ea24af), and the optimised pipeline met them. The
-// ones here are of the current algorithm (X_p keeps only the photo's light of its broad field
-// and only the age and gender part of its albedo code β; the code moves by scale times a
-// per-seed noise direction; the digests recorded on an Intel Xeon/AVX-512 machine before the
-// change of β were dropped: they can only be remade on such a CPU), made by
+// ones here are of the current algorithm, made by
 // `ideudemon-cli anonymize PHOTO -o OUT.png --scale S --seed N` (pixels decoded) with two
 // threads (as `anonymize` on two cores), on x86-64 with Debian bookworm's OpenCV 4.6, Eigen 3.4
-// and Torch 1.13. OpenCV and Torch choose their kernels by the CPU's vector units at
-// run time, so the bytes, and the appearance pack setup builds, differ between CPUs: the
-// digests are recorded per pack, one set per kind of CPU they were made on. On another CPU
-// the recorded digests are skipped (with a warning) and the slider path is still compared
-// with the fresh run. A change that moves outputs on purpose updates them in the same commit
-// and says why.
+// and Torch 1.13. OpenCV, Torch and OpenBLAS choose their kernels by the CPU's vector units
+// and model at run time, so the bytes differ between CPUs, and so may the appearance pack
+// setup builds: the digests are recorded per pack and per set of kernels (cpuKernels()), one
+// set per kind of CPU they were made on. (An AMD EPYC with AVX-512 builds the same pack as one
+// with AVX2 only, and gives other outputs from it.) On a CPU with no recorded digests they
+// are skipped with a warning and the slider path is still compared with the fresh run. A
+// change that moves outputs on purpose updates them in the same commit and says why; digests
+// of a kind of CPU the change could not be run on are dropped.
 #include "common/runtime.h"
 #include "common/sha256.h"
 #include "io/image_io.h"
@@ -43,24 +42,35 @@ struct Pinned {
 const Pinned kPinned[] = {{"biden/biden.jpg", 0.5, 1}, {"biden/biden.jpg", 0.3, 7}, {"obama/obama.jpg", 0.5, 1}, {"obama/obama.jpg", 0.3, 7}};
 
 // The digests of kPinned's outputs, by the binary SHA-256 of the appearance pack setup built
-// on that CPU (a pack built by another builder, or on another CPU, gives other outputs).
+// on that CPU (a pack built by another builder, or on another CPU, gives other outputs) and
+// the kernels the libraries chose there.
 struct Recorded {
     const char* pack;
-    const char* cpu;
+    const char* kernels;  // how cpuKernels() begins there
+    const char* cpu;      // for people
     std::array<const char*, std::size(kPinned)> digests;
 };
 
 const Recorded kRecorded[] = {
-    {"e7858d31746e080c500a17e9536f044672f4892667e83f9fd82aabcde1d9c008", "AMD EPYC, AVX2",
+    {"e7858d31746e080c500a17e9536f044672f4892667e83f9fd82aabcde1d9c008", "OpenCV AVX512-SKX, OpenBLAS Cooperlake",
+     "AMD EPYC (family 25), AVX-512",
+     {"b75ff357863e5053cb62509c349a4163045fe5877d7b4b56f1ecad11bcbb2d14",
+      "4cf8e863df071c829c200667e24762d96234bdbe27a1fd736fbb3b124ada4fe0",
+      "7a0abc9859e9fda19ec6c490ba6c3cbac6d97ccdd4bfd28007a10ca311aee43f",
+      "7c6fc5ae6d44988694284ae47730d0c7dc9ede0c3c57214768377afa047a2257"}},
+    // Recorded before cpuKernels() was, on an AMD EPYC with AVX2 and no AVX-512 (its OpenBLAS
+    // core was not noted).
+    {"e7858d31746e080c500a17e9536f044672f4892667e83f9fd82aabcde1d9c008", "OpenCV AVX2,", "AMD EPYC, AVX2",
      {"b75ff357863e5053cb62509c349a4163045fe5877d7b4b56f1ecad11bcbb2d14",
       "1c65f2210371078ddbbdcb6ae9e9e81a03bda804405500463d3370fa7122fc83",
       "423c8647f159a76bf9ada9b105ec4b45c42d54ae2abbe137dadfa8d3db12a732",
       "7c6fc5ae6d44988694284ae47730d0c7dc9ede0c3c57214768377afa047a2257"}},
 };
 
-const Recorded* recordedFor(const std::string& pack) {
+// The record for a pack and kernels (its `kernels` leads cpuKernels()).
+const Recorded* recordedFor(const std::string& pack, const std::string& kernels) {
     for (const Recorded& r : kRecorded)
-        if (pack == r.pack) return &r;
+        if (pack == r.pack && kernels.rfind(r.kernels, 0) == 0) return &r;
     return nullptr;
 }
 
@@ -80,12 +90,14 @@ private slots:
         // Torch's kernels split work by thread count and round differently: pinned at 2.
         configureThreads(2);
         pack_ = sharedAppearanceModel().header.value("sha256", "");
-        recorded_ = recordedFor(pack_);
-        if (recorded_) qInfo("comparing with the digests recorded on %s", recorded_->cpu);
+        kernels_ = cpuKernels();
+        recorded_ = recordedFor(pack_, kernels_);
+        if (recorded_) qInfo("kernels %s: comparing with the digests recorded on %s", kernels_.c_str(), recorded_->cpu);
         else
-            qWarning("no output digests are recorded for the appearance pack %s (another CPU, or a pack built by another "
-                     "builder or from another gallery): only the slider path is compared with the fresh run",
-                     pack_.c_str());
+            qWarning("no output digests are recorded for the appearance pack %s with the kernels %s (another CPU, or a "
+                     "pack built by another builder or from another gallery): only the slider path is compared with "
+                     "the fresh run",
+                     pack_.c_str(), kernels_.c_str());
     }
 
     // A fresh run (fit, Step I + II, paste), as `anonymize` does it.
@@ -97,7 +109,7 @@ private slots:
     void freshRun() {
         QFETCH(int, row);
         const std::string digest = freshDigest(row);
-        if (!recorded_) QSKIP(("no digests recorded for this CPU's pack " + pack_).c_str());
+        if (!recorded_) QSKIP(("no digests recorded for this CPU's pack " + pack_ + " and kernels " + kernels_).c_str());
         QCOMPARE(QString::fromStdString(digest), QString(recorded_->digests[std::size_t(row)]));
     }
 
@@ -135,7 +147,7 @@ private:
         return digest;
     }
 
-    std::string pack_;
+    std::string pack_, kernels_;
     const Recorded* recorded_ = nullptr;
     std::array<std::string, std::size(kPinned)> fresh_;
 };

@@ -160,7 +160,8 @@ int runBench(const QStringList& args) {
     getrusage(RUSAGE_SELF, &usage);
     const double rssMb = double(usage.ru_maxrss) / 1024.0;
     const double fit = median(fitMs), rerun = median(rerunMs), remap = median(remapMs), photo = median(photoMs);
-    std::printf("%zu photos scaled to 1 MP, %d faces, %d cores (%s)\n", photoMs.size(), faces, cores, computeDeviceName().c_str());
+    std::printf("%zu photos scaled to 1 MP, %d faces, %d cores (%s; %s)\n", photoMs.size(), faces, cores,
+                computeDeviceName().c_str(), cpuKernels().c_str());
     std::printf("first fit per face (Step I fit, lighting, texture): median %.1f ms\n", fit);
     std::printf("slider path per face (perturb, render, hybrid, restore, paste): median %.1f ms (p90 %.1f ms)\n", rerun,
                 [&] { auto v = rerunMs; std::sort(v.begin(), v.end()); return v[std::size_t(0.9 * double(v.size() - 1))]; }());

@@ -7,6 +7,9 @@
 
 #include <thread>
 
+#ifdef __linux__
+#include <dlfcn.h>
+#endif
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -43,5 +46,21 @@ void limitAllocatorArenas() {
 bool cudaAvailable() { return torch::cuda::is_available(); }
 
 std::string computeDeviceName() { return cudaAvailable() ? "CUDA" : "CPU"; }
+
+std::string cpuKernels() {
+    // OpenCV's widest dispatched instruction set, the last of its features line ("SSE SSE2
+    // *SSE4.1 ... *AVX512-SKX": starred ones are dispatched at run time).
+    std::string line = cv::getCPUFeaturesLine();
+    const std::size_t last = line.find_last_of(' ');
+    std::string opencv = last == std::string::npos ? line : line.substr(last + 1);
+    if (!opencv.empty() && opencv[0] == '*') opencv.erase(0, 1);
+    std::string blas = "none";
+#ifdef __linux__
+    // OpenBLAS (when it is the BLAS loaded) picks its kernels by CPU model.
+    using CoreName = char* (*)();
+    if (auto name = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) blas = name();
+#endif
+    return "OpenCV " + opencv + ", OpenBLAS " + blas;
+}
 
 }  // namespace ideu

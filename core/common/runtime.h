@@ -10,6 +10,10 @@ void configureThreads(int threads);
 // "CUDA (<name>)" when LibTorch sees a GPU, else "CPU".
 std::string computeDeviceName();
 bool cudaAvailable();
+// Which vector kernels the numeric libraries chose on this CPU at run time, e.g. "OpenCV
+// AVX512-SKX, OpenBLAS Cooperlake": outputs are bit-identical only between machines with the
+// same kernels (OpenCV, Torch and OpenBLAS dispatch by the CPU's vector units and model).
+std::string cpuKernels();
 // Gives the calling thread (and the threads it starts later, e.g. its OpenMP team) a lower
 // CPU priority than interactive work: nice 10 on Linux (about a tenth of a busy core's time
 // against normal work, so it still progresses on a loaded machine). Stays for the thread's
