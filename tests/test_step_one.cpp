@@ -67,6 +67,24 @@ private slots:
         context_ = &FaceModelContext::shared();
     }
 
+    // Off the mesh the photo texture's shading is neutral in every channel: the renderer's
+    // bilinear lookup mixes it into the texels at the mesh's edge, where it bounds the
+    // re-shading (a (1, 0, 0) there darkened green and red along the edge of X_f and X_p).
+    void theTextureShadingIsNeutralOffTheMesh() {
+        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        const FittedFace face =
+            fitFaceGeometry(*context_, image.bgr, FaceDetector::shared()->detect(image.bgr).faces.at(0));
+        const UvAtlas& atlas = context_->atlas();
+        int offMesh = 0;
+        for (int y = 0; y < atlas.size; y += 7)
+            for (int x = 0; x < atlas.size; x += 7) {
+                if (atlas.texels.triangle[atlas.texels.index(x, y)] >= 0) continue;
+                ++offMesh;
+                QCOMPARE(face.texture.shading.at<cv::Vec3f>(y, x), cv::Vec3f(1, 1, 1));
+            }
+        QVERIFY(offMesh > 100);
+    }
+
     void poseAnglesRoundTrip() {
         Pose p;
         p.rotation = Pose::fromAnglesDegrees(20, -10, 5);

@@ -204,7 +204,10 @@ PhotoTexture samplePhotoTexture(const FaceModelContext& context, const cv::Mat& 
     sub.emplace("fit: texture: albedo and shading");
 
     tex.albedo = cv::Mat::zeros(size, size, CV_32FC3);
-    tex.shading = cv::Mat::ones(size, size, CV_32FC3);
+    // Neutral off the mesh in every channel (Mat::ones would set only the first): the
+    // renderer's bilinear lookup mixes these texels into those at the mesh's edge, where the
+    // shading bounds the re-shading.
+    tex.shading = cv::Mat(size, size, CV_32FC3, cv::Scalar::all(1));
     cv::parallel_for_(cv::Range(0, size), [&](const cv::Range& rows) {
         for (int ty = rows.start; ty < rows.end; ++ty) {
             const cv::Vec3f* c = colour.ptr<cv::Vec3f>(ty);
