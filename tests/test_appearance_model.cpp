@@ -140,6 +140,13 @@ private slots:
         QCOMPARE(reasons["landscape.png"], std::string("no face found"));
         QCOMPARE(int(a.model.bank.size()), 12);
         QVERIFY(a.model.varianceExplained > 0.9);
+        // Built from the faces and their mirror images: every mode is mirror-symmetric or
+        // antisymmetric.
+        for (int k = 0; k < a.model.pca.components(); ++k) {
+            const double share = a.model.pca.antisymmetricShare(a.model.pca.basis.col(k));
+            QVERIFY2(share < 0.01 || share > 0.99, qPrintable(QString("mode %1: antisymmetric share %2").arg(k).arg(share)));
+        }
+        QVERIFY(!a.model.pca.antisymmetricModes.empty());
         const std::string pack1 = dir_.filePath("one/model.json").toStdString();
         const std::string pack2 = dir_.filePath("two/model.json").toStdString();
         writeAppearanceModel(a.model, pack1, a.info);
@@ -228,7 +235,7 @@ private slots:
         face.identity.albedo = code;
         face.albedoValues = pca.reconstruct(code);
         face.attributeValues = model.attributeValues(code);
-        const NoiseConstraints constraints{Eigen::MatrixXf(), attributes};
+        const NoiseConstraints constraints{Eigen::MatrixXf(), attributes, model.albedoNoiseOff};
         for (const double scale : {0.05, 0.5}) {
             const IdentityCode perturbed = perturbIdentity(face.identity, scale, 11, {}, constraints);
             QCOMPARE(perturbed.albedoNoise.size(), Eigen::Index(pca.components()));
@@ -259,6 +266,33 @@ private slots:
             QVERIFY(pca.perturbedValues(projection, perturbIdentity(face.identity, 0.5, seed).albedoNoise, 0.5f) != values);
         QCOMPARE(pca.perturbedValues(projection, perturbed.albedoNoise, 0.5f), values);  // remade
         QCOMPARE(pca.perturbedValues(projection, perturbed.albedoNoise, 0.f), projection);
+    }
+
+    // A face's albedo is mirror-symmetric; what the gallery holds of asymmetry is mostly light
+    // from one side. The identity noise keeps off the antisymmetric modes (and the attribute
+    // directions), so it adds no one-sided blotches; a plain draw over every mode would.
+    void theAlbedoNoiseIsMirrorSymmetric() {
+        const AppearanceModel& model = sharedAppearanceModel();
+        const AlbedoPca& pca = model.pca;
+        const int antisymmetric = int(pca.antisymmetricModes.size());
+        qInfo("%d of %d modes are antisymmetric", antisymmetric, pca.components());
+        QVERIFY(antisymmetric >= pca.components() / 10);
+        const Eigen::MatrixXf& off = model.albedoNoiseOff;
+        QCOMPARE(off.cols(), model.albedoAttributes.cols() + antisymmetric);
+        QVERIFY((off.transpose() * off - Eigen::MatrixXf::Identity(off.cols(), off.cols())).cwiseAbs().maxCoeff() < 1e-5);
+        IdentityCode code;
+        code.shape = Eigen::VectorXf::Zero(4);
+        code.albedo = model.bank.at(0).coefficients;
+        for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+            const NoiseConstraints constraints{Eigen::MatrixXf(), model.albedoAttributes, off};
+            const IdentityCode kept = perturbIdentity(code, 0.5, seed, {}, constraints);
+            const IdentityCode plain = perturbIdentity(code, 0.5, seed);
+            const double keptShare = pca.antisymmetricShare(pca.basis * pca.stddev.cwiseProduct(kept.albedoNoise));
+            const double plainShare = pca.antisymmetricShare(pca.basis * pca.stddev.cwiseProduct(plain.albedoNoise));
+            qInfo("seed %d: antisymmetric share of the noise's albedo %.5f (a plain draw: %.3f)", int(seed), keptShare, plainShare);
+            QVERIFY(keptShare < 1e-3);
+            QVERIFY(plainShare > 0.05);
+        }
     }
 
     void scaleZeroRendersTheModelFit() {

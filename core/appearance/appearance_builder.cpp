@@ -221,11 +221,15 @@ AppearanceBuildResult buildAppearanceModel(const std::string& galleryDir, const 
     {
         cv::Mat small;
         cv::resize(context.faceMask(), small, cv::Size(options.uvSize, options.uvSize), 0, 0, cv::INTER_AREA);
-        cv::Mat mask = small > 0;
+        cv::Mat mask = small > 0, mirrored;
         cv::dilate(mask, mask, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+        // Mirror-symmetric (the UV layout maps u to 1 - u), so every texel has its mirror texel.
+        cv::flip(mask, mirrored, 1);
+        mask |= mirrored;
         const cv::Rect box = cv::boundingRect(mask);
         pca.roi = cv::Rect(box.x - 1, box.y - 1, box.width + 2, box.height + 2) & cv::Rect(0, 0, options.uvSize, options.uvSize);
         pca.mask = mask(pca.roi).clone();
+        if (pca.roi.x + pca.roi.br().x != options.uvSize) throw Error("the model grid's face area is not mirror-symmetric");
         for (int i = 0; i < pca.roi.area(); ++i)
             if (pca.mask.data[i]) pca.texels.push_back(i);
         const int f = options.detailUvSize / options.uvSize;
@@ -254,14 +258,24 @@ AppearanceBuildResult buildAppearanceModel(const std::string& galleryDir, const 
     if (n < 10) throw Error("only " + std::to_string(n) + " of " + std::to_string(files.size()) +
                             " gallery photos are usable; an appearance model needs at least 10");
 
-    // PCA by the Gram matrix (N x N), as the samples are far fewer than the values.
+    // PCA by the Gram matrix (2N x 2N), as the samples are far fewer than the values. Each
+    // face also enters mirrored (row N + i): faces are nearly symmetric, and what the gallery
+    // holds of asymmetry is mostly light the SH model did not explain. With both, every mode
+    // is either mirror-symmetric or antisymmetric, so the identity noise can keep to the
+    // symmetric ones (AlbedoPca::antisymmetricModes).
     const Eigen::Index d = 3 * Eigen::Index(pca.texels.size());
-    Eigen::MatrixXf data(n, d);
+    Eigen::MatrixXf data(2 * n, d);
     for (Eigen::Index i = 0; i < n; ++i) {
         const cv::Mat& rel = faces[accepted[std::size_t(i)]].relative;
+        cv::Mat mirrored;
+        cv::flip(rel, mirrored, 1);
         const auto* px = rel.ptr<cv::Vec3f>();
+        const auto* mx = mirrored.ptr<cv::Vec3f>();
         for (std::size_t t = 0; t < pca.texels.size(); ++t)
-            for (int c = 0; c < 3; ++c) data(i, Eigen::Index(3 * t) + c) = px[pca.texels[t]][c];
+            for (int c = 0; c < 3; ++c) {
+                data(i, Eigen::Index(3 * t) + c) = px[pca.texels[t]][c];
+                data(n + i, Eigen::Index(3 * t) + c) = mx[pca.texels[t]][c];
+            }
     }
     pca.mean = data.colwise().mean().transpose();
     data.rowwise() -= pca.mean.transpose();
@@ -276,22 +290,29 @@ AppearanceBuildResult buildAppearanceModel(const std::string& galleryDir, const 
         while (k < eigen.size() && cumulative < 0.98 * total) cumulative += eigen(k++);
         k = std::min(k, kMaxAppearanceComponents);
     }
-    k = std::clamp(k, 1, int(n) - 1);
+    const Eigen::Index samples = 2 * n;
+    k = std::clamp(k, 1, int(samples) - 1);
     pca.basis.resize(d, k);
     pca.stddev.resize(k);
     Eigen::MatrixXf coefficients(n, k);
     for (int j = 0; j < k; ++j) {
-        Eigen::VectorXd u = solver.eigenvectors().col(n - 1 - j);
-        if (u.sum() < 0) u = -u;  // a fixed sign: the same gallery gives the same bytes
+        Eigen::VectorXd u = solver.eigenvectors().col(samples - 1 - j);
+        // A fixed sign, so the same gallery gives the same bytes: the first face's coefficient
+        // that is not zero is positive (an antisymmetric mode's coefficients sum to zero).
+        for (Eigen::Index i = 0; i < samples; ++i)
+            if (std::abs(u(i)) > 1e-6 * u.cwiseAbs().maxCoeff()) {
+                if (u(i) < 0) u = -u;
+                break;
+            }
         const double mu = std::max(eigen(j), 1e-12);
         pca.basis.col(j) = (data.transpose() * u.cast<float>()) / float(std::sqrt(mu));
-        pca.stddev(j) = float(std::sqrt(mu / double(n - 1)));
-        coefficients.col(j) = (u * std::sqrt(double(n - 1))).cast<float>();
+        pca.stddev(j) = float(std::sqrt(mu / double(samples - 1)));
+        coefficients.col(j) = (u.head(n) * std::sqrt(double(samples - 1))).cast<float>();
     }
     double explained = 0;
     for (int j = 0; j < k; ++j) explained += eigen(j);
     model.varianceExplained = total > 0 ? explained / total : 1;
-    pca.residualVariance = float((total - explained) / double(n - 1) / double(d));
+    pca.residualVariance = float((total - explained) / double(samples - 1) / double(d));
     pca.prepareFit();
 
     // The detail bank, quantised to int8.

@@ -70,6 +70,19 @@ void AlbedoPca::prepareFit() {
             topFade.at<float>(y, x) = t * t * (3 - 2 * t);
         }
     cv::GaussianBlur(topFade, topFade, cv::Size(0, 0), 2.0);
+    {
+        std::vector<int> texelAt(std::size_t(roi.area()), -1);
+        for (int t = 0; t < texelCount(); ++t) texelAt[std::size_t(texels[std::size_t(t)])] = t;
+        mirrorTexel.assign(texels.size(), -1);
+        for (int t = 0; t < texelCount(); ++t) {
+            const int x = texels[std::size_t(t)] % roi.width, y = texels[std::size_t(t)] / roi.width;
+            const int mx = uvSize - 1 - (roi.x + x) - roi.x;  // u -> 1 - u on the grid
+            if (mx >= 0 && mx < roi.width) mirrorTexel[std::size_t(t)] = texelAt[std::size_t(y * roi.width + mx)];
+        }
+        antisymmetricModes.clear();
+        for (int k = 0; k < components(); ++k)
+            if (antisymmetricShare(basis.col(k)) > 0.5) antisymmetricModes.push_back(k);
+    }
     // Nearest modelled texel of every roi pixel (a distance transform's labels).
     {
         cv::Mat outside = mask == 0, dist, labels;
@@ -103,6 +116,20 @@ void AlbedoPca::prepareFit() {
     }
 }
 
+double AlbedoPca::antisymmetricShare(const Eigen::VectorXf& values) const {
+    double anti = 0, all = 0;
+    for (std::size_t t = 0; t < mirrorTexel.size(); ++t) {
+        const int m = mirrorTexel[t];
+        if (m < 0) continue;
+        for (int c = 0; c < 3; ++c) {
+            const double a = values(Eigen::Index(3 * t) + c), b = values(Eigen::Index(3 * m) + c);
+            anti += 0.25 * (a - b) * (a - b);
+            all += a * a;
+        }
+    }
+    return all > 0 ? anti / all : 0.0;
+}
+
 cv::Mat AlbedoPca::toImage(const Eigen::VectorXf& values, bool filled) const {
     cv::Mat image = cv::Mat::zeros(roi.size(), CV_32FC3);
     auto* px = image.ptr<cv::Vec3f>();
@@ -123,7 +150,7 @@ namespace {
 // Orthonormal basis of the directions in code space that predict age and gender (logit) on
 // the bank: a ridge regression for each (cross-validated on the bank, the albedo code explains
 // R² 0.51 of the age and 0.84 of the gender, the shape code 0.51 and 0.79), then Gram-Schmidt.
-Eigen::MatrixXf attributeDirections(const std::vector<BankFace>& bank, bool shape) {
+Eigen::MatrixXf attributeDirections(const std::vector<BankFace>& bank, bool shape, const std::vector<int>& unused = {}) {
     const Eigen::Index n = Eigen::Index(bank.size());
     const Eigen::Index k = n ? (shape ? bank[0].shape.size() : bank[0].coefficients.size()) : 0;
     if (n < 3 || k == 0) return {};
@@ -138,6 +165,7 @@ Eigen::MatrixXf attributeDirections(const std::vector<BankFace>& bank, bool shap
     }
     x.rowwise() -= x.colwise().mean();
     y.rowwise() -= y.colwise().mean();
+    for (int j : unused) x.col(j).setZero();  // the directions lie off these coordinates
     Eigen::MatrixXd normal = x.transpose() * x;
     normal.diagonal().array() += 0.1 * double(n);
     const Eigen::MatrixXd w = normal.ldlt().solve(x.transpose() * y);
@@ -155,8 +183,16 @@ Eigen::MatrixXf attributeDirections(const std::vector<BankFace>& bank, bool shap
 }  // namespace
 
 void AppearanceModel::prepareAttributes() {
-    albedoAttributes = attributeDirections(bank, false);
+    // A mirrored face has the same age and gender: the albedo's attribute directions lie in
+    // its symmetric modes.
+    albedoAttributes = attributeDirections(bank, false, pca.antisymmetricModes);
     shapeAttributes = attributeDirections(bank, true);
+    const Eigen::Index k = pca.components();
+    const Eigen::Index a = albedoAttributes.rows() == k ? albedoAttributes.cols() : 0;
+    const std::vector<int>& anti = pca.antisymmetricModes;
+    albedoNoiseOff = Eigen::MatrixXf::Zero(k, a + Eigen::Index(anti.size()));
+    albedoNoiseOff.leftCols(a) = albedoAttributes.leftCols(a);
+    for (std::size_t i = 0; i < anti.size(); ++i) albedoNoiseOff(anti[i], a + Eigen::Index(i)) = 1;
     albedoAttributeValues = pca.basis * (pca.stddev.asDiagonal() * albedoAttributes);
 }
 

@@ -64,6 +64,14 @@ struct AlbedoPca {
     // nearest modelled texel's value there.
     cv::Mat toImage(const Eigen::VectorXf& values, bool filled = false) const;
     std::vector<int> nearestTexel;  // per roi pixel: the modelled texel nearest to it (prepareFit)
+    // The mirror image of each modelled texel (u -> 1 - u in UV; -1 where it is not modelled),
+    // and the modes that are mirror-antisymmetric (most of their energy changes sign in the
+    // mirror: the gallery's light from one side), made by prepareFit(). A pack built from the
+    // gallery and its mirror images has every mode either symmetric or antisymmetric.
+    std::vector<int> mirrorTexel;
+    std::vector<int> antisymmetricModes;
+    // The share of a 3T vector's energy that is antisymmetric in the mirror (0: symmetric).
+    double antisymmetricShare(const Eigen::VectorXf& values) const;
 };
 
 struct BankFace {
@@ -90,6 +98,9 @@ struct AppearanceModel {
     // orthonormal columns. The identity noise is kept off them (see perturbIdentity), so a
     // new identity keeps the face's age and gender. Made by prepareAttributes().
     Eigen::MatrixXf albedoAttributes, shapeAttributes;
+    // What the albedo noise is kept off: the attribute directions and the antisymmetric modes
+    // (a face's albedo is symmetric; noise there only draws light from one side), orthonormal.
+    Eigen::MatrixXf albedoNoiseOff;
     // The model values of the albedo attribute directions (pca.basis · diag(stddev) · albedoAttributes).
     Eigen::MatrixXf albedoAttributeValues;
     void prepareAttributes();

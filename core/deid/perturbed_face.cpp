@@ -2,6 +2,8 @@
 
 #include "common/profile.h"
 
+#include <Eigen/QR>
+
 namespace ideu {
 
 PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
@@ -12,6 +14,23 @@ PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel
     return out;
 }
 
+NoiseConstraints identityNoiseConstraints(const FaceModelContext& context, const AppearanceModel& model) {
+    NoiseConstraints constraints{Eigen::MatrixXf(), model.albedoAttributes, model.albedoNoiseOff};
+    // The shape's attribute directions and the unit vectors of its antisymmetric modes,
+    // orthonormalised (the directions were regressed on every mode).
+    const Eigen::Index k = context.model().identityCount();
+    const std::vector<int>& anti = context.antisymmetricIdentityModes();
+    const Eigen::Index a = model.shapeAttributes.rows() == k ? model.shapeAttributes.cols() : 0;
+    Eigen::MatrixXf off = Eigen::MatrixXf::Zero(k, Eigen::Index(anti.size()) + a);
+    for (std::size_t i = 0; i < anti.size(); ++i) off(anti[i], Eigen::Index(i)) = 1;
+    off.rightCols(a) = model.shapeAttributes.leftCols(a);
+    if (off.cols() > 0) {
+        const Eigen::HouseholderQR<Eigen::MatrixXf> qr(off);
+        constraints.shape = qr.householderQ() * Eigen::MatrixXf::Identity(k, off.cols());
+    }
+    return constraints;
+}
+
 PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                            double scale, std::uint64_t seed, const NoiseSettings& settings) {
     PerturbedFace out;
@@ -19,7 +38,7 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
     out.seed = seed;
     {
         ScopedStage stage("noise");
-        out.identity = perturbIdentity(face.identity, scale, seed, settings, {model.shapeAttributes, model.albedoAttributes});
+        out.identity = perturbIdentity(face.identity, scale, seed, settings, identityNoiseConstraints(context, model));
     }
     const MorphableModel& shapeModel = context.model();
     {

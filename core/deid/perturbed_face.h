@@ -17,6 +17,12 @@ struct PerturbedFace {
     cv::Mat albedo;          // the albedo X_p was rendered with (UV, the detail grid)
 };
 
+// What the identity noise keeps off (see perturbIdentity): in the shape code, the apparent
+// age and gender directions and the model's antisymmetric modes; in the albedo code, its
+// attribute directions (which z'_id keeps of the photo) and its antisymmetric modes. A face
+// is nearly mirror-symmetric: noise there would bend it to one side or light it from one side.
+NoiseConstraints identityNoiseConstraints(const FaceModelContext& context, const AppearanceModel& model);
+
 // Scale 0 gives X_p = X_f exactly.
 PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                           double scale, std::uint64_t seed, const NoiseSettings& settings = {});

@@ -53,7 +53,8 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
     }
     if (s.albedo) {
         // Unclipped (the albedo is bounded by its colours): β' = β_kept + scale·u.
-        out.albedoNoise = unitNoise(out.albedo.size(), s.albedoGain, 2, constraints.albedo);
+        out.albedoNoise = unitNoise(out.albedo.size(), s.albedoGain, 2,
+                                    constraints.albedoNoise.cols() ? constraints.albedoNoise : constraints.albedo);
         out.albedoScale = step;
         out.keptOnly = ramp;
         out.albedo = keptAlbedoCode(code.albedo, out.keptOnly, constraints.albedo) + step * out.albedoNoise;

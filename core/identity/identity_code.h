@@ -59,14 +59,17 @@ void setIdentityComponents(NoiseSettings& settings, const std::vector<std::strin
 // ones along which the apparent age and gender change, so a new identity keeps them.
 struct NoiseConstraints {
     Eigen::MatrixXf shape;   // in α space
-    Eigen::MatrixXf albedo;  // in β space
+    Eigen::MatrixXf albedo;  // in β space: the attributes (what keptAlbedoCode keeps)
+    // What the albedo noise is kept off, when it is more than `albedo` (the model's
+    // antisymmetric modes as well); empty: `albedo`.
+    Eigen::MatrixXf albedoNoise;
 };
 
 // Seeded, bit-reproducible perturbation of the identity part only; scale 0 returns the code.
 // Each part's noise is drawn from N(0, (gain·scale)²) per coefficient, clipped, and then
 // projected off that part's constrained directions. The albedo code keeps of the photo's β
-// only its part along those directions (the attributes), fully from the detail's full scale:
-// the rest of β is the photo's own skin (a stain, a birthmark, its cheeks' colour).
+// only its part along the attribute directions, fully from the detail's full scale: the rest
+// of β is the photo's own skin (a stain, a birthmark, its cheeks' colour).
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed,
                              const NoiseSettings& settings = {}, const NoiseConstraints& constraints = {});
 

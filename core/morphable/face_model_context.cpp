@@ -125,6 +125,21 @@ FaceModelContext::FaceModelContext(const MorphableModel& model, int uvSize) : mo
             if (mirror_[std::size_t(i)] < 0) mirror_[std::size_t(i)] = i;
         }
     }
+
+    // A mode's displacement d is symmetric when each vertex's partner moves as its mirror
+    // image, (−d.x, d.y, d.z); the antisymmetric share of its energy is |d − M d|² / 4 / |d|².
+    for (int k = 0; k < model.identityCount(); ++k) {
+        const auto d = model.identityBasis.col(k);
+        double anti = 0, all = 0;
+        for (int i = 0; i < model.vertexCount; ++i) {
+            const Eigen::Vector3f a = d.segment<3>(3 * i);
+            Eigen::Vector3f b = d.segment<3>(3 * mirror_[std::size_t(i)]);
+            b.x() = -b.x();
+            anti += 0.25 * double((a - b).squaredNorm());
+            all += double(a.squaredNorm());
+        }
+        if (all > 0 && anti > 0.5 * all) antisymmetricIdentity_.push_back(k);
+    }
 }
 
 }  // namespace ideu

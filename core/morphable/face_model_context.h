@@ -53,6 +53,10 @@ public:
     const cv::Mat& regions() const { return regions_; }        // CV_8U UvRegion labels
     const std::vector<std::uint8_t>& faceTriangles() const { return faceTriangles_; }  // triangles rendered
     const std::vector<int>& mirrorVertex() const { return mirror_; }  // x -> -x partner of each vertex
+    // The identity modes that are mirror-antisymmetric (most of their displacement changes
+    // sign in the mirror: one cheek fuller, the nose or jaw bent to one side). ICT-FaceKit's
+    // modes are each either symmetric or antisymmetric.
+    const std::vector<int>& antisymmetricIdentityModes() const { return antisymmetricIdentity_; }
     // Texels of the face area within a few texels of the mesh's openings (eyes, mouth): a photo
     // puts eye whites, lashes and teeth there whenever its lids and lips are not exactly where
     // the mesh's are, so they are not albedo to learn or fit (CV_8U, 255 there).
@@ -66,6 +70,7 @@ private:
     cv::Mat regions_;
     std::vector<std::uint8_t> faceTriangles_;
     std::vector<int> mirror_;
+    std::vector<int> antisymmetricIdentity_;
     cv::Mat openingRims_;
 };
 
