@@ -10,6 +10,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+
 using namespace ideu;
 
 namespace {
@@ -65,6 +67,15 @@ private slots:
     void initTestCase() {
         IDEU_REQUIRE_SHARED();
         context_ = &FaceModelContext::shared();
+    }
+
+    // The rendered triangles are those whose centre lies inside the face outline in UV, the
+    // same at any atlas resolution (the atlas was 1024², it is 512²).
+    void theRenderedTrianglesDoNotDependOnTheAtlasSize() {
+        const FaceModelContext fine(context_->model(), 1024);
+        QCOMPARE(context_->uvSize(), 512);
+        QVERIFY(fine.faceTriangles() == context_->faceTriangles());
+        QVERIFY(std::count(fine.faceTriangles().begin(), fine.faceTriangles().end(), 1) > 1000);
     }
 
     // Off the mesh the photo texture's shading is neutral in every channel: the renderer's

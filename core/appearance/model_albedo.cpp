@@ -305,6 +305,9 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
         if (int(fit.neighbours.size()) >= kDetailFaces) break;
         if (std::find(fit.neighbours.begin(), fit.neighbours.end(), i) == fit.neighbours.end()) fit.neighbours.push_back(i);
     }
+    // In the bank's order: the seed picks from the set of near faces, so a slight change of the
+    // photo (a mark, another JPEG quality) that only reorders them keeps the same detail.
+    std::sort(fit.neighbours.begin(), fit.neighbours.end());
     return fit;
 }
 

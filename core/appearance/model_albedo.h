@@ -79,7 +79,7 @@ struct AppearanceFit {
     bool grey = false;          // a black-and-white photo: the albedo is grey
     float reliefSd = 0;         // the photo's skin relief (sharpness and age of the skin); the bank detail is matched to it
     ApparentAttributes attributes;
-    std::vector<int> neighbours;  // bank faces near this face: same apparent sex and age band, nearest codes first
+    std::vector<int> neighbours;  // bank faces near this face (same apparent sex and age band, nearest codes), in bank order
 };
 
 // Fits the appearance of a photo's texture (`albedo` and `weight` atlas-sized: the photo's

@@ -87,21 +87,21 @@ FaceModelContext::FaceModelContext(const MorphableModel& model, int uvSize) : mo
     polygon({36, 37, 38, 39, 40, 41}, kUvEyeRight);
     polygon({42, 43, 44, 45, 46, 47}, kUvEyeLeft);
 
-    // Triangles whose centroid lies in the face area are rendered.
+    // Triangles whose centroid lies in the face area are rendered (tested against the outline
+    // itself, so the set does not depend on the atlas's resolution).
     faceTriangles_.assign(model.triangles.size(), 0);
     for (std::size_t t = 0; t < model.triangles.size(); ++t) {
         cv::Point2f c(0, 0);
         for (int v : model.triangles[t]) c += uvToPixel(model.uv[std::size_t(v)]);
         c *= 1.f / 3.f;
-        const int x = std::clamp(cvRound(c.x), 0, uvSize - 1), y = std::clamp(cvRound(c.y), 0, uvSize - 1);
-        faceTriangles_[t] = faceMask_.at<std::uint8_t>(y, x) ? 1 : 0;
+        faceTriangles_[t] = cv::pointPolygonTest(outline, c, false) >= 0 ? 1 : 0;
     }
 
     {
-        constexpr int kRim = 16;  // atlas texels, about eight crop pixels
+        const int rim = std::max(1, 16 * uvSize / 1024);  // atlas texels, about eight crop pixels
         const cv::Mat triangles(atlas_.texels.height, atlas_.texels.width, CV_32S, atlas_.texels.triangle.data());
         const cv::Mat openings = (triangles < 0) & faceMask_;
-        cv::dilate(openings, openingRims_, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kRim + 1, 2 * kRim + 1)));
+        cv::dilate(openings, openingRims_, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
         openingRims_ &= faceMask_;
     }
 

@@ -33,7 +33,7 @@ struct UvAtlas {
 
 class FaceModelContext {
 public:
-    explicit FaceModelContext(const MorphableModel& model, int uvSize = 1024);
+    explicit FaceModelContext(const MorphableModel& model, int uvSize = 512);
     // Built from the shared ICT model, once.
     static const FaceModelContext& shared();
 
