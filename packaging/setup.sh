@@ -31,7 +31,7 @@ fi
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl jq xz-utils
   qt6-base-dev qt6-base-dev-tools libgl-dev
-  libtorch-dev libopenblas0-openmp python3-torch
+  libtorch-dev libopenblas0-openmp libblas-dev python3-torch
   libopencv-dev libjpeg-dev libeigen3-dev libdlib-dev libdlib-data nlohmann-json3-dev
   libqcustomplot-dev
   xvfb xauth

@@ -7,6 +7,7 @@
 #include "identity/seeded_noise.h"
 
 #include <Eigen/Cholesky>
+#include <cblas.h>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -224,22 +225,31 @@ Eigen::VectorXf fitAlbedoCode(const AlbedoPca& pca, const cv::Mat& relative, con
     const float scale2 = options.outlierScale * options.outlierScale * 3.f * std::max(pca.residualVariance, 1e-6f);
     Eigen::VectorXf code = Eigen::VectorXf::Zero(k);
     Eigen::VectorXf w = trust, perValue(3 * Eigen::Index(m));
-    // The products run in OpenCV (SIMD chosen at run time); the basis is row-major there.
-    const cv::Mat basisRows(int(basis.cols()), int(basis.rows()), CV_32F, const_cast<float*>(basis.data()));  // K x 3m
-    cv::Mat scaledRows(basisRows.size(), CV_32F), scaledTarget(1, int(target.size()), CV_32F), normalMat, rhsMat;
+    // The products run in BLAS (OpenBLAS chooses its kernels by the CPU at run time and uses
+    // every core); the basis is K rows of 3m values there (Eigen's 3m x K, column-major).
+    const int n = int(target.size());
+    std::vector<float> scaled(std::size_t(k) * std::size_t(n)), normal(std::size_t(k) * std::size_t(k));
+    std::vector<float> scaledTarget(static_cast<std::size_t>(n)), rhs(static_cast<std::size_t>(k));
     for (int iteration = 0; iteration < std::max(1, options.iterations); ++iteration) {
         for (Eigen::Index i = 0; i < Eigen::Index(m); ++i) perValue.segment<3>(3 * i).setConstant(std::sqrt(w(i) / noise));
-        const cv::Mat root(1, int(perValue.size()), CV_32F, perValue.data());
-        for (int r = 0; r < basisRows.rows; ++r) cv::multiply(basisRows.row(r), root, scaledRows.row(r));
-        cv::multiply(cv::Mat(1, int(target.size()), CV_32F, target.data()), root, scaledTarget);
-        cv::mulTransposed(scaledRows, normalMat, false);                                        // Bᵀ W B (K x K)
-        cv::gemm(scaledRows, scaledTarget, 1.0, cv::noArray(), 0.0, rhsMat, cv::GEMM_2_T);  // Bᵀ W t (K x 1)
-        Eigen::MatrixXf normal = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-            normalMat.ptr<float>(), k, k);
-        normal.diagonal().array() += 1.f;  // the N(0, I) prior
-        code = normal.ldlt().solve(Eigen::Map<const Eigen::VectorXf>(rhsMat.ptr<float>(), k));
+        cv::parallel_for_(cv::Range(0, k), [&](const cv::Range& rows) {
+            for (int r = rows.start; r < rows.end; ++r) {
+                const float* in = basis.data() + std::size_t(r) * std::size_t(n);
+                float* out = scaled.data() + std::size_t(r) * std::size_t(n);
+                for (int j = 0; j < n; ++j) out[j] = in[j] * perValue(j);
+            }
+        });
+        for (int j = 0; j < n; ++j) scaledTarget[std::size_t(j)] = target(j) * perValue(j);
+        cblas_ssyrk(CblasRowMajor, CblasLower, CblasNoTrans, k, n, 1.f, scaled.data(), n, 0.f, normal.data(), k);  // Bᵀ W B
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, k, n, 1.f, scaled.data(), n, scaledTarget.data(), 1, 0.f, rhs.data(), 1);  // Bᵀ W t
+        Eigen::MatrixXf full =
+            Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(normal.data(), k, k)
+                .selfadjointView<Eigen::Lower>();
+        full.diagonal().array() += 1.f;  // the N(0, I) prior
+        code = full.ldlt().solve(Eigen::Map<const Eigen::VectorXf>(rhs.data(), k));
         // Cauchy weights on each texel's residual: occluders, moles, make-up are outliers.
-        const Eigen::VectorXf residual = target - basis * code;
+        Eigen::VectorXf residual = target;
+        cblas_sgemv(CblasColMajor, CblasNoTrans, n, k, -1.f, basis.data(), n, code.data(), 1, 1.f, residual.data(), 1);
         for (Eigen::Index i = 0; i < Eigen::Index(m); ++i)
             w(i) = trust(i) / (1.f + residual.segment<3>(3 * i).squaredNorm() / scale2);
     }
