@@ -52,15 +52,16 @@ struct Recorded {
 };
 
 const Recorded kRecorded[] = {
-    // After the photo's texture moved to a 512² UV atlas (builder 4), the seed picks the bank
-    // detail from the set of near faces in bank order, and the albedo code's normal equations
-    // are summed by BLAS.
-    {"b3914982570f2ede1f98965c7f5355dbd6ab0c067afe35cdff10487d4bc2994c", "OpenCV AVX512-SKX, OpenBLAS Cooperlake",
+    // After the photo's texture moved to a 512² UV atlas, the bank detail's faces were picked
+    // from the set of near faces in bank order, BLAS took the albedo code's normal equations
+    // and the models' matrix-vector products, the landmark fit's steps were solved by LLT and
+    // the broad and light fields blurred on a shrunk grid (builder 5).
+    {"7482fb6bff73e3636740fbd4b332701939cfc725daccebb760905c3353f86f74", "OpenCV AVX512-SKX, OpenBLAS Cooperlake",
      "AMD EPYC (family 25), AVX-512",
-     {"b55f415f85bb9875afcf0270d5a761fce5ff3e109296fa093496dc0c71523576",
-      "e0dae363c5b8910fea93cb59693613c42bb7b36ce54e2d6db36439359fb76685",
-      "3a7e1971a3d040de85b37ed55f2944f3032a6ba6ea9afe0ee59bd5b74b1538cc",
-      "166806b46199352ef652a55144273ffbfc4043041ded2955b0a11f78c2eb43d4"}},
+     {"d3e9ec1eb76e6f9d32c0457406cf7f525ac4a41b060a41ee3845ebd9bc14b0e5",
+      "e13e98582e53dda20652a6436d6713800480e8157c48f7353775aaabc1b27af3",
+      "a42afb853792d0062bb510055cc968844c7bef26f200b617c865696511cf3cab",
+      "8a1895925a53d644db6cbe9e4af5177e057488721aad3e12616aa445438d3b3a"}},
 };
 
 // The record for a pack and kernels (its `kernels` leads cpuKernels()).

@@ -19,7 +19,7 @@ namespace ideu {
 // another revision (models/manifest.json names the current one). A pack's own bytes also
 // depend on the CPU's vector units (OpenCV and Torch choose their kernels at run time), so
 // the revision, not the SHA-256, says which builder made it.
-constexpr int kAppearanceBuilderRevision = 4;
+constexpr int kAppearanceBuilderRevision = 5;
 
 // Why a gallery photo is left out; empty when it is used. How each is detected:
 //  - no face / several faces: dlib's detector finds none, or a second face at least 40 % of

@@ -28,7 +28,7 @@ nlohmann::json toJson(const cv::Rect& r) { return {r.x, r.y, r.width, r.height};
 
 Eigen::VectorXf AlbedoPca::reconstruct(const Eigen::VectorXf& coefficients) const {
     Eigen::VectorXf out = mean;
-    if (coefficients.size()) addProductInRowBlocks(out, basis, stddev.cwiseProduct(coefficients));
+    if (coefficients.size()) addProduct(out, basis, stddev.cwiseProduct(coefficients));
     return out;
 }
 
@@ -43,7 +43,7 @@ Eigen::VectorXf AlbedoPca::perturbedValues(const Eigen::VectorXf& projection, co
     }
     if (direction.size() == 0) {
         direction = Eigen::VectorXf::Zero(mean.size());
-        addProductInRowBlocks(direction, basis, stddev.cwiseProduct(noise));
+        addProduct(direction, basis, stddev.cwiseProduct(noise));
         std::lock_guard<std::mutex> lock(noiseDirections->mutex);
         constexpr std::size_t kKept = 4;  // a few seeds: the editor's faces share one seed
         noiseDirections->entries.push_front({basis.data(), noise, direction});

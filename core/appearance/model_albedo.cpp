@@ -53,6 +53,22 @@ int gridFactor(int atlasSize, int gridSize) {
 
 cv::Rect scaled(const cv::Rect& r, int f) { return {r.x * f, r.y * f, r.width * f, r.height * f}; }
 
+// A Gaussian blur of a smooth field at a wide sigma: on an image shrunk by about sigma / 4
+// (area average), then enlarged back (linear). The kernel of a direct blur is eight sigmas
+// long, wider than the model grid for the light field; the shrunk one costs a few
+// hundredths of it, and what it changes lies far below the field's own scale.
+void wideBlur(const cv::Mat& in, cv::Mat& out, double sigma) {
+    const int f = std::max(1, int(sigma / 4));
+    if (f == 1) {
+        cv::GaussianBlur(in, out, cv::Size(0, 0), sigma);
+        return;
+    }
+    cv::Mat small;
+    cv::resize(in, small, cv::Size((in.cols + f - 1) / f, (in.rows + f - 1) / f), 0, 0, cv::INTER_AREA);
+    cv::GaussianBlur(small, small, cv::Size(0, 0), sigma / f);
+    cv::resize(small, out, in.size(), 0, 0, cv::INTER_LINEAR);
+}
+
 // The per-channel median of `albedo` where `toneMask` is set (and `weight` >= 0.5), on every
 // `step`-th row and column.
 cv::Vec3f medianTone(const cv::Mat& albedo, const cv::Mat& toneMask, const cv::Mat& weight, int step) {
@@ -152,8 +168,8 @@ RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& al
     auto overSkin = [&](double sigma) {
         // The weight is the same in every channel: blurred once.
         cv::Mat numerator, blurredWeight, denominator, field;
-        cv::GaussianBlur(weighted, numerator, cv::Size(0, 0), sigma);
-        cv::GaussianBlur(w, blurredWeight, cv::Size(0, 0), sigma);
+        wideBlur(weighted, numerator, sigma);
+        wideBlur(w, blurredWeight, sigma);
         cv::merge(std::vector<cv::Mat>{blurredWeight, blurredWeight, blurredWeight}, denominator);
         cv::divide(numerator, cv::max(denominator, 1e-3), field);
         field.setTo(cv::Scalar::all(1), denominator < 1e-3);  // no skin seen near: the tone itself

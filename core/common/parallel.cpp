@@ -1,5 +1,7 @@
 #include "common/parallel.h"
 
+#include <cblas.h>
+
 #include <opencv2/core/utility.hpp>
 
 #include "common/error.h"
@@ -12,19 +14,10 @@
 
 namespace ideu {
 
-void addProductInRowBlocks(Eigen::VectorXf& out, const Eigen::MatrixXf& matrix, const Eigen::VectorXf& vector) {
-    const Eigen::Index rows = matrix.rows();
-    const int blocks = int(std::clamp<Eigen::Index>(rows / 4096, 1, std::max(1, cv::getNumThreads())));
-    if (blocks == 1) {
-        out.noalias() += matrix * vector;
-        return;
-    }
-    cv::parallel_for_(cv::Range(0, blocks), [&](const cv::Range& range) {
-        for (int b = range.start; b < range.end; ++b) {
-            const Eigen::Index r0 = rows * b / blocks, r1 = rows * (b + 1) / blocks;
-            out.segment(r0, r1 - r0).noalias() += matrix.middleRows(r0, r1 - r0) * vector;
-        }
-    }, blocks);
+void addProduct(Eigen::VectorXf& out, const Eigen::MatrixXf& matrix, const Eigen::VectorXf& vector) {
+    if (matrix.rows() == 0 || matrix.cols() == 0) return;
+    cblas_sgemv(CblasColMajor, CblasNoTrans, int(matrix.rows()), int(matrix.cols()), 1.f, matrix.data(), int(matrix.rows()),
+                vector.data(), 1, 1.f, out.data(), 1);
 }
 
 void forEachOnWorkers(std::size_t count, int workers, const std::function<void(std::size_t)>& item,

@@ -12,12 +12,10 @@
 
 namespace ideu {
 
-// out += matrix * vector, the rows in blocks on OpenCV's threads. Each row's sum is the one a
-// single product computes (Eigen sums a row's terms in the same order whatever the block),
-// so the result is bit-identical to `out.noalias() += matrix * vector`. The slider path's
-// products (the 88k x 120 albedo basis, the shape bases) are memory-bound: two cores read
-// them almost twice as fast.
-void addProductInRowBlocks(Eigen::VectorXf& out, const Eigen::MatrixXf& matrix, const Eigen::VectorXf& vector);
+// out += matrix * vector by BLAS (OpenBLAS: kernels chosen by the CPU at run time, rows split
+// over the cores, each row summed in the same order whatever the thread count). The albedo
+// basis (88k x 120) and the shape bases are far faster so than in Eigen's portable kernels.
+void addProduct(Eigen::VectorXf& out, const Eigen::MatrixXf& matrix, const Eigen::VectorXf& vector);
 
 // Starts `work` beside the caller: on its own thread when OpenCV is given more than one (a
 // second core), else deferred, so that it runs in the caller at the future's get() or wait().

@@ -63,8 +63,11 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
     cv::resize(face.texture.shading, shading, cv::Size(model.detailUvSize, model.detailUvSize), 0, 0, cv::INTER_AREA);
     face.texture = PhotoTexture();
     face.texture.shading = shading;
-    face.albedoValues = model.pca.reconstruct(face.appearance.code);
-    face.attributeValues = model.attributeValues(face.appearance.code);
+    {
+        ScopedStage part("fit: X_f render: PCA reconstruct");
+        face.albedoValues = model.pca.reconstruct(face.appearance.code);
+        face.attributeValues = model.attributeValues(face.appearance.code);
+    }
     const FaceRender render = renderFace(context, face, face.geometry, face.fittedLandmarks,
                                          synthesizeAlbedo(context, model, face.appearance, face.albedoValues, 0.f, 0));
     face.fittedImage = render.image;

@@ -269,7 +269,7 @@ FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, 
         for (int attempt = 0; attempt < 8 && !improved; ++attempt) {
             Eigen::MatrixXd damped = jtj;
             damped.diagonal() += lambda * (jtj.diagonal().array() + 1e-6).matrix();
-            const Eigen::VectorXd step = -damped.ldlt().solve(jtr);
+            const Eigen::VectorXd step = -damped.llt().solve(jtr);
             Pose pose = fit.pose;
             pose.rotation = rotationFromVector(step.head<3>()) * fit.pose.rotation;
             pose.translation = fit.pose.translation + step.segment<3>(3);

@@ -28,8 +28,8 @@ BasisMatrix basisFrom(const std::vector<float>& data, int components, int vertic
 
 Eigen::VectorXf MorphableModel::shape(const Eigen::VectorXf& identity, const Eigen::VectorXf& expression) const {
     Eigen::VectorXf s = mean;
-    if (identity.size()) addProductInRowBlocks(s, identityBasis, identity);
-    if (expression.size()) addProductInRowBlocks(s, expressionBasis, expression);
+    if (identity.size()) addProduct(s, identityBasis, identity);
+    if (expression.size()) addProduct(s, expressionBasis, expression);
     return s;
 }
 
