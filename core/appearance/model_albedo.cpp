@@ -301,15 +301,18 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
     sub.reset();
     fit.reliefSd = reliefLater.get();
     sub.emplace("fit: appearance code: neighbours");
+    chooseNeighbours(model, fit, attributes);
+    return fit;
+}
 
+void chooseNeighbours(const AppearanceModel& model, AppearanceFit& fit, const std::optional<ApparentAttributes>& attributes) {
     // Apparent age and gender: the photo's when known, else those of its nearest bank faces.
     std::vector<std::pair<float, int>> byDistance;
     for (std::size_t i = 0; i < model.bank.size(); ++i)
         byDistance.emplace_back((model.bank[i].coefficients - fit.code).squaredNorm(), int(i));
     std::sort(byDistance.begin(), byDistance.end());
-    if (attributes) {
-        fit.attributes = *attributes;
-    } else {
+    fit.attributes = attributes.value_or(ApparentAttributes{});
+    if (!attributes) {
         const std::size_t n = std::min<std::size_t>(7, byDistance.size());
         for (std::size_t i = 0; i < n; ++i) {
             fit.attributes.age += model.bank[std::size_t(byDistance[i].second)].age / float(n);
@@ -334,7 +337,6 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
     // In the bank's order: the seed picks from the set of near faces, so a slight change of the
     // photo (a mark, another JPEG quality) that only reorders them keeps the same detail.
     std::sort(fit.neighbours.begin(), fit.neighbours.end());
-    return fit;
 }
 
 DetailMix chooseDetail(const AppearanceFit& fit, std::uint64_t seed) {

@@ -89,6 +89,10 @@ struct AppearanceFit {
 AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceModel& model, const cv::Mat& albedo,
                             const cv::Mat& weight, const std::optional<ApparentAttributes>& attributes);
 
+// A fit's apparent age and gender (`attributes` when known, else those of its nearest bank
+// faces) and its bank neighbours, for its code (fitAppearance does this with what it was given).
+void chooseNeighbours(const AppearanceModel& model, AppearanceFit& fit, const std::optional<ApparentAttributes>& attributes);
+
 // The bank faces a code's detail is mixed from (≥ 3), chosen by the seed among the face's
 // neighbours, and their weights (summing to one).
 struct DetailMix {

@@ -149,24 +149,26 @@ std::shared_ptr<const FittedFace> DeidPipeline::fitted(int face, const CancelTok
     std::lock_guard<std::mutex> lock(cache.mutex);
     if (!cache.fitted) {
         cancel.check();
-        // The apparent age and gender choose the bank faces the skin detail comes from; FaceRes
-        // reads them while the 3-D model is fitted (on another core when there is one).
+        // The apparent age and gender choose the bank faces the skin detail comes from (in the
+        // slider path; X_f has no bank detail): FaceRes reads them while the 3-D model and the
+        // albedo code are fitted (on another core when there is one).
         const DetectedFace& detection = faces_[std::size_t(face)];
         auto readAttributes = [this, &detection] {
-            ScopedStage stage("fit: FaceRes age and gender (beside the geometric fit)");
+            ScopedStage stage("fit: FaceRes age and gender (beside the fit)");
             return describeFaceRes(photo_.bgr, detection.landmarks);
         };
         std::future<std::optional<FaceResOutput>> reading;
         if (!cache.faceresDone) reading = startBeside(readAttributes);
         FittedFace geometry = fitFaceGeometry(context_, photo_.bgr, detection);
+        cancel.check();
+        FittedFace fitted = fitAppearanceCode(context_, model_, std::move(geometry));
         if (reading.valid()) {
             cache.faceres = reading.get();
             cache.faceresDone = true;
         }
-        std::optional<ApparentAttributes> attributes;
-        if (cache.faceres) attributes = ApparentAttributes{float(cache.faceres->ageYears()), cache.faceres->gender};
-        cancel.check();
-        cache.fitted = std::make_shared<const FittedFace>(fitAppearanceCode(context_, model_, std::move(geometry), attributes));
+        if (cache.faceres)
+            chooseNeighbours(model_, fitted.appearance, ApparentAttributes{float(cache.faceres->ageYears()), cache.faceres->gender});
+        cache.fitted = std::make_shared<const FittedFace>(std::move(fitted));
     }
     return cache.fitted;
 }
