@@ -3,7 +3,7 @@
 #include "bench_common.h"
 
 #include "appearance/appearance_model.h"
-#include "identity/identity_code.h"
+#include "deid/perturbed_face.h"
 #include "io/image_io.h"
 
 #include <algorithm>
@@ -79,7 +79,7 @@ int benchAppearance(const std::vector<std::string>& args) {
         IdentityCode code;
         code.shape = Eigen::VectorXf::Zero(1);
         code.albedo = Eigen::VectorXf::Zero(pca.components());
-        const IdentityCode p = perturbIdentity(code, 1.0, seed, {}, {model.shapeAttributes, model.albedoAttributes, model.albedoNoiseOff});
+        const IdentityCode p = perturbIdentity(code, 1.0, seed, {}, identityNoiseConstraints(FaceModelContext::shared(), model));
         std::printf(" %.2f", antisymmetric(pca.basis * pca.stddev.cwiseProduct(p.albedoNoise)));
     }
     std::vector<float> ages;

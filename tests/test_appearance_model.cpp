@@ -270,8 +270,9 @@ private slots:
 
     // A face's albedo is mirror-symmetric; what the gallery holds of asymmetry is mostly light
     // from one side. The identity noise keeps off the antisymmetric modes (and the attribute
-    // directions), so it adds no one-sided blotches; a plain draw over every mode would.
-    void theAlbedoNoiseIsMirrorSymmetric() {
+    // directions), so it adds no one-sided blotches; a plain draw over every mode would. The
+    // same for the shape: ICT-FaceKit's antisymmetric modes bend the face to one side.
+    void theIdentityNoiseIsMirrorSymmetric() {
         const AppearanceModel& model = sharedAppearanceModel();
         const AlbedoPca& pca = model.pca;
         const int antisymmetric = int(pca.antisymmetricModes.size());
@@ -280,12 +281,18 @@ private slots:
         const Eigen::MatrixXf& off = model.albedoNoiseOff;
         QCOMPARE(off.cols(), model.albedoAttributes.cols() + antisymmetric);
         QVERIFY((off.transpose() * off - Eigen::MatrixXf::Identity(off.cols(), off.cols())).cwiseAbs().maxCoeff() < 1e-5);
+        const FaceModelContext& context = FaceModelContext::shared();
+        const std::vector<int>& bent = context.antisymmetricIdentityModes();
+        qInfo("%zu of %d shape modes are antisymmetric", bent.size(), context.model().identityCount());
+        QVERIFY(bent.size() >= 10);
         IdentityCode code;
-        code.shape = Eigen::VectorXf::Zero(4);
+        code.shape = Eigen::VectorXf::Zero(context.model().identityCount());
         code.albedo = model.bank.at(0).coefficients;
+        const NoiseConstraints constraints = identityNoiseConstraints(context, model);
         for (std::uint64_t seed = 1; seed <= 6; ++seed) {
-            const NoiseConstraints constraints{Eigen::MatrixXf(), model.albedoAttributes, off};
             const IdentityCode kept = perturbIdentity(code, 0.5, seed, {}, constraints);
+            for (int mode : bent) QVERIFY(std::abs(kept.shape(mode)) < 1e-5f);
+            QVERIFY(kept.shape.norm() > 1.f);
             const IdentityCode plain = perturbIdentity(code, 0.5, seed);
             const double keptShare = pca.antisymmetricShare(pca.basis * pca.stddev.cwiseProduct(kept.albedoNoise));
             const double plainShare = pca.antisymmetricShare(pca.basis * pca.stddev.cwiseProduct(plain.albedoNoise));
