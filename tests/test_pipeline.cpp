@@ -6,6 +6,7 @@
 #include "io/image_io.h"
 #include "parsing/face_parser.h"
 #include "pipeline/deid_pipeline.h"
+#include "restoration/hybrid.h"
 #include "test_support.h"
 
 #include <QtTest>
@@ -190,6 +191,29 @@ private slots:
             for (int label : {kLabelSkin, kLabelBrows, kLabelEyes, kLabelNose, kLabelLips})
                 QVERIFY2(cv::countNonZero(labels == label) > 20, faceLabelName(label));
         QVERIFY(cv::countNonZero(r.hybrid.faceMask) > 20000);
+    }
+
+    void theOutlineWarpDoesNotTearThePhoto() {
+        // The outline warp's backward map must be smooth: where it jumps between neighbouring
+        // pixels, the warped photo repeats or loses a strip along a hard line. The exact motion
+        // of the perturbed head jumps where the head occludes itself (messi5 turns away: the new
+        // cheek covers the far ear) by about 24 pixels; smoothed, that jump becomes a stretch of
+        // about 2.6 pixels per pixel. The map may stretch, not tear.
+        DeidPipeline p(photo("messi/messi5.jpg"));
+        DeidSettings s;
+        s.seed = 3;
+        const FaceResult r = p.processFace(0, s);
+        const cv::Mat map = shapeWarpMap(p.context(), *r.fitted, r.perturbed, s.hybrid.falloff);
+        double worst = 0;
+        for (int y = 0; y + 1 < map.rows; ++y)
+            for (int x = 0; x + 1 < map.cols; ++x) {
+                const cv::Vec2f m = map.at<cv::Vec2f>(y, x);
+                const cv::Vec2f right = map.at<cv::Vec2f>(y, x + 1) - m - cv::Vec2f(1, 0);
+                const cv::Vec2f down = map.at<cv::Vec2f>(y + 1, x) - m - cv::Vec2f(0, 1);
+                worst = std::max({worst, double(cv::norm(right)), double(cv::norm(down))});
+            }
+        qInfo("largest change of the warp's motion between neighbouring pixels: %.2f px", worst);
+        QVERIFY(worst < 5.0);
     }
 
     void noFaceMeansNoFace() {

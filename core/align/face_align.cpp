@@ -1,5 +1,7 @@
 #include "align/face_align.h"
 
+#include "common/profile.h"
+
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -160,9 +162,18 @@ void pasteBack(cv::Mat& photo, const cv::Mat& crop, const cv::Mat& weight, const
 
 void pasteChanges(cv::Mat& photo, const cv::Mat& edited, const cv::Mat& original, const FaceAlignment& a,
                   double featherPx) {
-    const cv::Mat changed = changedPixels(edited, original);
-    if (cv::countNonZero(changed) == 0) return;
-    pasteBack(photo, edited, pasteWeight(changed, featherPx), a);
+    cv::Mat changed, weight;
+    {
+        ScopedStage part("paste: changed pixels");
+        changed = changedPixels(edited, original);
+        if (cv::countNonZero(changed) == 0) return;
+    }
+    {
+        ScopedStage part("paste: feather weight");
+        weight = pasteWeight(changed, featherPx);
+    }
+    ScopedStage part("paste: warp and blend");
+    pasteBack(photo, edited, weight, a);
 }
 
 }  // namespace ideu

@@ -15,6 +15,7 @@
 namespace ideu {
 namespace {
 constexpr float kBorderFade = 40.f;  // crop pixels
+constexpr double kWarpSmoothing = 4.0;  // sigma of the outline warp's motion, crop pixels
 }
 
 namespace {
@@ -75,8 +76,10 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
         });
     }
     ScopedStage stage("warp map: fill and fade");
-    // Extend the motion beyond the head (at half resolution: it is smooth there) and fade it
-    // out with the distance from it; on the head the exact motion is kept.
+    // Extend the motion beyond the head (at half resolution) and smooth all of it a little. The
+    // exact motion jumps where the perturbed head occludes itself (a cheek over the far ear, the
+    // jaw over the neck) and at the head's outline; a backward map that jumps repeats or cuts
+    // the photo along a hard line, which showed as a seam beside the new face's far cheek.
     cv::Mat smallD, smallW, filled;
     cv::resize(displacement, smallD, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
     cv::resize(weight, smallW, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
@@ -84,12 +87,11 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
         cv::Mat w2, normalized;
         cv::merge(std::vector<cv::Mat>{smallW, smallW}, w2);
         cv::divide(smallD, cv::max(w2, 1e-6), normalized);
-        cv::Mat solid;
-        cv::threshold(smallW, solid, 0.999, 1.0, cv::THRESH_BINARY);
-        cv::resize(pushPullFill(normalized, solid), filled, displacement.size(), 0, 0, cv::INTER_LINEAR);
+        cv::Mat smooth = pushPullFill(normalized, smallW);
+        cv::GaussianBlur(smooth, smooth, cv::Size(), kWarpSmoothing / 2);
+        cv::resize(smooth, filled, displacement.size(), 0, 0, cv::INTER_LINEAR);
     }
     const cv::Mat onHead = weight > 0.5;
-    displacement.copyTo(filled, onHead);
     // The distance from the head matters only up to `radius` (the motion is zero beyond): it
     // is measured in the head's box grown by that much. A chamfer distance's shortest path
     // stays in the box of its two ends, so inside that box it is the whole frame's.
