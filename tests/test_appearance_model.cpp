@@ -302,6 +302,47 @@ private slots:
         }
     }
 
+    void theAlbedoStaysInTheGalleryRange() {
+        // The range is the central part of what the bank faces span at each value: about a
+        // tenth of them lies below its low end, a tenth above its high end.
+        const AppearanceModel& model = sharedAppearanceModel();
+        const AlbedoPca& pca = model.pca;
+        QCOMPARE(model.albedoLow.size(), pca.mean.size());
+        QVERIFY((model.albedoHigh - model.albedoLow).minCoeff() >= 0);
+        const int n = int(model.bank.size());
+        double below = 0, above = 0;
+        const int probes = 200;
+        std::vector<Eigen::VectorXf> faces;
+        for (int i = 0; i < n; ++i) faces.push_back(pca.reconstruct(model.bank[std::size_t(i)].coefficients));
+        for (int p = 0; p < probes; ++p) {
+            const Eigen::Index v = Eigen::Index(p) * (pca.mean.size() / probes);
+            for (const Eigen::VectorXf& f : faces) {
+                below += f(v) < model.albedoLow(v) - 1e-6f;
+                above += f(v) > model.albedoHigh(v) + 1e-6f;
+            }
+        }
+        below /= double(probes) * n;
+        above /= double(probes) * n;
+        qInfo("bank values below the range: %.1f %%, above: %.1f %%", 100 * below, 100 * above);
+        QVERIFY(below > 0.07 && below < 0.11);
+        QVERIFY(above > 0.07 && above < 0.11);
+        // A code far out (3 standard deviations per mode) is pulled inside; the photo's own fit
+        // widens the range, so scale 0 keeps X_f.
+        const Eigen::VectorXf fitted = faces[0];
+        Eigen::VectorXf far = Eigen::VectorXf::Constant(pca.components(), 3.f);
+        for (int k = 1; k < pca.components(); k += 2) far(k) = -3.f;
+        Eigen::VectorXf values = pca.reconstruct(far);
+        const Eigen::VectorXf low = model.albedoLow.cwiseMin(fitted), high = model.albedoHigh.cwiseMax(fitted);
+        const Eigen::Index outside = ((values.array() < low.array()) || (values.array() > high.array())).count();
+        qInfo("a code of +-3 standard deviations: %ld of %ld values outside the range", long(outside), long(values.size()));
+        QVERIFY(outside > values.size() / 10);
+        keepInGalleryRange(model, fitted, values);
+        QVERIFY(((values.array() >= low.array()) && (values.array() <= high.array())).all());
+        Eigen::VectorXf same = fitted;
+        keepInGalleryRange(model, fitted, same);
+        QCOMPARE(same, fitted);
+    }
+
     void scaleZeroRendersTheModelFit() {
         const AppearanceModel& model = sharedAppearanceModel();
         const FaceModelContext& context = FaceModelContext::shared();

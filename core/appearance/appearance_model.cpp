@@ -1,5 +1,7 @@
 #include "appearance/appearance_model.h"
 
+#include <cblas.h>
+
 #include "common/array_pack.h"
 #include "common/error.h"
 #include "common/files.h"
@@ -196,6 +198,34 @@ void AppearanceModel::prepareAttributes() {
     albedoAttributeValues = pca.basis * (pca.stddev.asDiagonal() * albedoAttributes);
 }
 
+void AppearanceModel::prepareGalleryRange() {
+    const int n = int(bank.size()), k = pca.components();
+    const Eigen::Index values = pca.mean.size();
+    albedoLow = pca.mean;
+    albedoHigh = pca.mean;
+    if (n == 0 || k == 0) return;
+    Eigen::MatrixXf scaled(k, n);  // diag(stddev) · the bank's codes
+    for (int i = 0; i < n; ++i) scaled.col(i) = pca.stddev.cwiseProduct(bank[std::size_t(i)].coefficients);
+    const std::size_t lowRank = std::size_t(std::lround(kGalleryRangeQuantile * (n - 1)));
+    const std::size_t highRank = std::size_t(n - 1) - lowRank;
+    // The reconstructions in blocks of rows (all of them at once would take 130 MB).
+    constexpr Eigen::Index kBlock = 2048;
+    Eigen::MatrixXf block(kBlock, n);
+    std::vector<float> row(static_cast<std::size_t>(n));
+    for (Eigen::Index start = 0; start < values; start += kBlock) {
+        const Eigen::Index rows = std::min(kBlock, values - start);
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, int(rows), n, k, 1.f, pca.basis.data() + start,
+                    int(pca.basis.rows()), scaled.data(), k, 0.f, block.data(), int(kBlock));
+        for (Eigen::Index r = 0; r < rows; ++r) {
+            for (int i = 0; i < n; ++i) row[std::size_t(i)] = block(r, i);
+            std::nth_element(row.begin(), row.begin() + std::ptrdiff_t(lowRank), row.end());
+            albedoLow(start + r) += row[lowRank];
+            std::nth_element(row.begin(), row.begin() + std::ptrdiff_t(highRank), row.end());
+            albedoHigh(start + r) += row[highRank];
+        }
+    }
+}
+
 Eigen::VectorXf AppearanceModel::attributeValues(const Eigen::VectorXf& code) const {
     if (albedoAttributes.cols() == 0 || code.size() != albedoAttributes.rows()) return pca.mean;
     return pca.mean + albedoAttributeValues * (albedoAttributes.transpose() * code);
@@ -289,6 +319,7 @@ AppearanceModel loadAppearanceModel(const std::string& jsonPath) {
             if (!(pca.stddev(i) > 0)) throw ModelError("appearance model '" + jsonPath + "': a mode has no variance");
         pca.prepareFit();
         model.prepareAttributes();
+        model.prepareGalleryRange();
     } catch (const nlohmann::json::exception& e) {
         throw ModelError("appearance model header '" + jsonPath + "' is incomplete: " + e.what());
     }

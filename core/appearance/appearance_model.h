@@ -104,6 +104,13 @@ struct AppearanceModel {
     // The model values of the albedo attribute directions (pca.basis · diag(stddev) · albedoAttributes).
     Eigen::MatrixXf albedoAttributeValues;
     void prepareAttributes();
+    // Per model value (texel and colour), the range the gallery's central faces span there:
+    // the kGalleryRangeQuantile and 1 − kGalleryRangeQuantile quantiles of the bank faces'
+    // reconstructions. X_p's albedo is kept inside it, because the albedo noise (1.5 standard
+    // deviations per mode at the default) otherwise adds up, around the eyes, nostrils and
+    // lips, to colours no gallery face has there (glowing rims). Made by prepareGalleryRange().
+    Eigen::VectorXf albedoLow, albedoHigh;
+    void prepareGalleryRange();
     // The values of a code's part along the albedo attribute directions (what X_p keeps of
     // the photo's β, see keptAlbedoCode): the mean plus a product with two columns.
     Eigen::VectorXf attributeValues(const Eigen::VectorXf& code) const;
@@ -121,6 +128,7 @@ std::string writeAppearanceModel(const AppearanceModel& model, const std::string
 // The pack from the model store, loaded once.
 const AppearanceModel& sharedAppearanceModel();
 
+constexpr double kGalleryRangeQuantile = 0.1;
 constexpr const char* kAppearancePackFormat = "ideu-appearance-pack";
 constexpr int kAppearancePackVersion = 1;
 

@@ -66,6 +66,11 @@ Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const Fitted
     return model.pca.perturbedValues(code + w * (attributes - code), perturbed.albedoNoise, perturbed.albedoScale);
 }
 
+void keepInGalleryRange(const AppearanceModel& model, const Eigen::VectorXf& fitted, Eigen::VectorXf& values) {
+    if (model.albedoLow.size() != values.size() || fitted.size() != values.size()) return;
+    values = values.cwiseMax(model.albedoLow.cwiseMin(fitted)).cwiseMin(model.albedoHigh.cwiseMax(fitted));
+}
+
 void synthesizePerturbedAlbedo(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                                PerturbedFace& out) {
     ScopedStage stage("albedo");
@@ -73,6 +78,9 @@ void synthesizePerturbedAlbedo(const FaceModelContext& context, const Appearance
     {
         ScopedStage part("albedo: PCA reconstruct");
         values = perturbedAlbedoValues(model, face, out.identity);
+        keepInGalleryRange(model, face.albedoValues.size() == values.size() ? face.albedoValues
+                                                                          : model.pca.reconstruct(face.identity.albedo),
+                           values);
     }
     out.albedo = synthesizeAlbedo(context, model, face.appearance, values, out.identity.detailMix, out.identity.detailSeed,
                                   out.identity.keptOnly);

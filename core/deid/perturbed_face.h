@@ -34,6 +34,10 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
 // ... then the albedo of z'_id ...
 // (its model values: those of the kept part of β, keptAlbedoCode, plus the noise's)
 Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const FittedFace& face, const IdentityCode& perturbed);
+// Keeps X_p's albedo values inside the range the gallery's central faces span at each value
+// (AppearanceModel::albedoLow/High), widened to the photo's own fit `fitted` so that scale 0
+// still gives X_f. Unchanged when the model has no range (a model being built).
+void keepInGalleryRange(const AppearanceModel& model, const Eigen::VectorXf& fitted, Eigen::VectorXf& values);
 void synthesizePerturbedAlbedo(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                                PerturbedFace& perturbed);
 // ... and X_p rendered with it on that mesh (`raster`: the mesh's rasterizeFace when already made).
