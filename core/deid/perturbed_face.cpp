@@ -51,18 +51,26 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
     return out;
 }
 
+namespace {
+
+// β's model values, made at fit time; a face that lacks them gets them from its code into
+// `made` (never the whole of β kept for want of its attribute part).
+const Eigen::VectorXf& fittedAlbedoValues(const AppearanceModel& model, const FittedFace& face, Eigen::VectorXf& made) {
+    if (face.albedoValues.size() == model.pca.mean.size()) return face.albedoValues;
+    return made = model.pca.reconstruct(face.identity.albedo);
+}
+
+}  // namespace
+
 Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const FittedFace& face, const IdentityCode& perturbed) {
-    // β's values and those of its attribute part are made at fit time; a face that lacks them
-    // gets them from its code (never the whole of β kept for want of its attribute part).
-    const Eigen::Index n = model.pca.mean.size();
-    Eigen::VectorXf madeCode, madeAttributes;  // only for such a face
-    const Eigen::VectorXf& code =
-        face.albedoValues.size() == n ? face.albedoValues : (madeCode = model.pca.reconstruct(face.identity.albedo));
+    Eigen::VectorXf madeCode, madeAttributes;  // only for a face without its fit-time values
+    const Eigen::VectorXf& code = fittedAlbedoValues(model, face, madeCode);
     // keptAlbedoCode is linear in β, so its values lie between β's and those of β's attribute part.
     const float w = perturbed.keptOnly;
     if (!(w > 0)) return model.pca.perturbedValues(code, perturbed.albedoNoise, perturbed.albedoScale);
-    const Eigen::VectorXf& attributes =
-        face.attributeValues.size() == n ? face.attributeValues : (madeAttributes = model.attributeValues(face.identity.albedo));
+    const Eigen::VectorXf& attributes = face.attributeValues.size() == code.size()
+                                            ? face.attributeValues
+                                            : (madeAttributes = model.attributeValues(face.identity.albedo));
     return model.pca.perturbedValues(code + w * (attributes - code), perturbed.albedoNoise, perturbed.albedoScale);
 }
 
@@ -78,9 +86,8 @@ void synthesizePerturbedAlbedo(const FaceModelContext& context, const Appearance
     {
         ScopedStage part("albedo: PCA reconstruct");
         values = perturbedAlbedoValues(model, face, out.identity);
-        keepInGalleryRange(model, face.albedoValues.size() == values.size() ? face.albedoValues
-                                                                          : model.pca.reconstruct(face.identity.albedo),
-                           values);
+        Eigen::VectorXf made;
+        keepInGalleryRange(model, fittedAlbedoValues(model, face, made), values);
     }
     out.albedo = synthesizeAlbedo(context, model, face.appearance, values, out.identity.detailMix, out.identity.detailSeed,
                                   out.identity.keptOnly);
