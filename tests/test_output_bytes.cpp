@@ -57,13 +57,14 @@ const Recorded kRecorded[] = {
     // and the models' matrix-vector products, the landmark fit's steps were solved by LLT and
     // the broad and light fields blurred on a shrunk grid (builder 5), and the outline warp's
     // motion was smoothed so that it no longer tears the photo where the head occludes itself,
-    // and X_p's albedo was kept inside the gallery's central range at each value.
+    // X_p's albedo was kept inside the gallery's central range at each value, and the
+    // outline warp's motion was made at half resolution.
     {"7482fb6bff73e3636740fbd4b332701939cfc725daccebb760905c3353f86f74", "OpenCV AVX512-SKX, OpenBLAS Cooperlake",
      "AMD EPYC (family 25), AVX-512",
-     {"c5fdc42ef78cec13b755f5e79b46bbfb9f40714111824db774b444571484730d",
-      "7e9f5c20d6f6f66c65389853ec8a367d16e55476d67c4f7c549b37b6fcdeb82a",
-      "c2768e37fde0b29a5baff6c57ae3a40b414b33230f678fc10a9f9d5d341ff196",
-      "024a473165b3883a39c6a31d09d67c9394399b1adbf623b0b269b693f461b46b"}},
+     {"8670680fe3e46f9ec701d55f6c93ff405809a52b1d43466da088705f084b0a6e",
+      "212479a859668ccc1de6c74d99c97b54d819353dfa133a57403c15091f90300c",
+      "3b1495689cb7bd2a8de3b6b47b0a74c247184431ed7319450b721f01150453eb",
+      "b6467fde6f743e09b71aeb0bba249f2e0e7423a629a2679655cc005476db766c"}},
 };
 
 // The record for a pack and kernels (its `kernels` leads cpuKernels()).

@@ -46,84 +46,83 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
                      double falloff) {
     const MorphableModel& model = context.model();
     const Camera& camera = face.fit.camera;
-    cv::Mat displacement = cv::Mat::zeros(camera.height, camera.width, CV_32FC2);
-    cv::Mat weight = cv::Mat::zeros(camera.height, camera.width, CV_32F);
+    // The motion is smoothed (sigma kWarpSmoothing) and faded out over tens of pixels, so it
+    // is made at half resolution and only the finished displacement is brought up: a half-res
+    // pixel (u, v) is the centre (2u + 0.5, 2v + 0.5) of its 2 x 2 crop pixels.
+    const int width = (camera.width + 1) / 2, height = (camera.height + 1) / 2;
+    cv::Mat displacement = cv::Mat::zeros(height, width, CV_32FC2);
+    cv::Mat weight = cv::Mat::zeros(height, width, CV_32F);
     {
         ScopedStage stage("warp map: head raster, displacement");
         // Every triangle of the head (not only the face area): ears, neck and forehead move too.
+        Eigen::Matrix<float, 3, Eigen::Dynamic> screen = perturbed.geometry.screen;
+        screen.topRows<2>() = (screen.topRows<2>().array() - 0.5f) * 0.5f;
         RasterBuffers raster;
         RasterInput input;
-        input.screen = &perturbed.geometry.screen;
+        input.screen = &screen;
         input.triangles = &model.triangles;
         input.culling = Culling::Back;
-        rasterize(input, camera.width, camera.height, raster);
+        rasterize(input, width, height, raster);
         const auto& fitted = face.geometry.screen;
-        cv::parallel_for_(cv::Range(0, camera.height), [&](const cv::Range& rows) {
+        cv::parallel_for_(cv::Range(0, height), [&](const cv::Range& rows) {
             for (int y = rows.start; y < rows.end; ++y) {
                 cv::Vec2f* d = displacement.ptr<cv::Vec2f>(y);
                 float* w = weight.ptr<float>(y);
-                for (int x = 0; x < camera.width; ++x) {
+                const float cy = 2.f * float(y) + 0.5f;
+                for (int x = 0; x < width; ++x) {
                     const std::size_t i = raster.index(x, y);
                     if (raster.triangle[i] < 0) continue;
                     const auto& t = model.triangles[std::size_t(raster.triangle[i])];
                     const float* b = &raster.bary[3 * i];
                     const float sx = b[0] * fitted(0, t[0]) + b[1] * fitted(0, t[1]) + b[2] * fitted(0, t[2]);
                     const float sy = b[0] * fitted(1, t[0]) + b[1] * fitted(1, t[1]) + b[2] * fitted(1, t[2]);
-                    d[x] = cv::Vec2f(sx - float(x), sy - float(y));
+                    d[x] = cv::Vec2f(sx - (2.f * float(x) + 0.5f), sy - cy);
                     w[x] = 1;
                 }
             }
         });
     }
     ScopedStage stage("warp map: fill and fade");
-    // Extend the motion beyond the head (at half resolution) and smooth all of it a little. The
-    // exact motion jumps where the perturbed head occludes itself (a cheek over the far ear, the
-    // jaw over the neck) and at the head's outline; a backward map that jumps repeats or cuts
-    // the photo along a hard line, which showed as a seam beside the new face's far cheek.
-    cv::Mat smallD, smallW, filled;
-    cv::resize(displacement, smallD, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
-    cv::resize(weight, smallW, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
-    {
-        cv::Mat w2, normalized;
-        cv::merge(std::vector<cv::Mat>{smallW, smallW}, w2);
-        cv::divide(smallD, cv::max(w2, 1e-6), normalized);
-        cv::Mat smooth = pushPullFill(normalized, smallW);
-        cv::GaussianBlur(smooth, smooth, cv::Size(), kWarpSmoothing / 2);
-        cv::resize(smooth, filled, displacement.size(), 0, 0, cv::INTER_LINEAR);
-    }
-    const cv::Mat onHead = weight > 0.5;
+    // Extend the motion beyond the head and smooth all of it a little. The exact motion jumps
+    // where the perturbed head occludes itself (a cheek over the far ear, the jaw over the
+    // neck) and at the head's outline; a backward map that jumps repeats or cuts the photo
+    // along a hard line, which showed as a seam beside the new face's far cheek.
+    cv::Mat motion = pushPullFill(displacement, weight);
+    cv::GaussianBlur(motion, motion, cv::Size(), kWarpSmoothing / 2);
     // The distance from the head matters only up to `radius` (the motion is zero beyond): it
     // is measured in the head's box grown by that much. A chamfer distance's shortest path
     // stays in the box of its two ends, so inside that box it is the whole frame's.
-    const float radius = float(falloff * camera.width);
-    cv::Mat distance(camera.height, camera.width, CV_32F, cv::Scalar(radius));
+    const float radius = float(falloff * camera.width) / 2;
+    cv::Mat distance(height, width, CV_32F, cv::Scalar(radius));
     {
         const int reach = int(std::ceil(radius)) + 2;
-        const cv::Rect head = cv::boundingRect(onHead);
+        const cv::Rect head = cv::boundingRect(weight > 0.5);
         const cv::Rect near = cv::Rect(head.x - reach, head.y - reach, head.width + 2 * reach, head.height + 2 * reach) &
-                              cv::Rect(0, 0, camera.width, camera.height);
+                              cv::Rect(0, 0, width, height);
         if (!head.empty()) {
             cv::Mat nearDistance = distance(near);
             cv::distanceTransform(cv::Mat(weight(near) < 0.5), nearDistance, cv::DIST_L2, 3);
         }
     }
+    for (int y = 0; y < height; ++y) {
+        const float* dist = distance.ptr<float>(y);
+        cv::Vec2f* v = motion.ptr<cv::Vec2f>(y);
+        for (int x = 0; x < width; ++x) {
+            if (!(dist[x] > 0)) continue;
+            const float t = std::min(1.f, dist[x] / radius);
+            v[x] *= 1.f - t * t * (3 - 2 * t);  // smoothstep
+        }
+    }
+    cv::Mat faded;
+    cv::resize(motion, faded, cv::Size(camera.width, camera.height), 0, 0, cv::INTER_LINEAR);
     const cv::Mat edgeFade = borderFade(camera.width, camera.height);
     cv::Mat map(camera.height, camera.width, CV_32FC2);
     cv::parallel_for_(cv::Range(0, camera.height), [&](const cv::Range& rows) {
         for (int y = rows.start; y < rows.end; ++y) {
-            const float* dist = distance.ptr<float>(y);
             const float* edge = edgeFade.ptr<float>(y);
-            const cv::Vec2f* v = filled.ptr<cv::Vec2f>(y);
+            const cv::Vec2f* v = faded.ptr<cv::Vec2f>(y);
             cv::Vec2f* m = map.ptr<cv::Vec2f>(y);
-            for (int x = 0; x < camera.width; ++x) {
-                float fade = 1.f;
-                if (dist[x] > 0) {
-                    const float t = std::min(1.f, dist[x] / radius);
-                    fade = 1.f - t * t * (3 - 2 * t);  // smoothstep
-                }
-                fade *= edge[x];
-                m[x] = cv::Vec2f(float(x) + fade * v[x][0], float(y) + fade * v[x][1]);
-            }
+            for (int x = 0; x < camera.width; ++x) m[x] = cv::Vec2f(float(x) + edge[x] * v[x][0], float(y) + edge[x] * v[x][1]);
         }
     });
     return map;
