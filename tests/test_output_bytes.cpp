@@ -58,13 +58,14 @@ const Recorded kRecorded[] = {
     // the broad and light fields blurred on a shrunk grid (builder 5), and the outline warp's
     // motion was smoothed so that it no longer tears the photo where the head occludes itself,
     // X_p's albedo was kept inside the gallery's central range at each value, and the
-    // outline warp's motion was made at half resolution.
+    // outline warp's motion was made at half resolution, and the renders' SH shading was
+    // interpolated from the vertices.
     {"7482fb6bff73e3636740fbd4b332701939cfc725daccebb760905c3353f86f74", "OpenCV AVX512-SKX, OpenBLAS Cooperlake",
      "AMD EPYC (family 25), AVX-512",
-     {"8670680fe3e46f9ec701d55f6c93ff405809a52b1d43466da088705f084b0a6e",
-      "212479a859668ccc1de6c74d99c97b54d819353dfa133a57403c15091f90300c",
-      "3b1495689cb7bd2a8de3b6b47b0a74c247184431ed7319450b721f01150453eb",
-      "b6467fde6f743e09b71aeb0bba249f2e0e7423a629a2679655cc005476db766c"}},
+     {"426e10e0deb7032522dd7c75adb3911a22ccdcc13a2c971d3c03a5a80b32cf87",
+      "809112415ee37ad8f6fe368855ef97faca2118ca9c1d08366076a01508b3a76b",
+      "0f69f62a1d7f07392a48b1ac89c50de61eb3e09414d5d35c2922747fd81acc56",
+      "7101537bb4b68cf41dcb892ebaf65a4b2f093e1dccbea7a35b6ba2a3d9cee12b"}},
 };
 
 // The record for a pack and kernels (its `kernels` leads cpuKernels()).

@@ -78,6 +78,15 @@ RenderedFace renderWith(const FaceModelContext& context, const FaceGeometry& geo
     return out;
 }
 
+// The SH shading of every vertex's normal. Second-order SH light varies slowly over the
+// normals of neighbouring vertices (a few pixels apart), so it is interpolated across each
+// triangle like any vertex attribute instead of evaluated at every pixel.
+Eigen::Matrix<float, 3, Eigen::Dynamic> vertexShading(const FaceGeometry& geometry, const ShCoefficients& sh) {
+    Eigen::Matrix<float, 3, Eigen::Dynamic> shading(3, geometry.normals.cols());
+    for (Eigen::Index v = 0; v < geometry.normals.cols(); ++v) shading.col(v) = shShade(sh, geometry.normals.col(v).normalized());
+    return shading;
+}
+
 }  // namespace
 
 RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
@@ -85,6 +94,7 @@ RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry&
     const MorphableModel& model = context.model();
     const float texScale = float(albedo.cols) / float(context.uvSize());
     const float shadingScale = maps.fittedShading ? float(maps.fittedShading->cols) / float(context.uvSize()) : 1.f;
+    const Eigen::Matrix<float, 3, Eigen::Dynamic> shading = vertexShading(geometry, sh);
     return renderWith(context, geometry, camera, [&](const RasterBuffers& raster, std::size_t i) {
         const auto& t = model.triangles[std::size_t(raster.triangle[i])];
         const float* b = &raster.bary[3 * i];
@@ -92,7 +102,7 @@ RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry&
                                    b[2] * model.uv[std::size_t(t[2])];
         const cv::Point2f tp = context.uvToPixel(uv);
         const cv::Vec3f a = sampleBilinear(albedo, (tp.x + 0.5f) * texScale - 0.5f, (tp.y + 0.5f) * texScale - 0.5f);
-        Eigen::Vector3f s = shShade(sh, interpolate(geometry.normals, model, raster, i).normalized());
+        Eigen::Vector3f s = interpolate(shading, model, raster, i);
         if (maps.fittedShading) {
             const cv::Vec3f f = sampleBilinear(*maps.fittedShading, (tp.x + 0.5f) * shadingScale - 0.5f, (tp.y + 0.5f) * shadingScale - 0.5f);
             for (int c = 0; c < 3; ++c) s[c] = std::clamp(s[c], f[c] * kReshadeMin, f[c] * kReshadeMax);
@@ -104,8 +114,9 @@ RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry&
 RenderedFace renderShaded(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
                           const ShCoefficients& sh, const cv::Vec3f& albedo) {
     const MorphableModel& model = context.model();
+    const Eigen::Matrix<float, 3, Eigen::Dynamic> shading = vertexShading(geometry, sh);
     return renderWith(context, geometry, camera, [&](const RasterBuffers& raster, std::size_t i) {
-        const Eigen::Vector3f s = shShade(sh, interpolate(geometry.normals, model, raster, i).normalized());
+        const Eigen::Vector3f s = interpolate(shading, model, raster, i);
         return cv::Vec3f(albedo[0] * s.x(), albedo[1] * s.y(), albedo[2] * s.z());
     });
 }
