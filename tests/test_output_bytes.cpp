@@ -58,14 +58,15 @@ const Recorded kRecorded[] = {
     // the broad and light fields blurred on a shrunk grid (builder 5), and the outline warp's
     // motion was smoothed so that it no longer tears the photo where the head occludes itself,
     // X_p's albedo was kept inside the gallery's central range at each value, and the
-    // outline warp's motion was made at half resolution, and the renders' SH shading was
-    // interpolated from the vertices.
+    // outline warp's motion was made at half resolution, the renders' SH shading was
+    // interpolated from the vertices, and the blend was made from one pyramid (3 or 4 of
+    // the crop's pixels differ by one level).
     {"7482fb6bff73e3636740fbd4b332701939cfc725daccebb760905c3353f86f74", "OpenCV AVX512-SKX, OpenBLAS Cooperlake",
      "AMD EPYC (family 25), AVX-512",
-     {"426e10e0deb7032522dd7c75adb3911a22ccdcc13a2c971d3c03a5a80b32cf87",
-      "809112415ee37ad8f6fe368855ef97faca2118ca9c1d08366076a01508b3a76b",
+     {"11413db9ffeb03db69a3f2d1352dc25855930c69f6c6b0b4228922aa944ce621",
+      "dcb964ba9a33ed7de51357c3363d4e8778e42af9db8b4607685cbc2730a8dd0b",
       "0f69f62a1d7f07392a48b1ac89c50de61eb3e09414d5d35c2922747fd81acc56",
-      "7101537bb4b68cf41dcb892ebaf65a4b2f093e1dccbea7a35b6ba2a3d9cee12b"}},
+      "e3f44dbc4fcdf2243822f4dc8c7e0be0474c6dc5530bc80e4d4a6ac7481b57f5"}},
 };
 
 // The record for a pack and kernels (its `kernels` leads cpuKernels()).

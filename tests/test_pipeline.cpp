@@ -7,6 +7,7 @@
 #include "parsing/face_parser.h"
 #include "pipeline/deid_pipeline.h"
 #include "restoration/hybrid.h"
+#include "restoration/restorer.h"
 #include "test_support.h"
 
 #include <QtTest>
@@ -214,6 +215,52 @@ private slots:
             }
         qInfo("largest change of the warp's motion between neighbouring pixels: %.2f px", worst);
         QVERIFY(worst < 5.0);
+    }
+
+    void theBlendIsTheLaplacianPyramidBlend() {
+        // The blend is made from one pyramid (of foreground minus background); it must equal
+        // the textbook blend of both images' Laplacian pyramids under the mask's Gaussian one.
+        cv::RNG rng(7);
+        cv::Mat foreground(96, 128, CV_32FC3), background(96, 128, CV_32FC3), mask(96, 128, CV_32F);
+        rng.fill(foreground, cv::RNG::UNIFORM, 0, 255);
+        rng.fill(background, cv::RNG::UNIFORM, 0, 255);
+        mask.setTo(0);
+        cv::circle(mask, {64, 48}, 30, cv::Scalar(1), cv::FILLED);
+        cv::GaussianBlur(mask, mask, cv::Size(), 5);
+        const int levels = 4;
+        std::vector<cv::Mat> gf{foreground}, gb{background}, gm{mask};
+        for (int l = 1; l < levels; ++l) {
+            cv::Mat f, b, m;
+            cv::pyrDown(gf.back(), f);
+            cv::pyrDown(gb.back(), b);
+            cv::pyrDown(gm.back(), m);
+            gf.push_back(f), gb.push_back(b), gm.push_back(m);
+        }
+        cv::Mat expected;
+        for (int l = levels - 1; l >= 0; --l) {
+            cv::Mat lf = gf[l].clone(), lb = gb[l].clone();
+            if (l < levels - 1) {
+                cv::Mat uf, ub, up;
+                cv::pyrUp(gf[l + 1], uf, gf[l].size());
+                cv::pyrUp(gb[l + 1], ub, gb[l].size());
+                lf -= uf, lb -= ub;
+                cv::pyrUp(expected, up, gf[l].size());
+                expected = up;
+            } else {
+                expected = cv::Mat::zeros(lf.size(), CV_32FC3);
+            }
+            cv::Mat m3, keep3;
+            cv::merge(std::vector<cv::Mat>{gm[l], gm[l], gm[l]}, m3);
+            keep3 = cv::Scalar::all(1) - m3;
+            expected += lf.mul(m3) + lb.mul(keep3);
+        }
+        const cv::Mat blended = multiBandBlend(foreground, background, mask, levels);
+        QVERIFY(cv::norm(blended, expected, cv::NORM_INF) < 1e-2);
+        // All foreground, all background.
+        QVERIFY(cv::norm(multiBandBlend(foreground, background, cv::Mat::ones(mask.size(), CV_32F), levels), foreground,
+                         cv::NORM_INF) < 1e-2);
+        QVERIFY(cv::norm(multiBandBlend(foreground, background, cv::Mat::zeros(mask.size(), CV_32F), levels), background,
+                         cv::NORM_INF) < 1e-2);
     }
 
     void noFaceMeansNoFace() {

@@ -18,48 +18,47 @@ constexpr float kFeather = 14.f;  // crop pixels
 
 cv::Mat multiBandBlend(const cv::Mat& foreground, const cv::Mat& background, const cv::Mat& mask, int levels) {
     CV_Assert(foreground.type() == CV_32FC3 && background.type() == CV_32FC3 && mask.type() == CV_32F);
-    std::vector<cv::Mat> gf{foreground}, gb{background}, gm{mask};
+    // Each band is Lf·m + Lb·(1 − m) = Lb + (Lf − Lb)·m, and the background's bands add up to
+    // the background: so the result is the background plus the blend of one pyramid, that of
+    // the difference, instead of the two images' pyramids blended.
+    cv::Mat difference;
+    cv::subtract(foreground, background, difference);
+    std::vector<cv::Mat> gd{difference}, gm{mask};
     for (int l = 1; l < levels; ++l) {
-        cv::Mat f, b, m;
-        cv::pyrDown(gf.back(), f);
-        cv::pyrDown(gb.back(), b);
+        cv::Mat d, m;
+        cv::pyrDown(gd.back(), d);
         cv::pyrDown(gm.back(), m);
-        gf.push_back(f);
-        gb.push_back(b);
+        gd.push_back(d);
         gm.push_back(m);
     }
     cv::Mat result;
     for (int l = levels - 1; l >= 0; --l) {
         const std::size_t i = std::size_t(l);
-        // Laplacian band = level - expanded next level, in new buffers (the Gaussian levels are
-        // still needed); the coarsest level is its own band.
-        cv::Mat lf, lb, up;
+        // Laplacian band = level - expanded next level (the Gaussian levels are still needed);
+        // the coarsest level is its own band.
+        cv::Mat ld, up;
         if (l < levels - 1) {
-            cv::Mat uf, ub;
-            cv::pyrUp(gf[i + 1], uf, gf[i].size());
-            cv::pyrUp(gb[i + 1], ub, gb[i].size());
-            cv::subtract(gf[i], uf, lf);
-            cv::subtract(gb[i], ub, lb);
-            cv::pyrUp(result, up, gf[i].size());
+            cv::pyrUp(gd[i + 1], up, gd[i].size());
+            cv::subtract(gd[i], up, ld);
+            cv::pyrUp(result, up, gd[i].size());
         } else {
-            lf = gf[i];
-            lb = gb[i];
+            ld = gd[i];
         }
-        // band = lf * m + lb * (1 - m), added to the expanded coarser result, in one pass.
-        cv::Mat next(lf.size(), CV_32FC3);
-        cv::parallel_for_(cv::Range(0, lf.rows), [&](const cv::Range& rows) {
+        // band·m added to the expanded coarser result, and at the finest level the background.
+        const cv::Mat* base = l == 0 ? &background : nullptr;
+        cv::Mat next(ld.size(), CV_32FC3);
+        cv::parallel_for_(cv::Range(0, ld.rows), [&](const cv::Range& rows) {
             for (int y = rows.start; y < rows.end; ++y) {
-                const cv::Vec3f* f = lf.ptr<cv::Vec3f>(y);
-                const cv::Vec3f* b = lb.ptr<cv::Vec3f>(y);
+                const cv::Vec3f* d = ld.ptr<cv::Vec3f>(y);
                 const float* m = gm[i].ptr<float>(y);
                 const cv::Vec3f* u = up.empty() ? nullptr : up.ptr<cv::Vec3f>(y);
+                const cv::Vec3f* bg = base ? base->ptr<cv::Vec3f>(y) : nullptr;
                 cv::Vec3f* out = next.ptr<cv::Vec3f>(y);
-                for (int x = 0; x < lf.cols; ++x) {
-                    const float keep = 1.f - m[x];
-                    for (int c = 0; c < 3; ++c) {
-                        const float band = f[x][c] * m[x] + b[x][c] * keep;
-                        out[x][c] = u ? u[x][c] + band : band;
-                    }
+                for (int x = 0; x < ld.cols; ++x) {
+                    cv::Vec3f v = d[x] * m[x];
+                    if (u) v += u[x];
+                    if (bg) v += bg[x];
+                    out[x] = v;
                 }
             }
         });
