@@ -2,6 +2,10 @@
 
 #include <cblas.h>
 
+#ifdef __linux__
+#include <dlfcn.h>
+#endif
+
 #include <opencv2/core/utility.hpp>
 
 #include "common/error.h"
@@ -14,8 +18,42 @@
 
 namespace ideu {
 
+namespace {
+
+// The OpenMP runtime's thread-count calls, looked up where one is loaded (Torch and OpenBLAS
+// bring libgomp; the project itself is not built with OpenMP).
+struct OpenMpCalls {
+    void (*setThreads)(int) = nullptr;
+    int (*maxThreads)() = nullptr;
+    OpenMpCalls() {
+#ifdef __linux__
+        setThreads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+        maxThreads = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+        if (!setThreads || !maxThreads) setThreads = nullptr, maxThreads = nullptr;
+#endif
+    }
+};
+
+const OpenMpCalls& openMp() {
+    static const OpenMpCalls calls;
+    return calls;
+}
+
+}  // namespace
+
+SingleOpenMpThread::SingleOpenMpThread() {
+    if (!openMp().setThreads) return;
+    before_ = openMp().maxThreads();
+    openMp().setThreads(1);
+}
+
+SingleOpenMpThread::~SingleOpenMpThread() {
+    if (before_ > 0) openMp().setThreads(before_);
+}
+
 void addProduct(Eigen::VectorXf& out, const Eigen::MatrixXf& matrix, const Eigen::VectorXf& vector) {
     if (matrix.rows() == 0 || matrix.cols() == 0) return;
+    const SingleOpenMpThread single;
     cblas_sgemv(CblasColMajor, CblasNoTrans, int(matrix.rows()), int(matrix.cols()), 1.f, matrix.data(), int(matrix.rows()),
                 vector.data(), 1, 1.f, out.data(), 1);
 }
