@@ -1,5 +1,9 @@
 #include "fitting/landmark_fitter.h"
 
+#include "common/parallel.h"
+
+#include <cblas.h>
+
 #include <Eigen/Cholesky>
 
 #include <algorithm>
@@ -244,12 +248,18 @@ FaceFit LandmarkFitter::fit(const Landmarks68& landmarks, const Camera& camera, 
             }
             residuals.segment<2>(2 * i) = whiten * (camera.project(pc) - target(i));
         }
-        // Symmetric: the lower half from one rank update, then mirrored.
+        // Symmetric: the lower half from one rank update (BLAS, whose kernels suit the CPU),
+        // then mirrored.
         jtj.setZero();
-        if (poseOnly) jtj.topLeftCorner<6, 6>().selfadjointView<Eigen::Lower>().rankUpdate(jacobian.leftCols<6>().transpose());
-        else jtj.selfadjointView<Eigen::Lower>().rankUpdate(jacobian.transpose());
+        {
+            const SingleOpenMpThread single;  // too small to split
+            const int rows = int(jacobian.rows()), cols = poseOnly ? 6 : int(nParams);
+            cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, cols, rows, 1.0, jacobian.data(), rows, 0.0, jtj.data(),
+                        int(jtj.rows()));
+            cblas_dgemv(CblasColMajor, CblasTrans, rows, int(nParams), 1.0, jacobian.data(), rows, residuals.data(), 1, 0.0,
+                        jtr.data(), 1);
+        }
         jtj.triangularView<Eigen::StrictlyUpper>() = jtj.transpose();
-        jtr.noalias() = jacobian.transpose() * residuals;
         for (int k = 0; k < kCoef; ++k) {
             const double prior = k < kId ? options.identityPrior : options.expressionPrior;
             jtj(6 + k, 6 + k) += prior;
