@@ -2,6 +2,7 @@
 // faces, changed faces that are still faces, determinism, several faces, selection, borders,
 // rotation, caching and cancellation.
 #include "align/face_align.h"
+#include "common/parallel.h"
 #include "evaluation/image_metrics.h"
 #include "io/image_io.h"
 #include "parsing/face_parser.h"
@@ -13,6 +14,8 @@
 #include <QtTest>
 
 #include <opencv2/imgproc.hpp>
+
+#include <dlfcn.h>
 
 using namespace ideu;
 
@@ -261,6 +264,28 @@ private slots:
                          cv::NORM_INF) < 1e-2);
         QVERIFY(cv::norm(multiBandBlend(foreground, background, cv::Mat::zeros(mask.size(), CV_32F), levels), background,
                          cv::NORM_INF) < 1e-2);
+    }
+
+    void sideWorkOpensNoOpenMpTeam() {
+        // Work beside the caller, and the small BLAS products, run on their own thread alone: an
+        // OpenMP team's idle workers spin on the core the other work needs. The setting is the
+        // calling thread's, and it comes back afterwards.
+        auto maxThreads = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+        auto setThreads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+        if (!maxThreads || !setThreads) QSKIP("no OpenMP runtime is loaded");
+        setThreads(2);
+        {
+            const SingleOpenMpThread single;
+            QCOMPARE(maxThreads(), 1);
+        }
+        QCOMPARE(maxThreads(), 2);
+        for (int threads : {2, 1}) {  // on its own thread, and deferred into the caller
+            cv::setNumThreads(threads);
+            auto beside = startBeside([&] { return maxThreads(); });
+            QCOMPARE(beside.get(), 1);
+            QCOMPARE(maxThreads(), 2);
+        }
+        cv::setNumThreads(-1);
     }
 
     void noFaceMeansNoFace() {
