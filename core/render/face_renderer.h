@@ -41,7 +41,8 @@ struct TextureMaps {
 };
 constexpr float kReshadeMin = 0.7f, kReshadeMax = 1.4f;
 
-// Per pixel: albedo(uv) x shading(normal). `albedo` is CV_32FC3 in UV space, the atlas's size
+// Per pixel: albedo(uv) x shading, the SH shading of the vertices' normals interpolated across
+// each triangle. `albedo` is CV_32FC3 in UV space, the atlas's size
 // or any other (it is sampled at the same UV coordinates). `raster`: rasterizeFace's of the
 // same geometry and camera when already made (else it is made here).
 RenderedFace renderTextured(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
