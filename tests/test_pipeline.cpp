@@ -3,10 +3,12 @@
 // rotation, caching and cancellation.
 #include "align/face_align.h"
 #include "common/parallel.h"
+#include "common/runtime.h"
 #include "evaluation/image_metrics.h"
 #include "io/image_io.h"
 #include "parsing/face_parser.h"
 #include "pipeline/deid_pipeline.h"
+#include "recognition/face_identity.h"
 #include "restoration/hybrid.h"
 #include "restoration/restorer.h"
 #include "test_support.h"
@@ -16,6 +18,11 @@
 #include <opencv2/imgproc.hpp>
 
 #include <dlfcn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <thread>
 
 using namespace ideu;
 
@@ -273,6 +280,7 @@ private slots:
         auto maxThreads = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
         auto setThreads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
         if (!maxThreads || !setThreads) QSKIP("no OpenMP runtime is loaded");
+        configureThreads(2);  // as the applications do first
         setThreads(2);
         {
             const SingleOpenMpThread single;
@@ -285,6 +293,32 @@ private slots:
             QCOMPARE(beside.get(), 1);
             QCOMPARE(maxThreads(), 2);
         }
+        // Torch work beside (FaceRes beside the landmark fit): on a new thread, Torch's first
+        // parallel operation sets the team size to Torch's own count unless its entry points
+        // initialise the thread for Torch first.
+        cv::setNumThreads(2);
+        const Image obama = photo("obama/obama.jpg");
+        const auto found = FaceDetector::shared()->detect(obama.bgr).faces;
+        QVERIFY(!found.empty());
+        auto torchBeside = startBeside([&] {
+            const bool described = describeFaceRes(obama.bgr, found[0].landmarks).has_value();
+            return described ? maxThreads() : -1;
+        });
+        QCOMPARE(torchBeside.get(), 1);
+        QCOMPARE(maxThreads(), 2);
+        // Beside threads are kept between calls; work runs at the priority of the thread that
+        // started it, never at a background thread's for interactive work, or the other way.
+        auto nice = [] { return getpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid))); };
+        const int interactive = nice();
+        int background = interactive, besideBackground = -100;
+        std::thread([&] {
+            lowerCurrentThreadPriority();
+            background = nice();
+            besideBackground = startBeside(nice).get();
+        }).join();
+        QVERIFY(background > interactive);
+        QCOMPARE(besideBackground, background);
+        QCOMPARE(startBeside(nice).get(), interactive);
         cv::setNumThreads(-1);
     }
 

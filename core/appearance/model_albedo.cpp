@@ -283,7 +283,7 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
         const cv::Mat relief = detailRelief(context, albedo, weight, model.detailUvSize, model.detailRoi);
         return reliefSd(relief, toGrid(weight, cv::Mat(), context.uvSize(), model.detailUvSize, model.detailRoi));
     };
-    std::future<float> reliefLater = startBeside(measureRelief);
+    auto reliefLater = startBeside(measureRelief);
     std::optional<ScopedStage> sub(std::in_place, "fit: appearance code: tone");
     cv::Mat trusted = weight.clone();
     trusted.setTo(0, context.openingRims());

@@ -1,9 +1,13 @@
 #include "common/parallel.h"
 
+#include <ATen/Parallel.h>
 #include <cblas.h>
 
 #ifdef __linux__
 #include <dlfcn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 #include <opencv2/core/utility.hpp>
@@ -12,6 +16,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -50,6 +58,73 @@ SingleOpenMpThread::SingleOpenMpThread() {
 SingleOpenMpThread::~SingleOpenMpThread() {
     if (before_ > 0) openMp().setThreads(before_);
 }
+
+namespace detail {
+namespace {
+
+// Idle threads waiting for tasks; one set per CPU priority (a thread takes the priority of
+// the thread that started it, and an unprivileged thread cannot raise its own again).
+class BesideThreads {
+public:
+    void run(std::function<void()> task) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        tasks_.push_back(std::move(task));
+        if (idle_ > 0) {
+            --idle_;
+            wake_.notify_one();
+            return;
+        }
+        lock.unlock();
+        std::thread([this] { serve(); }).detach();  // started here, so it has the caller's priority
+    }
+
+private:
+    void serve() {
+        // Torch's per-thread initialisation, once, before any task limits the thread's teams.
+        (void)at::get_num_threads();
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            wake_.wait(lock, [this] { return !tasks_.empty(); });
+            std::function<void()> task = std::move(tasks_.front());
+            tasks_.pop_front();
+            lock.unlock();
+            task();  // a packaged task: its exceptions go to its future
+            task = nullptr;
+            lock.lock();
+            ++idle_;
+        }
+    }
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::function<void()>> tasks_;
+    int idle_ = 0;
+};
+
+int callerPriority() {
+#ifdef __linux__
+    return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+#else
+    return 0;
+#endif
+}
+
+}  // namespace
+
+void runOnBesideThread(std::function<void()> task) {
+    // Never destroyed: detached threads may still wait on them while the process exits.
+    static std::mutex mutex;
+    static auto* byPriority = new std::map<int, std::unique_ptr<BesideThreads>>();
+    BesideThreads* threads;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        auto& slot = (*byPriority)[callerPriority()];
+        if (!slot) slot = std::make_unique<BesideThreads>();
+        threads = slot.get();
+    }
+    threads->run(std::move(task));
+}
+
+}  // namespace detail
 
 void addProduct(Eigen::VectorXf& out, const Eigen::MatrixXf& matrix, const Eigen::VectorXf& vector) {
     if (matrix.rows() == 0 || matrix.cols() == 0) return;

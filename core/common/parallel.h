@@ -6,8 +6,11 @@
 #include <opencv2/core/utility.hpp>
 
 #include <cstddef>
+#include <chrono>
 #include <functional>
 #include <future>
+#include <memory>
+#include <type_traits>
 #include <string>
 
 namespace ideu {
@@ -34,16 +37,56 @@ private:
     int before_ = 0;
 };
 
-// Starts `work` beside the caller: on its own thread when OpenCV is given more than one (a
-// second core), else deferred, so that it runs in the caller at the future's get() or wait().
-// The work shares the cores with the caller, so it opens no OpenMP regions of its own.
+// The result of work started beside the caller. Like std::async's future, it waits for the
+// work when dropped unread (the work may use the caller's locals), unless the work was
+// deferred and never started.
+template <typename T>
+class BesideResult {
+public:
+    BesideResult() = default;
+    explicit BesideResult(std::future<T> future) : future_(std::move(future)) {}
+    BesideResult(BesideResult&&) noexcept = default;
+    BesideResult& operator=(BesideResult&& other) noexcept {
+        finish();
+        future_ = std::move(other.future_);
+        return *this;
+    }
+    ~BesideResult() { finish(); }
+    bool valid() const { return future_.valid(); }
+    bool deferred() const { return future_.valid() && future_.wait_for(std::chrono::seconds(0)) == std::future_status::deferred; }
+    void wait() const { future_.wait(); }
+    T get() { return future_.get(); }
+
+private:
+    void finish() noexcept {
+        if (future_.valid() && !deferred()) future_.wait();
+    }
+    std::future<T> future_;
+};
+
+namespace detail {
+// Runs `task` on a long-lived thread of the caller's CPU priority (one is started when none is
+// idle). Threads are kept because LibTorch initialises a thread at its first operation: on a
+// new thread each time that took 6.6 ms, set the thread's OpenMP team size back to two and
+// emptied oneDNN's primitive cache, which every thread shares.
+void runOnBesideThread(std::function<void()> task);
+}  // namespace detail
+
+// Starts `work` beside the caller: on another thread when OpenCV is given more than one (a
+// second core), else deferred, so that it runs in the caller at get() or wait(). The work
+// shares the cores with the caller, so it opens no OpenMP regions of its own.
 template <typename Work>
 auto startBeside(Work&& work) {
-    return std::async(cv::getNumThreads() > 1 ? std::launch::async : std::launch::deferred,
-                      [work = std::forward<Work>(work)]() mutable {
-                          const SingleOpenMpThread single;
-                          return work();
-                      });
+    using Result = std::invoke_result_t<Work&>;
+    auto alone = [work = std::forward<Work>(work)]() mutable {
+        const SingleOpenMpThread single;
+        return work();
+    };
+    if (cv::getNumThreads() <= 1) return BesideResult<Result>(std::async(std::launch::deferred, std::move(alone)));
+    auto task = std::make_shared<std::packaged_task<Result()>>(std::move(alone));
+    BesideResult<Result> result(task->get_future());
+    detail::runOnBesideThread([task] { (*task)(); });
+    return result;
 }
 
 // Runs item(k) for k in [0, count) on `workers` threads (the calling one included), each taking

@@ -11,8 +11,8 @@
 
 namespace ideu {
 
-FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection,
-                           int cropSize) {
+FittedFace fitFaceShape(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection,
+                        int cropSize) {
     FittedFace face;
     face.detection = detection;
     {
@@ -21,11 +21,17 @@ FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo
     }
     for (int i = 0; i < 68; ++i)
         face.landmarks[std::size_t(i)] = toCrop(face.crop.alignment, detection.landmarks[std::size_t(i)]);
-    const Camera camera = Camera::forCrop(cropSize);
     {
         ScopedStage stage("fit: 3DMM landmark fit");
-        face.fit = context.fitter().fit(face.landmarks, camera);
+        face.fit = context.fitter().fit(face.landmarks, Camera::forCrop(cropSize));
     }
+    face.fittedLandmarks = face.fit.projectedLandmarks(context.model());
+    face.identity.shape = face.fit.identity;
+    return face;
+}
+
+FittedFace addPhotoTexture(const FaceModelContext& context, FittedFace face) {
+    const Camera& camera = face.fit.camera;
     const MorphableModel& model = context.model();
     std::optional<ScopedStage> sub(std::in_place, "fit: raster");
     const Eigen::VectorXf shape = model.shape(face.fit.identity, face.fit.expression);
@@ -38,9 +44,12 @@ FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo
     sub.reset();
     sub.emplace("fit: texture");
     face.texture = samplePhotoTexture(context, face.crop.image, face.crop.valid, face.geometry, face.raster, camera, face.lighting);
-    face.fittedLandmarks = face.fit.projectedLandmarks(model);
-    face.identity.shape = face.fit.identity;
     return face;
+}
+
+FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection,
+                           int cropSize) {
+    return addPhotoTexture(context, fitFaceShape(context, photo, detection, cropSize));
 }
 
 FittedFace fitFace(const FaceModelContext& context, const AppearanceModel& model, const cv::Mat& photo,
@@ -68,8 +77,11 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
         face.albedoValues = model.pca.reconstruct(face.appearance.code);
         face.attributeValues = model.attributeValues(face.appearance.code);
     }
+    // X_f is drawn on the fit's own raster (the same mesh and camera): a copy costs less than
+    // rasterising again.
     const FaceRender render = renderFace(context, face, face.geometry, face.fittedLandmarks,
-                                         synthesizeAlbedo(context, model, face.appearance, face.albedoValues, 0.f, 0));
+                                         synthesizeAlbedo(context, model, face.appearance, face.albedoValues, 0.f, 0),
+                                         face.raster);
     face.fittedImage = render.image;
     face.fittedMask = render.mask;
     return face;

@@ -40,6 +40,12 @@ struct FittedFace {
 // Throws ideu::Error on degenerate input. `cropSize` is the aligned crop's side.
 FittedFace fitFaceGeometry(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection,
                            int cropSize = 512);
+// fitFaceGeometry in two steps. The first, the crop and the landmark fit (shape, expression,
+// pose), runs on the calling thread alone, so other work can have the second core meanwhile.
+FittedFace fitFaceShape(const FaceModelContext& context, const cv::Mat& photo, const DetectedFace& detection,
+                        int cropSize = 512);
+// The second: the fitted mesh's raster, the SH lighting and the photo's texture in UV.
+FittedFace addPhotoTexture(const FaceModelContext& context, FittedFace face);
 // The whole Step I fit: geometry, the albedo code in `model`, X_f. `attributes`: the face's
 // apparent age and gender when known (they choose the bank faces its skin detail comes from).
 FittedFace fitFace(const FaceModelContext& context, const AppearanceModel& model, const cv::Mat& photo,

@@ -150,24 +150,26 @@ std::shared_ptr<const FittedFace> DeidPipeline::fitted(int face, const CancelTok
     if (!cache.fitted) {
         cancel.check();
         // The apparent age and gender choose the bank faces the skin detail comes from (in the
-        // slider path; X_f has no bank detail): FaceRes reads them while the 3-D model and the
-        // albedo code are fitted (on another core when there is one).
+        // slider path; X_f has no bank detail). FaceRes reads them beside the landmark fit, the
+        // one step of the fit that keeps to one core; it joins before the steps that use both.
         const DetectedFace& detection = faces_[std::size_t(face)];
         auto readAttributes = [this, &detection] {
-            ScopedStage stage("fit: FaceRes age and gender (beside the fit)");
+            ScopedStage stage("fit: FaceRes age and gender (beside the landmark fit)");
             return describeFaceRes(photo_.bgr, detection.landmarks);
         };
-        std::future<std::optional<FaceResOutput>> reading;
+        BesideResult<std::optional<FaceResOutput>> reading;
         if (!cache.faceresDone) reading = startBeside(readAttributes);
-        FittedFace geometry = fitFaceGeometry(context_, photo_.bgr, detection);
-        cancel.check();
-        FittedFace fitted = fitAppearanceCode(context_, model_, std::move(geometry));
+        FittedFace shape = fitFaceShape(context_, photo_.bgr, detection);
         if (reading.valid()) {
             cache.faceres = reading.get();
             cache.faceresDone = true;
         }
-        if (cache.faceres)
-            chooseNeighbours(model_, fitted.appearance, ApparentAttributes{float(cache.faceres->ageYears()), cache.faceres->gender});
+        cancel.check();
+        FittedFace geometry = addPhotoTexture(context_, std::move(shape));
+        cancel.check();
+        std::optional<ApparentAttributes> attributes;
+        if (cache.faceres) attributes = ApparentAttributes{float(cache.faceres->ageYears()), cache.faceres->gender};
+        FittedFace fitted = fitAppearanceCode(context_, model_, std::move(geometry), attributes);
         cache.fitted = std::make_shared<const FittedFace>(std::move(fitted));
     }
     return cache.fitted;
@@ -238,10 +240,10 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
             ScopedStage stage("warp map (beside the albedo and render)");
             warpMap = shapeWarpMap(context_, f, result.perturbed, settings.hybrid.falloff);
         };
-        std::future<void> side = startBeside(sideWork);
+        auto side = startBeside(sideWork);
         synthesizePerturbedAlbedo(context_, model_, f, result.perturbed);
         // On one core the side work was deferred: it runs now, before its raster is needed.
-        if (side.wait_for(std::chrono::seconds(0)) == std::future_status::deferred) side.wait();
+        if (side.deferred()) side.wait();
         renderPerturbed(context_, f, result.perturbed, raster.get());
         side.get();
     }
