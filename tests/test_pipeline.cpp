@@ -306,19 +306,29 @@ private slots:
         });
         QCOMPARE(torchBeside.get(), 1);
         QCOMPARE(maxThreads(), 2);
-        // Beside threads are kept between calls; work runs at the priority of the thread that
-        // started it, never at a background thread's for interactive work, or the other way.
+        // A background thread (the editor's readout check and sweep) keeps its work beside on
+        // itself, at its own priority; an interactive one gets another thread at its own.
         auto nice = [] { return getpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid))); };
         const int interactive = nice();
         int background = interactive, besideBackground = -100;
+        std::thread::id backgroundThread, besideBackgroundThread;
         std::thread([&] {
             lowerCurrentThreadPriority();
             background = nice();
-            besideBackground = startBeside(nice).get();
+            backgroundThread = std::this_thread::get_id();
+            auto beside = startBeside([&] {
+                besideBackgroundThread = std::this_thread::get_id();
+                return nice();
+            });
+            besideBackground = beside.get();
         }).join();
         QVERIFY(background > interactive);
         QCOMPARE(besideBackground, background);
-        QCOMPARE(startBeside(nice).get(), interactive);
+        QVERIFY(besideBackgroundThread == backgroundThread);
+        auto interactiveBeside = startBeside([&] { return std::make_pair(nice(), std::this_thread::get_id()); });
+        const auto [besideNice, besideThread] = interactiveBeside.get();
+        QCOMPARE(besideNice, interactive);
+        QVERIFY(besideThread != std::this_thread::get_id());
         cv::setNumThreads(-1);
     }
 

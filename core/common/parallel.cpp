@@ -5,9 +5,6 @@
 
 #ifdef __linux__
 #include <dlfcn.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #endif
 
 #include <opencv2/core/utility.hpp>
@@ -18,7 +15,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -62,8 +58,7 @@ SingleOpenMpThread::~SingleOpenMpThread() {
 namespace detail {
 namespace {
 
-// Idle threads waiting for tasks; one set per CPU priority (a thread takes the priority of
-// the thread that started it, and an unprivileged thread cannot raise its own again).
+// Idle threads waiting for tasks.
 class BesideThreads {
 public:
     void run(std::function<void()> task) {
@@ -75,7 +70,7 @@ public:
             return;
         }
         lock.unlock();
-        std::thread([this] { serve(); }).detach();  // started here, so it has the caller's priority
+        std::thread([this] { serve(); }).detach();
     }
 
 private:
@@ -100,27 +95,11 @@ private:
     int idle_ = 0;
 };
 
-int callerPriority() {
-#ifdef __linux__
-    return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
-#else
-    return 0;
-#endif
-}
-
 }  // namespace
 
 void runOnBesideThread(std::function<void()> task) {
-    // Never destroyed: detached threads may still wait on them while the process exits.
-    static std::mutex mutex;
-    static auto* byPriority = new std::map<int, std::unique_ptr<BesideThreads>>();
-    BesideThreads* threads;
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        auto& slot = (*byPriority)[callerPriority()];
-        if (!slot) slot = std::make_unique<BesideThreads>();
-        threads = slot.get();
-    }
+    // Never destroyed: detached threads may still wait on it while the process exits.
+    static auto* threads = new BesideThreads();
     threads->run(std::move(task));
 }
 

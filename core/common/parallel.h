@@ -1,6 +1,7 @@
 #pragma once
 // Work split over OpenCV's threads without changing a single bit of the result.
 #include "common/cancel.h"
+#include "common/runtime.h"
 
 #include <Eigen/Core>
 #include <opencv2/core/utility.hpp>
@@ -65,16 +66,19 @@ private:
 };
 
 namespace detail {
-// Runs `task` on a long-lived thread of the caller's CPU priority (one is started when none is
-// idle). Threads are kept because LibTorch initialises a thread at its first operation: on a
-// new thread each time that took 6.6 ms, set the thread's OpenMP team size back to two and
-// emptied oneDNN's primitive cache, which every thread shares.
+// Runs `task` on a long-lived thread (one is started when none is idle). Threads are kept
+// because LibTorch initialises a thread at its first operation: on a new thread each time
+// that took 6.6 ms, set the thread's OpenMP team size back to two and emptied oneDNN's
+// primitive cache, which every thread shares.
 void runOnBesideThread(std::function<void()> task);
 }  // namespace detail
 
 // Starts `work` beside the caller: on another thread when OpenCV is given more than one (a
 // second core), else deferred, so that it runs in the caller at get() or wait(). The work
-// shares the cores with the caller, so it opens no OpenMP regions of its own.
+// shares the cores with the caller, so it opens no OpenMP regions of its own. A background
+// thread (isBackgroundThread) defers too: its work beside (the SSD beside the HOG passes of
+// the editor's readout check) took the cores from the GUI thread, whose longest event-loop
+// gap during a slider drag grew from about 11 to 24-44 ms.
 template <typename Work>
 auto startBeside(Work&& work) {
     using Result = std::invoke_result_t<Work&>;
@@ -82,7 +86,7 @@ auto startBeside(Work&& work) {
         const SingleOpenMpThread single;
         return work();
     };
-    if (cv::getNumThreads() <= 1) return BesideResult<Result>(std::async(std::launch::deferred, std::move(alone)));
+    if (cv::getNumThreads() <= 1 || isBackgroundThread()) return BesideResult<Result>(std::async(std::launch::deferred, std::move(alone)));
     auto task = std::make_shared<std::packaged_task<Result()>>(std::move(alone));
     BesideResult<Result> result(task->get_future());
     detail::runOnBesideThread([task] { (*task)(); });

@@ -27,7 +27,14 @@ void configureThreads(int threads) {
     at::set_num_threads(threads);
 }
 
+namespace {
+thread_local bool backgroundThread = false;
+}  // namespace
+
+bool isBackgroundThread() { return backgroundThread; }
+
 void lowerCurrentThreadPriority() {
+    backgroundThread = true;
 #ifdef __linux__
     // Linux's nice value is per thread (PRIO_PROCESS with a thread id); failure only means
     // the thread keeps its priority.

@@ -19,6 +19,9 @@ std::string cpuKernels();
 // against normal work, so it still progresses on a loaded machine). Stays for the thread's
 // life: an unprivileged thread cannot raise its priority again.
 void lowerCurrentThreadPriority();
+// Whether the calling thread lowered its priority (lowerCurrentThreadPriority): such a thread
+// runs the work it would start beside itself in itself (see startBeside).
+bool isBackgroundThread();
 // At most two allocator arenas for the process (glibc otherwise gives busy threads their own,
 // up to 8 per core, and each keeps what its largest burst of images freed): with the slider,
 // the readout check and the privacy sweep on three threads, the editor's peak RSS with a

@@ -1,5 +1,6 @@
 #include "face/face_detector.h"
 
+#include "common/parallel.h"
 #include "common/profile.h"
 #include "common/error.h"
 #include "face/ssd_detector.h"
@@ -14,6 +15,8 @@
 #include <cmath>
 #include <cstdio>
 #include <mutex>
+#include <tuple>
+#include <utility>
 
 namespace ideu {
 
@@ -152,6 +155,34 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
     result.workScale = fine;
     result.minFaceSize = 80.0 / fine;
 
+    // SSD: the whole photo with a black border (it looks for faces with some context around
+    // them, so close-ups need one), then 1024-px tiles for the smaller faces of large photos.
+    // It runs beside the HOG passes (on the second core when there is one): they keep to one.
+    auto ssdPasses = [&bgr, &options] {
+        std::pair<std::vector<Candidate>, int> found;
+        std::vector<Candidate>& ssd = found.first;
+        ScopedStage stage("detect: SSD passes (beside the HOG passes)");
+        const auto net = SsdFaceDetector::shared();
+        const double minScore = std::min(options.ssdConfirm, options.ssdAlone);
+        const int border = std::max(bgr.cols, bgr.rows) / 4;
+        cv::Mat bordered;
+        cv::copyMakeBorder(bgr, bordered, border, border, border, border, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+        for (const SsdDetection& d : net->detect(bordered, minScore))
+            ssd.push_back({d.box - cv::Point2d(border, border), d.score});
+        ++found.second;
+        constexpr int kSsdTile = 1024;
+        if (std::max(bgr.cols, bgr.rows) > kSsdTile * 5 / 4)
+            for (const cv::Rect& t : tiles(bgr.size(), kSsdTile, kSsdTile / 4)) {
+                for (const SsdDetection& d : net->detect(bgr(t), minScore))
+                    ssd.push_back({d.box + cv::Point2d(t.x, t.y), d.score});
+                ++found.second;
+            }
+        ssd = suppress(ssd, 0.5);
+        return found;
+    };
+    BesideResult<std::pair<std::vector<Candidate>, int>> ssdLater;
+    if (options.useSsd) ssdLater = startBeside(ssdPasses);
+
     // HOG: one pass at the scale the minimum face needs, or a coarse pass for the large faces
     // and overlapping tiles at that scale for the small ones.
     std::vector<Candidate> hog;
@@ -187,28 +218,8 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
     }
     hog = suppress(hog, 0.4);
 
-    // SSD: the whole photo with a black border (it looks for faces with some context around
-    // them, so close-ups need one), then 1024-px tiles for the smaller faces of large photos.
     std::vector<Candidate> ssd;
-    if (options.useSsd) {
-        ScopedStage stage("detect: SSD passes");
-        const auto net = SsdFaceDetector::shared();
-        const double minScore = std::min(options.ssdConfirm, options.ssdAlone);
-        const int border = std::max(bgr.cols, bgr.rows) / 4;
-        cv::Mat bordered;
-        cv::copyMakeBorder(bgr, bordered, border, border, border, border, cv::BORDER_CONSTANT, cv::Scalar::all(0));
-        for (const SsdDetection& d : net->detect(bordered, minScore))
-            ssd.push_back({d.box - cv::Point2d(border, border), d.score});
-        ++result.ssdPasses;
-        constexpr int kSsdTile = 1024;
-        if (std::max(bgr.cols, bgr.rows) > kSsdTile * 5 / 4)
-            for (const cv::Rect& t : tiles(bgr.size(), kSsdTile, kSsdTile / 4)) {
-                for (const SsdDetection& d : net->detect(bgr(t), minScore))
-                    ssd.push_back({d.box + cv::Point2d(t.x, t.y), d.score});
-                ++result.ssdPasses;
-            }
-        ssd = suppress(ssd, 0.5);
-    }
+    if (ssdLater.valid()) std::tie(ssd, result.ssdPasses) = ssdLater.get();
 
     // Decide: a HOG candidate needs a strong score or the SSD's confirmation; a face only the
     // SSD sees (turned beyond the HOG detector's range) needs a strong SSD score.
