@@ -22,6 +22,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <future>
 #include <thread>
 
 using namespace ideu;
@@ -329,6 +331,14 @@ private slots:
         const auto [besideNice, besideThread] = interactiveBeside.get();
         QCOMPARE(besideNice, interactive);
         QVERIFY(besideThread != std::this_thread::get_id());
+        // Work beside never queues behind other work beside: the first here waits for the second.
+        std::promise<void> secondRan;
+        auto first = startBeside([done = secondRan.get_future()]() mutable {
+            return done.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+        });
+        auto second = startBeside([&secondRan] { secondRan.set_value(); });
+        second.get();
+        QVERIFY(first.get());
         cv::setNumThreads(-1);
     }
 

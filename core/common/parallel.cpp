@@ -58,19 +58,18 @@ SingleOpenMpThread::~SingleOpenMpThread() {
 namespace detail {
 namespace {
 
-// Idle threads waiting for tasks.
+// Threads waiting for tasks. Every queued task has a waiting thread or a thread starting for
+// it: a task never waits behind another (the caller may be waiting for both).
 class BesideThreads {
 public:
     void run(std::function<void()> task) {
         std::unique_lock<std::mutex> lock(mutex_);
         tasks_.push_back(std::move(task));
-        if (idle_ > 0) {
-            --idle_;
-            wake_.notify_one();
-            return;
-        }
+        const bool start = tasks_.size() > waiting_ + starting_;
+        if (start) ++starting_;
         lock.unlock();
-        std::thread([this] { serve(); }).detach();
+        wake_.notify_one();
+        if (start) std::thread([this] { serve(); }).detach();
     }
 
 private:
@@ -78,21 +77,23 @@ private:
         // Torch's per-thread initialisation, once, before any task limits the thread's teams.
         (void)at::get_num_threads();
         std::unique_lock<std::mutex> lock(mutex_);
+        --starting_;
         for (;;) {
+            ++waiting_;
             wake_.wait(lock, [this] { return !tasks_.empty(); });
+            --waiting_;
             std::function<void()> task = std::move(tasks_.front());
             tasks_.pop_front();
             lock.unlock();
             task();  // a packaged task: its exceptions go to its future
             task = nullptr;
             lock.lock();
-            ++idle_;
         }
     }
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::function<void()>> tasks_;
-    int idle_ = 0;
+    std::size_t waiting_ = 0, starting_ = 0;
 };
 
 }  // namespace
