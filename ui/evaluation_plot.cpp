@@ -100,7 +100,11 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     disRect->axis(QCPAxis::atLeft)->setRange(0, 2.2);
 
     QCPAxisRect* rateRect = addPanel(plot, 0, 1, "Recognition rates (solid: dlib ResNet, dashed: FaceRes)", "% of photos / pairs", maxScale);
-    QCPLegend* rateLegend = legendFor(rateRect, Qt::AlignBottom | Qt::AlignLeft);
+    // The rates fill the panel from 0 to 100 %: their legend gets a band of its own above
+    // 100 %, in two columns, so it covers no curve.
+    QCPLegend* rateLegend = legendFor(rateRect, Qt::AlignTop | Qt::AlignRight);
+    rateLegend->setWrap(4);
+    rateLegend->setFillOrder(QCPLayoutGrid::foRowsFirst);
     addLine(plot, rateRect, x, match, QColor(200, 40, 40), "match to original", rateLegend);
     addLine(plot, rateRect, x, reid, QColor(230, 140, 20), "re-identified (pairs)", rateLegend);
     addLine(plot, rateRect, x, reidAny, QColor(150, 90, 20), "re-identified (any other photo)", rateLegend);
@@ -108,7 +112,10 @@ bool saveEvaluationPlot(const EvaluationReport& report, const QString& path, int
     dashed(addLine(plot, rateRect, x, reid2, QColor(230, 140, 20), "FaceRes: re-identified (pairs)", rateLegend));
     dashed(addLine(plot, rateRect, x, reidAny2, QColor(150, 90, 20), "FaceRes: re-identified (any)", rateLegend));
     addLine(plot, rateRect, x, detected, QColor(40, 150, 70), "face still detected", rateLegend);
-    rateRect->axis(QCPAxis::atLeft)->setRange(0, 105);
+    QSharedPointer<QCPAxisTickerText> percent(new QCPAxisTickerText);
+    for (int v = 0; v <= 100; v += 20) percent->addTick(v, QString::number(v));
+    rateRect->axis(QCPAxis::atLeft)->setTicker(percent);
+    rateRect->axis(QCPAxis::atLeft)->setRange(0, 150);
 
     QCPAxisRect* psnrRect = addPanel(plot, 1, 0, "PSNR", "dB", maxScale);
     QCPLegend* psnrLegend = legendFor(psnrRect, Qt::AlignTop | Qt::AlignRight);
