@@ -6,13 +6,13 @@
 #include <Eigen/Core>
 #include <opencv2/core/utility.hpp>
 
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <future>
 #include <memory>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 
 namespace ideu {
 
@@ -66,9 +66,9 @@ private:
 };
 
 namespace detail {
-// Runs `task` on a long-lived thread (one is started when none is idle). Threads are kept
-// because LibTorch initialises a thread at its first operation: on a new thread each time
-// that took 6.6 ms, set the thread's OpenMP team size back to two and emptied oneDNN's
+// Runs `task` on a long-lived thread (one is started when no waiting one is free). Threads
+// are kept because LibTorch initialises a thread at its first operation: on a new thread each
+// time that took 6.6 ms, set the thread's OpenMP team size back to two and emptied oneDNN's
 // primitive cache, which every thread shares.
 void runOnBesideThread(std::function<void()> task);
 }  // namespace detail
