@@ -295,9 +295,9 @@ private slots:
             QCOMPARE(beside.get(), 1);
             QCOMPARE(maxThreads(), 2);
         }
-        // Torch work beside (FaceRes beside the landmark fit): on a new thread, Torch's first
-        // parallel operation sets the team size to Torch's own count unless its entry points
-        // initialise the thread for Torch first.
+        // Torch work beside (FaceRes beside the landmark fit): Torch's first operation on a
+        // thread sets its team size to Torch's own count, so the kept beside threads are
+        // initialised for Torch before any work limits them.
         cv::setNumThreads(2);
         const Image obama = photo("obama/obama.jpg");
         const auto found = FaceDetector::shared()->detect(obama.bgr).faces;
