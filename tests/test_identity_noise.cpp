@@ -56,6 +56,26 @@ private slots:
         QVERIFY(std::abs(var - 1) < 0.015);
     }
 
+    void keptSequencesAreTheGeneratorsDraws() {
+        // normalSequence keeps the draws of recent seeds; whatever it kept, extended or
+        // evicted, it hands out the generator's own numbers in its order.
+        auto draws = [](std::uint64_t seed, std::size_t n) {
+            SeededRandom r(seed);
+            std::vector<double> v(n);
+            for (double& x : v) x = r.standardNormal();
+            return v;
+        };
+        const auto shortOne = normalSequence(11, 5);  // odd: the generator holds a spare
+        QVERIFY(shortOne->size() >= 5);
+        const auto longer = normalSequence(11, 1001);
+        QCOMPARE(*longer, draws(11, longer->size()));
+        QCOMPARE(std::vector<double>(longer->begin(), longer->begin() + 5), std::vector<double>(shortOne->begin(), shortOne->begin() + 5));
+        for (std::uint64_t seed = 20; seed < 30; ++seed) normalSequence(seed, 10);  // evicts seed 11
+        const auto again = normalSequence(11, 7);
+        QCOMPARE(std::vector<double>(again->begin(), again->begin() + 7), draws(11, 7));
+        QVERIFY(*normalSequence(12, 50) != *normalSequence(13, 50));
+    }
+
     void perturbationIsSeededAndScaled() {
         IdentityCode code;
         code.shape = Eigen::VectorXf::Zero(100);

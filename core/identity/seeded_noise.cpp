@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 namespace ideu {
 namespace {
@@ -76,6 +77,34 @@ std::vector<double> normalSamples(std::uint64_t seed, std::uint64_t stream, int 
     std::vector<double> out(std::size_t(std::max(n, 0)));
     for (double& x : out) x = random.standardNormal();
     return out;
+}
+
+std::shared_ptr<const std::vector<double>> normalSequence(std::uint64_t seed, std::size_t n) {
+    struct Kept {
+        std::uint64_t seed;
+        SeededRandom next;  // the generator after the kept draws
+        std::shared_ptr<const std::vector<double>> values;
+    };
+    constexpr std::size_t kSeedsKept = 4;
+    static std::mutex mutex;
+    static std::vector<Kept> kept;  // most recently used first
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = std::find_if(kept.begin(), kept.end(), [&](const Kept& k) { return k.seed == seed; });
+    if (it == kept.end()) {
+        if (kept.size() == kSeedsKept) kept.pop_back();
+        kept.insert(kept.begin(), Kept{seed, SeededRandom(seed), std::make_shared<const std::vector<double>>()});
+    } else {
+        std::rotate(kept.begin(), it, it + 1);
+    }
+    Kept& k = kept.front();
+    if (k.values->size() < n) {
+        // A longer copy continues the generator (earlier holders keep their shorter one).
+        auto longer = std::make_shared<std::vector<double>>(*k.values);
+        longer->reserve(n);
+        while (longer->size() < n) longer->push_back(k.next.standardNormal());
+        k.values = std::move(longer);
+    }
+    return k.values;
 }
 
 }  // namespace ideu

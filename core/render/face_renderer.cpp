@@ -10,18 +10,6 @@
 
 namespace ideu {
 
-cv::Vec3f sampleBilinear(const cv::Mat& image, float x, float y) {
-    x = std::clamp(x, 0.f, float(image.cols - 1));
-    y = std::clamp(y, 0.f, float(image.rows - 1));
-    const int x0 = std::min(int(x), image.cols - 2 < 0 ? 0 : image.cols - 2);
-    const int y0 = std::min(int(y), image.rows - 2 < 0 ? 0 : image.rows - 2);
-    const int x1 = std::min(x0 + 1, image.cols - 1), y1 = std::min(y0 + 1, image.rows - 1);
-    const float fx = x - float(x0), fy = y - float(y0);
-    const cv::Vec3f* r0 = image.ptr<cv::Vec3f>(y0);
-    const cv::Vec3f* r1 = image.ptr<cv::Vec3f>(y1);
-    return (r0[x0] * (1 - fx) + r0[x1] * fx) * (1 - fy) + (r1[x0] * (1 - fx) + r1[x1] * fx) * fy;
-}
-
 FaceGeometry makeGeometry(const FaceModelContext& context, const Eigen::VectorXf& shape, const Pose& pose,
                           const Camera& camera) {
     FaceGeometry g;

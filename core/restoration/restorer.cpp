@@ -1,5 +1,6 @@
 #include "restoration/restorer.h"
 
+#include "common/parallel.h"
 #include "common/profile.h"
 #include "identity/seeded_noise.h"
 #include "parsing/face_parser.h"
@@ -82,9 +83,12 @@ double estimateNoise(const cv::Mat& bgr8Full, const cv::Mat& maskFull) {
     cv::erode(mask, inner, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
     double sum = 0;
     int n = 0;
-    for (int y = 1; y + 1 < grey.rows; ++y)
+    for (int y = 1; y + 1 < grey.rows; ++y) {
+        const std::uint8_t* in = inner.ptr<std::uint8_t>(y);
+        const float* r = response.ptr<float>(y);
         for (int x = 1; x + 1 < grey.cols; ++x)
-            if (inner.at<std::uint8_t>(y, x)) sum += std::abs(response.at<float>(y, x)), ++n;
+            if (in[x]) sum += std::abs(r[x]), ++n;
+    }
     if (n < 100) return 0;
     return std::sqrt(CV_PI / 2.0) * sum / (6.0 * n);
 }
@@ -121,16 +125,23 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     const double renderNoise = estimateNoise(render8, faceMask);
     const double missing = std::sqrt(std::max(0.0, photoNoise * photoNoise - renderNoise * renderNoise));
     if (missing > 0.2) {
-        SeededRandom random(in.seed ^ 0x5851F42D4C957F2Dull);
-        for (int y = 0; y < foreground.rows; ++y) {
-            cv::Vec3f* row = foreground.ptr<cv::Vec3f>(y);
-            const std::uint8_t* m = faceMask.ptr<std::uint8_t>(y);
-            for (int x = 0; x < foreground.cols; ++x) {
-                if (!m[x]) continue;
-                const float g = float(missing * random.standardNormal());  // luminance grain
-                row[x] += cv::Vec3f(g, g, g);
+        // One draw per face pixel in raster order; each row starts at the count of the rows above.
+        std::vector<std::size_t> firstDraw(std::size_t(foreground.rows) + 1, 0);
+        for (int y = 0; y < foreground.rows; ++y)
+            firstDraw[std::size_t(y) + 1] = firstDraw[std::size_t(y)] + std::size_t(cv::countNonZero(faceMask.row(y)));
+        const auto normals = normalSequence(in.seed ^ 0x5851F42D4C957F2Dull, firstDraw.back());
+        cv::parallel_for_(cv::Range(0, foreground.rows), [&](const cv::Range& rows) {
+            for (int y = rows.start; y < rows.end; ++y) {
+                cv::Vec3f* row = foreground.ptr<cv::Vec3f>(y);
+                const std::uint8_t* m = faceMask.ptr<std::uint8_t>(y);
+                std::size_t k = firstDraw[std::size_t(y)];
+                for (int x = 0; x < foreground.cols; ++x) {
+                    if (!m[x]) continue;
+                    const float g = float(missing * (*normals)[k++]);  // luminance grain
+                    row[x] += cv::Vec3f(g, g, g);
+                }
             }
-        }
+        });
     }
     // Soft mask: a smoothstep ramp from the mask's edge inwards over kFeather pixels (wide
     // enough that the forehead's edge under the hair does not show as a line); the pyramid
@@ -138,16 +149,27 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     sub.reset();
     sub.emplace("restore: feather masks");
     cv::Mat inside, outside;
-    cv::distanceTransform(faceMask, inside, cv::DIST_L2, 3);
-    cv::distanceTransform(faceMask == 0, outside, cv::DIST_L2, 3);
+    {
+        // OpenCV's 3x3 distance transform runs on one thread: the two run side by side.
+        auto outsideMade = startBeside([&] { cv::distanceTransform(faceMask == 0, outside, cv::DIST_L2, 3); });
+        cv::distanceTransform(faceMask, inside, cv::DIST_L2, 3);
+        outsideMade.get();
+    }
     cv::Mat mask(inside.size(), CV_32F), fade(inside.size(), CV_32F);
-    for (int y = 0; y < mask.rows; ++y)
-        for (int x = 0; x < mask.cols; ++x) {
-            const float t = std::min(1.f, inside.at<float>(y, x) / kFeather);
-            mask.at<float>(y, x) = t * t * (3 - 2 * t);
-            // The blend's reach is faded out between 24 and 40 pixels from the face mask.
-            fade.at<float>(y, x) = std::clamp((40.f - outside.at<float>(y, x)) / 16.f, 0.f, 1.f);
+    cv::parallel_for_(cv::Range(0, mask.rows), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y) {
+            const float* in = inside.ptr<float>(y);
+            const float* out = outside.ptr<float>(y);
+            float* m = mask.ptr<float>(y);
+            float* f = fade.ptr<float>(y);
+            for (int x = 0; x < mask.cols; ++x) {
+                const float t = std::min(1.f, in[x] / kFeather);
+                m[x] = t * t * (3 - 2 * t);
+                // The blend's reach is faded out between 24 and 40 pixels from the face mask.
+                f[x] = std::clamp((40.f - out[x]) / 16.f, 0.f, 1.f);
+            }
         }
+    });
     sub.reset();
     sub.emplace("restore: pyramid blend");
     const cv::Mat blended = multiBandBlend(foreground, background, mask, 5);
