@@ -369,6 +369,83 @@ private slots:
         QVERIFY(test::maxAbsDiff(a.albedo, perturbFace(context, model, face, 0.35, 4).albedo) > 20);
     }
 
+    void theBankDetailIsTheMedianOfItsFaces() {
+        // What one of the three bank faces alone has (a frame of glasses, a mole) is left out;
+        // a crease two of them share stays.
+        cv::Mat a(64, 64, CV_32F), b(64, 64, CV_32F), c(64, 64, CV_32F);
+        cv::RNG rng(5);
+        for (cv::Mat* m : {&a, &b, &c}) rng.fill(*m, cv::RNG::NORMAL, 0, 0.02);
+        a.row(20).setTo(-0.2f);  // a line in one face
+        b.row(40).setTo(-0.2f);  // a crease in two
+        c.row(40).setTo(-0.2f);
+        const cv::Mat mixed = medianRelief({a, b, c});
+        double lineLow = 0, lineHigh = 0, creaseHigh = 0;
+        cv::minMaxLoc(mixed.row(20), &lineLow, &lineHigh);
+        cv::minMaxLoc(mixed.row(40), nullptr, &creaseHigh);
+        qInfo("one face's line: %.3f..%.3f in the mix; two faces' crease: at most %.3f", lineLow, lineHigh, creaseHigh);
+        QVERIFY(lineLow > -0.1);                 // the other two faces' texture, not the line
+        QVERIFY(creaseHigh < -0.15);
+        // Two faces: their mean.
+        QCOMPARE(test::maxAbsDiff(medianRelief({a, b}), (a + b) * 0.5), 0.0);
+    }
+
+    void aBankFacesGlassesDoNotReachX_p() {
+        // A frame drawn into the relief of one of the seed's three bank faces (as if the
+        // builder's glasses screen had missed it) leaves X_p's albedo as it was; drawn into all
+        // three, it shows.
+        const AppearanceModel& shared = sharedAppearanceModel();
+        const FaceModelContext& context = FaceModelContext::shared();
+        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        const FittedFace face = fitFace(context, shared, image.bgr, FaceDetector::shared()->detect(image.bgr).faces.at(0));
+        const std::uint64_t seed = 77;
+        const DetailMix mix = chooseDetail(face.appearance, seed);
+        QCOMPARE(int(mix.faces.size()), 3);
+        // A line across the left cheek, in the detail grid: from below the eye towards the jaw.
+        const int f = context.uvSize() / shared.detailUvSize;
+        const cv::Point2f from = context.landmarkUv(41) / f, to = context.landmarkUv(2) / f;
+        const cv::Point line0(cvRound(from.x) - shared.detailRoi.x, cvRound(0.5f * (from.y + to.y)) - shared.detailRoi.y);
+        const cv::Point line1(cvRound(to.x) - shared.detailRoi.x, line0.y);
+        auto withFrame = [&](int faces) {
+            AppearanceModel model = shared;
+            for (int i = 0; i < faces; ++i) {
+                cv::Mat& d = model.detail.at(std::size_t(mix.faces[std::size_t(i)]));
+                d = d.clone();
+                cv::line(d, line0, line1, cv::Scalar(-110), 2);
+            }
+            return synthesizeAlbedo(context, model, face.appearance, face.albedoValues, 1.f, seed);
+        };
+        const cv::Mat clean = withFrame(0), one = withFrame(1), all = withFrame(3);
+        cv::Mat along = cv::Mat::zeros(clean.size(), CV_8U);
+        cv::line(along, line0 + shared.detailRoi.tl(), line1 + shared.detailRoi.tl(), cv::Scalar(255), 2);
+        auto darkening = [&](const cv::Mat& framed) {
+            cv::Mat ratio;
+            cv::divide(framed, cv::max(clean, 1e-3), ratio);
+            return 1.0 - cv::mean(ratio, along)[1];
+        };
+        qInfo("a frame in one bank face darkens X_p's albedo along it by %.3f, in all three by %.3f", darkening(one), darkening(all));
+        QVERIFY(std::abs(darkening(one)) < 0.02);
+        QVERIFY(darkening(all) > 0.08);
+    }
+
+    void theBankDetailFadesOutAtTheEyes() {
+        const AppearanceModel& model = sharedAppearanceModel();
+        const FaceModelContext& context = FaceModelContext::shared();
+        const cv::Mat fade = eyeMarginFade(context, model.detailUvSize, model.detailRoi);
+        QCOMPARE(fade.size(), model.detailRoi.size());
+        const int f = context.uvSize() / model.detailUvSize;
+        auto at = [&](int landmark) {
+            const cv::Point2f p = context.landmarkUv(landmark) / f;
+            return fade.at<float>(cvRound(p.y) - model.detailRoi.y, cvRound(p.x) - model.detailRoi.x);
+        };
+        // Zero on the lid margins (the eye landmarks) and at full strength on the cheeks and
+        // the forehead.
+        for (int i = 36; i <= 47; ++i) QCOMPARE(at(i), 0.f);
+        for (int i : {2, 14, 31, 35, 48, 54}) QCOMPARE(at(i), 1.f);
+        double low = 0, high = 0;
+        cv::minMaxLoc(fade, &low, &high);
+        QVERIFY(low >= 0 && high <= 1);
+    }
+
     void aMarkOnTheCheekDoesNotReachTheOutput() {
         // The photo's own skin (here a dark 12-px disc on the cheek) is not in X_p: the albedo
         // is the model's, the mark is neither projected nor kept as an occluder.

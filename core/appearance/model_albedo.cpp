@@ -29,7 +29,11 @@ constexpr double kBroadField = 12.0;   // model-grid texels (about a tenth of th
 constexpr double kLightField = 36.0;
 constexpr float kStructureMin = 0.15f, kStructureMax = 1.35f;  // above: specular highlights
 constexpr int kNeighbours = 10;        // bank faces kept per face for its detail
-constexpr int kDetailFaces = 3;        // mixed per code
+constexpr int kDetailFaces = 3;        // mixed per code (their median, medianRelief)
+// Around the eye openings the bank faces' relief is their lashes, eyeliner and the halo the
+// band-pass draws beside them, not skin: the detail fades in from this many detail-grid
+// texels outside the eye region to full strength at the second.
+constexpr float kEyeMarginStart = 3.f, kEyeMarginFull = 14.f;
 
 cv::Mat luminance(const cv::Mat& bgr) {
     std::vector<cv::Mat> c;
@@ -211,6 +215,51 @@ cv::Mat detailRelief(const FaceModelContext& context, const cv::Mat& albedo, con
     return relief.mul(1.0 - fade);
 }
 
+// Made once per model context and detail grid.
+cv::Mat eyeMarginFade(const FaceModelContext& context, int detailUvSize, const cv::Rect& detailRoi) {
+    struct Kept {
+        const FaceModelContext* context;
+        int size;
+        cv::Rect roi;
+        cv::Mat fade;
+    };
+    static std::mutex mutex;
+    static std::vector<Kept> kept;
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const Kept& k : kept)
+        if (k.context == &context && k.size == detailUvSize && k.roi == detailRoi) return k.fade;
+    const int f = gridFactor(context.uvSize(), detailUvSize);
+    const cv::Mat regions = context.regions()(scaled(detailRoi, f));
+    cv::Mat eyes = (regions == kUvEyeLeft) | (regions == kUvEyeRight), small, distance;
+    cv::resize(eyes, small, detailRoi.size(), 0, 0, cv::INTER_AREA);
+    cv::distanceTransform(small == 0, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+    cv::Mat fade(distance.size(), CV_32F);
+    for (int y = 0; y < fade.rows; ++y)
+        for (int x = 0; x < fade.cols; ++x) {
+            const float t = std::clamp((distance.at<float>(y, x) - kEyeMarginStart) / (kEyeMarginFull - kEyeMarginStart), 0.f, 1.f);
+            fade.at<float>(y, x) = t * t * (3 - 2 * t);
+        }
+    kept.push_back({&context, detailUvSize, detailRoi, fade});
+    return fade;
+}
+
+cv::Mat medianRelief(const std::vector<cv::Mat>& reliefs) {
+    CV_Assert(!reliefs.empty());
+    cv::Mat out;
+    if (reliefs.size() == 3) {
+        cv::Mat low, high;
+        cv::min(reliefs[0], reliefs[1], low);
+        cv::max(reliefs[0], reliefs[1], high);
+        cv::min(high, reliefs[2], high);
+        cv::max(low, high, out);
+        return out;
+    }
+    CV_Assert(reliefs.size() < 3);
+    out = reliefs[0].clone();
+    for (std::size_t i = 1; i < reliefs.size(); ++i) out += reliefs[i];
+    return out * (1.0 / double(reliefs.size()));
+}
+
 float reliefSd(const cv::Mat& relief, const cv::Mat& weight) {
     cv::Scalar mean, sd;
     cv::meanStdDev(relief, mean, sd, (weight >= 0.5f) & (relief != 0.f));
@@ -387,17 +436,21 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
     cv::Mat detail;
     if (detailAmount > 0 && detailSeed != 0 && !fit.neighbours.empty()) {
         const DetailMix mix = chooseDetail(fit, detailSeed);
-        detail = cv::Mat::zeros(model.detailRoi.size(), CV_32F);
-        float norm = 0, bankSd = 0;
+        // The median of the bank faces' relief, each at unit strength (medianRelief).
+        std::vector<cv::Mat> unit;
+        float bankSd = 0;
         for (std::size_t i = 0; i < mix.faces.size(); ++i) {
             const BankFace& b = model.bank[std::size_t(mix.faces[i])];
-            detail += model.detailOf(mix.faces[i]) * (mix.weights[i] / std::max(b.detailSd, 1e-4f));
-            norm += mix.weights[i] * mix.weights[i];
+            unit.push_back(model.detailOf(mix.faces[i]) * (1.f / std::max(b.detailSd, 1e-4f)));
             bankSd += mix.weights[i] * b.detailSd;
         }
-        // Unit variance, then the bank faces' own strength (age-appropriate), or less where
-        // the photo is softer (a blurred or small face shows less relief).
-        detail *= detailAmount * std::min(bankSd, fit.reliefSd) / std::sqrt(std::max(norm, 1e-6f));
+        detail = medianRelief(unit);
+        // Unit variance on the skin, then the bank faces' own strength (age-appropriate), or
+        // less where the photo is softer (a blurred or small face shows less relief).
+        cv::Scalar mean, sd;
+        cv::meanStdDev(detail, mean, sd, detail != 0.f);
+        detail *= detailAmount * std::min(bankSd, fit.reliefSd) / std::max(float(sd[0]), 1e-6f);
+        detail = detail.mul(eyeMarginFade(context, model.detailUvSize, model.detailRoi));
     }
     for (int i = 0; i < 3; ++i) {
         if (!detail.empty()) c[std::size_t(i)] = c[std::size_t(i)].mul(1.f + detail);

@@ -101,9 +101,19 @@ struct DetailMix {
 };
 DetailMix chooseDetail(const AppearanceFit& fit, std::uint64_t seed);
 
+// Per texel, the median of three reliefs (two or one: their mean): what one bank face alone
+// has there (a frame of glasses the builder's screen missed, a mole, a stray hair) is left
+// out, what most of them share (their age's creases, pores) stays.
+cv::Mat medianRelief(const std::vector<cv::Mat>& reliefs);
+// Detail-roi-sized CV_32F: 0 near the model's eye regions, rising smoothly to 1 a few texels
+// out. The bank faces' relief there is their lashes and eyeliner, and the halo the band-pass
+// draws beside them, not skin; beside the photo's own eye openings they showed as bright rims.
+cv::Mat eyeMarginFade(const FaceModelContext& context, int detailUvSize, const cv::Rect& detailRoi);
+
 // The albedo of a code on the detail grid (CV_32FC3, detailUvSize², zero outside the detail
 // roi) from the code's model values (`values`: pca.reconstruct(code), or perturbedValues):
-// field ⊙ model(code) ⊙ (1 + detailAmount · mixed bank detail), where the field goes from
+// field ⊙ model(code) ⊙ (1 + detailAmount · bank detail), the detail the median of the
+// seed's bank faces (medianRelief) faded out at the eyes (eyeMarginFade), where the field goes from
 // the photo's broad field (lightOnly 0) to its light alone (lightOnly 1), the detail as
 // strong as in its bank faces (age-appropriate) or as the photo's relief where that is weaker
 // (a soft or small face), scaled so its skin tone (as skinTone measures it) is the photo's.
