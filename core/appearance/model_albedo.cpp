@@ -215,10 +215,11 @@ cv::Mat detailRelief(const FaceModelContext& context, const cv::Mat& albedo, con
     return relief.mul(1.0 - fade);
 }
 
-// Made once per model context and detail grid.
+// Made once per model context and detail grid. The kept entries hold the context's region
+// labels (a shared buffer), so a key's address cannot be reused by another context.
 cv::Mat eyeMarginFade(const FaceModelContext& context, int detailUvSize, const cv::Rect& detailRoi) {
     struct Kept {
-        const FaceModelContext* context;
+        cv::Mat regions;
         int size;
         cv::Rect roi;
         cv::Mat fade;
@@ -227,7 +228,7 @@ cv::Mat eyeMarginFade(const FaceModelContext& context, int detailUvSize, const c
     static std::vector<Kept> kept;
     std::lock_guard<std::mutex> lock(mutex);
     for (const Kept& k : kept)
-        if (k.context == &context && k.size == detailUvSize && k.roi == detailRoi) return k.fade;
+        if (k.regions.data == context.regions().data && k.size == detailUvSize && k.roi == detailRoi) return k.fade;
     const int f = gridFactor(context.uvSize(), detailUvSize);
     const cv::Mat regions = context.regions()(scaled(detailRoi, f));
     cv::Mat eyes = (regions == kUvEyeLeft) | (regions == kUvEyeRight), small, distance;
@@ -239,7 +240,7 @@ cv::Mat eyeMarginFade(const FaceModelContext& context, int detailUvSize, const c
             const float t = std::clamp((distance.at<float>(y, x) - kEyeMarginStart) / (kEyeMarginFull - kEyeMarginStart), 0.f, 1.f);
             fade.at<float>(y, x) = t * t * (3 - 2 * t);
         }
-    kept.push_back({&context, detailUvSize, detailRoi, fade});
+    kept.push_back({context.regions(), detailUvSize, detailRoi, fade});
     return fade;
 }
 
