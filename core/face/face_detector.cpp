@@ -15,7 +15,6 @@
 #include <cmath>
 #include <cstdio>
 #include <mutex>
-#include <tuple>
 #include <utility>
 
 namespace ideu {
@@ -158,9 +157,13 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
     // SSD: the whole photo with a black border (it looks for faces with some context around
     // them, so close-ups need one), then 1024-px tiles for the smaller faces of large photos.
     // It runs beside the HOG passes (on the second core when there is one): they keep to one.
+    struct SsdFound {
+        std::vector<Candidate> candidates;
+        int passes = 0;
+    };
     auto ssdPasses = [&bgr, &options] {
-        std::pair<std::vector<Candidate>, int> found;
-        std::vector<Candidate>& ssd = found.first;
+        SsdFound found;
+        std::vector<Candidate>& ssd = found.candidates;
         ScopedStage stage("detect: SSD passes (beside the HOG passes)");
         const auto net = SsdFaceDetector::shared();
         const double minScore = std::min(options.ssdConfirm, options.ssdAlone);
@@ -169,18 +172,18 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
         cv::copyMakeBorder(bgr, bordered, border, border, border, border, cv::BORDER_CONSTANT, cv::Scalar::all(0));
         for (const SsdDetection& d : net->detect(bordered, minScore))
             ssd.push_back({d.box - cv::Point2d(border, border), d.score});
-        ++found.second;
+        ++found.passes;
         constexpr int kSsdTile = 1024;
         if (std::max(bgr.cols, bgr.rows) > kSsdTile * 5 / 4)
             for (const cv::Rect& t : tiles(bgr.size(), kSsdTile, kSsdTile / 4)) {
                 for (const SsdDetection& d : net->detect(bgr(t), minScore))
                     ssd.push_back({d.box + cv::Point2d(t.x, t.y), d.score});
-                ++found.second;
+                ++found.passes;
             }
         ssd = suppress(ssd, 0.5);
         return found;
     };
-    BesideResult<std::pair<std::vector<Candidate>, int>> ssdLater;
+    BesideResult<SsdFound> ssdLater;
     if (options.useSsd) ssdLater = startBeside(ssdPasses);
 
     // HOG: one pass at the scale the minimum face needs, or a coarse pass for the large faces
@@ -219,7 +222,11 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
     hog = suppress(hog, 0.4);
 
     std::vector<Candidate> ssd;
-    if (ssdLater.valid()) std::tie(ssd, result.ssdPasses) = ssdLater.get();
+    if (ssdLater.valid()) {
+        SsdFound found = ssdLater.get();
+        ssd = std::move(found.candidates);
+        result.ssdPasses = found.passes;
+    }
 
     // Decide: a HOG candidate needs a strong score or the SSD's confirmation; a face only the
     // SSD sees (turned beyond the HOG detector's range) needs a strong SSD score.
