@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -261,6 +262,58 @@ cv::Mat medianRelief(const std::vector<cv::Mat>& reliefs) {
     return out * (1.0 / double(reliefs.size()));
 }
 
+namespace {
+
+// The median of bank faces' unit-strength reliefs and its standard deviation on the skin. It
+// depends on the seed's faces, not on the scale, so the last few are kept and a slider drag
+// makes it once. Kept entries hold the faces' detail buffers they were made from, so a
+// buffer's address cannot be reused by another (a painted copy of a model is another buffer).
+struct UnitDetail {
+    cv::Mat relief;
+    float sd = 0;
+};
+
+UnitDetail unitDetail(const AppearanceModel& model, const std::vector<int>& faces) {
+    struct Kept {
+        std::vector<cv::Mat> sources;
+        std::vector<float> strengths;
+        UnitDetail value;
+    };
+    constexpr std::size_t kSetsKept = 4;
+    static std::mutex mutex;
+    static std::deque<Kept> kept;
+    std::vector<cv::Mat> sources;
+    std::vector<float> strengths;
+    for (int face : faces) {
+        sources.push_back(model.detail.at(std::size_t(face)));
+        strengths.push_back(std::max(model.bank.at(std::size_t(face)).detailSd, 1e-4f));
+    }
+    auto same = [&](const Kept& k) {
+        if (k.strengths != strengths) return false;
+        for (std::size_t i = 0; i < sources.size(); ++i)
+            if (k.sources[i].data != sources[i].data) return false;
+        return true;
+    };
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        for (const Kept& k : kept)
+            if (same(k)) return k.value;
+    }
+    std::vector<cv::Mat> unit;
+    for (std::size_t i = 0; i < faces.size(); ++i) unit.push_back(model.detailOf(faces[i]) * (1.f / strengths[i]));
+    UnitDetail value;
+    value.relief = medianRelief(unit);
+    cv::Scalar mean, sd;
+    cv::meanStdDev(value.relief, mean, sd, value.relief != 0.f);
+    value.sd = float(sd[0]);
+    std::lock_guard<std::mutex> lock(mutex);
+    kept.push_front({std::move(sources), std::move(strengths), value});
+    if (kept.size() > kSetsKept) kept.pop_back();
+    return value;
+}
+
+}  // namespace
+
 float reliefSd(const cv::Mat& relief, const cv::Mat& weight) {
     cv::Scalar mean, sd;
     cv::meanStdDev(relief, mean, sd, (weight >= 0.5f) & (relief != 0.f));
@@ -438,19 +491,12 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
     if (detailAmount > 0 && detailSeed != 0 && !fit.neighbours.empty()) {
         const DetailMix mix = chooseDetail(fit, detailSeed);
         // The median of the bank faces' relief, each at unit strength (medianRelief).
-        std::vector<cv::Mat> unit;
+        const UnitDetail unit = unitDetail(model, mix.faces);
         float bankSd = 0;
-        for (std::size_t i = 0; i < mix.faces.size(); ++i) {
-            const BankFace& b = model.bank[std::size_t(mix.faces[i])];
-            unit.push_back(model.detailOf(mix.faces[i]) * (1.f / std::max(b.detailSd, 1e-4f)));
-            bankSd += mix.weights[i] * b.detailSd;
-        }
-        detail = medianRelief(unit);
+        for (std::size_t i = 0; i < mix.faces.size(); ++i) bankSd += mix.weights[i] * model.bank[std::size_t(mix.faces[i])].detailSd;
         // Unit variance on the skin, then the bank faces' own strength (age-appropriate), or
         // less where the photo is softer (a blurred or small face shows less relief).
-        cv::Scalar mean, sd;
-        cv::meanStdDev(detail, mean, sd, detail != 0.f);
-        detail *= detailAmount * std::min(bankSd, fit.reliefSd) / std::max(float(sd[0]), 1e-6f);
+        detail = unit.relief * (detailAmount * std::min(bankSd, fit.reliefSd) / std::max(unit.sd, 1e-6f));
         detail = detail.mul(eyeMarginFade(context, model.detailUvSize, model.detailRoi));
     }
     for (int i = 0; i < 3; ++i) {
