@@ -110,6 +110,37 @@ private slots:
         const IdentityCode big = perturbIdentity(code, 10, 5);
         QVERIFY(big.shape.cwiseAbs().maxCoeff() <= 3.0f);
     }
+
+    // z'_id keeps of the photo's α only its part along the constrained directions (what the
+    // noise may not move: age, gender, the antisymmetric modes), fully from the detail's full
+    // scale (0.2) on: the rest is the photo's own proportions, and noise added to them leaves
+    // them in the code. Two faces that differ only there get the same perturbed shape.
+    void theShapeCodeKeepsOnlyItsConstrainedPart() {
+        const Eigen::Index k = 100;
+        NoiseConstraints constraints;
+        constraints.shape = Eigen::MatrixXf::Zero(k, 3);
+        for (int c = 0; c < 3; ++c) constraints.shape(7 * c + 2, c) = 1;  // modes 2, 9, 16
+        IdentityCode a;
+        a.shape = Eigen::VectorXf::LinSpaced(k, -1.5f, 1.2f);
+        a.albedo = Eigen::VectorXf::Zero(80);
+        IdentityCode b = a;
+        b.shape(40) += 1.f;  // another face, the same along the kept modes
+        b.shape(3) -= 0.7f;
+        for (const double scale : {0.2, 0.5}) {
+            const IdentityCode pa = perturbIdentity(a, scale, 5, {}, constraints);
+            QVERIFY(pa.shape == perturbIdentity(b, scale, 5, {}, constraints).shape);
+            for (int c = 0; c < 3; ++c) QCOMPARE(pa.shape(7 * c + 2), a.shape(7 * c + 2));  // kept, and no noise there
+        }
+        // Half-way at half the full scale: α − ½(α − K·Kᵀ·α) + noise.
+        const IdentityCode half = perturbIdentity(a, 0.1, 5, {}, constraints);
+        IdentityCode zero = a;
+        zero.shape.setZero();
+        const IdentityCode noiseOnly = perturbIdentity(zero, 0.1, 5, {}, constraints);
+        const Eigen::VectorXf keptPart = constraints.shape * (constraints.shape.transpose() * a.shape);
+        QVERIFY((half.shape - (a.shape - 0.5f * (a.shape - keptPart) + noiseOnly.shape)).cwiseAbs().maxCoeff() < 1e-5f);
+        QVERIFY(keptCode(a.shape, 0.f, constraints.shape) == a.shape);
+        QVERIFY(perturbIdentity(a, 0, 5, {}, constraints).shape == a.shape);  // scale 0: X_p = X_f
+    }
 };
 
 QTEST_GUILESS_MAIN(TestIdentityNoise)

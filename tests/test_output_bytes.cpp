@@ -62,13 +62,14 @@ const Recorded kRecorded[] = {
     // interpolated from the vertices, and the blend was made from one pyramid (3 or 4 of
     // the crop's pixels differ by one level), and the bank detail was made the median of the
     // seed's three bank faces and faded out at the eye openings (no ghost glasses frames, no
-    // bright rims around the eyes).
+    // bright rims around the eyes), and z'_id kept of the photo's α only its attribute and
+    // antisymmetric part (the face's own proportions dropped, as the rest of β was).
     {"7482fb6bff73e3636740fbd4b332701939cfc725daccebb760905c3353f86f74", "OpenCV AVX512-SKX, OpenBLAS Cooperlake",
      "AMD EPYC (family 25), AVX-512",
-     {"a399596858de4fb40ac53f632367707e42fb88eeda5da51cc71d3125f3c921f2",
-      "6074901dac39cbfbe1a25708a7f4299609d9aba66ac6da5767a3bfc45cecee86",
-      "84120d1bc4fa42d5a65e78ee4afeca7db46f69064800391a5fed3a5c1933aeeb",
-      "fdfb766d419ff990d109021413f09c1036ff7ac8094b7963e0297eb16ce43f75"}},
+     {"7621767af403ac2a219e58a6e887b098428aff9b94d051efd86f44022e07660b",
+      "1e4b363493fc47a16d09635b66e88eee6533ff34caea9bb80ce987a2d0ec9505",
+      "0c338b4aa1c90bb086f9829b45363d2f0c769af5dd8c162ae186f8601fa58c69",
+      "d7a9ce8324c863693193d11ecae480477ba69dc60e8e7e57c2edac1dfa449e47"}},
 };
 
 // The record for a pack and kernels (its `kernels` leads cpuKernels()).

@@ -112,7 +112,7 @@ struct AppearanceModel {
     Eigen::VectorXf albedoLow, albedoHigh;
     void prepareGalleryRange();
     // The values of a code's part along the albedo attribute directions (what X_p keeps of
-    // the photo's β, see keptAlbedoCode): the mean plus a product with two columns.
+    // the photo's β, see keptCode): the mean plus a product with two columns.
     Eigen::VectorXf attributeValues(const Eigen::VectorXf& code) const;
 
     // A bank face's detail as relative luminance (CV_32F, detailRoi-sized).

@@ -65,7 +65,7 @@ const Eigen::VectorXf& fittedAlbedoValues(const AppearanceModel& model, const Fi
 Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const FittedFace& face, const IdentityCode& perturbed) {
     Eigen::VectorXf madeCode, madeAttributes;  // only for a face without its fit-time values
     const Eigen::VectorXf& code = fittedAlbedoValues(model, face, madeCode);
-    // keptAlbedoCode is linear in β, so its values lie between β's and those of β's attribute part.
+    // keptCode is linear in β, so its values lie between β's and those of β's attribute part.
     const float w = perturbed.keptOnly;
     if (!(w > 0)) return model.pca.perturbedValues(code, perturbed.albedoNoise, perturbed.albedoScale);
     const Eigen::VectorXf& attributes = face.attributeValues.size() == code.size()

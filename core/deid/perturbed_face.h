@@ -32,7 +32,7 @@ PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel
 PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                            double scale, std::uint64_t seed, const NoiseSettings& settings = {});
 // ... then the albedo of z'_id ...
-// (its model values: those of the kept part of β, keptAlbedoCode, plus the noise's)
+// (its model values: those of the kept part of β, keptCode, plus the noise's)
 Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const FittedFace& face, const IdentityCode& perturbed);
 // Keeps X_p's albedo values inside the range the gallery's central faces span at each value
 // (AppearanceModel::albedoLow/High), widened to the photo's own fit `fitted` so that scale 0

@@ -24,10 +24,10 @@ void setIdentityComponents(NoiseSettings& s, const std::vector<std::string>& nam
     }
 }
 
-Eigen::VectorXf keptAlbedoCode(const Eigen::VectorXf& albedo, float keptOnly, const Eigen::MatrixXf& attributes) {
-    Eigen::VectorXf attributePart = Eigen::VectorXf::Zero(albedo.size());
-    if (attributes.rows() == albedo.size() && attributes.cols() > 0) attributePart = attributes * (attributes.transpose() * albedo);
-    return albedo + keptOnly * (attributePart - albedo);
+Eigen::VectorXf keptCode(const Eigen::VectorXf& code, float keptOnly, const Eigen::MatrixXf& kept) {
+    Eigen::VectorXf keptPart = Eigen::VectorXf::Zero(code.size());
+    if (kept.rows() == code.size() && kept.cols() > 0) keptPart = kept * (kept.transpose() * code);
+    return code + keptOnly * (keptPart - code);
 }
 
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed, const NoiseSettings& s,
@@ -49,7 +49,8 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
     const float ramp = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
     if (s.shape) {
         const Eigen::VectorXf unit = unitNoise(out.shape.size(), s.shapeGain, 1, constraints.shape);
-        out.shape = (code.shape + step * unit).cwiseMax(float(-s.codeClip)).cwiseMin(float(s.codeClip));
+        // α' = α_kept + scale·u, clipped.
+        out.shape = (keptCode(code.shape, ramp, constraints.shape) + step * unit).cwiseMax(float(-s.codeClip)).cwiseMin(float(s.codeClip));
     }
     if (s.albedo) {
         // Unclipped (the albedo is bounded by its colours): β' = β_kept + scale·u.
@@ -57,7 +58,7 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
                                     constraints.albedoNoise.cols() ? constraints.albedoNoise : constraints.albedo);
         out.albedoScale = step;
         out.keptOnly = ramp;
-        out.albedo = keptAlbedoCode(code.albedo, out.keptOnly, constraints.albedo) + step * out.albedoNoise;
+        out.albedo = keptCode(code.albedo, out.keptOnly, constraints.albedo) + step * out.albedoNoise;
     }
     if (s.detail) {
         out.detailMix = ramp;

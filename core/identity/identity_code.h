@@ -2,8 +2,9 @@
 // The identity code z_id of Step I and its seeded perturbation z'_id = z_id + n,
 // n ~ N(0, (k·scale)²) clipped at a few standard deviations. The code has a 3-D shape part α
 // (the morphable model's identity coefficients) and an albedo part β (the learned appearance
-// model's coefficients), both in N(0, 1) units; the perturbed albedo part keeps of the
-// photo's β only its age and gender coordinates (keptAlbedoCode). Expression, pose, lighting
+// model's coefficients), both in N(0, 1) units; the perturbed code keeps of the photo's α and β
+// only what the noise may not move: their age and gender coordinates, and α's mirror-
+// antisymmetric part (keptCode). Expression, pose, lighting
 // and the skin-tone family are not part of it. Skin detail mixed from bank faces grows with
 // the scale.
 #include <Eigen/Core>
@@ -25,9 +26,9 @@ struct IdentityCode {
     float detailMix = 0;
     std::uint64_t detailSeed = 0;
     // How far X_p goes from the photo's own appearance to what it keeps of it, in [0, 1]: its
-    // broad field from X_f's to the light alone, and β from the whole code to its part along
-    // the age and gender directions (β_kept = β − keptOnly·(β − A·Aᵀ·β)). With the albedo noise,
-    // at full strength from the detail's full scale on.
+    // broad field from X_f's to the light alone, and β from the whole code to its kept part
+    // (keptCode). With the albedo noise, at full strength from the detail's full scale on (α
+    // goes to its kept part at the same rate with the shape noise).
     float keptOnly = 0;
 };
 
@@ -58,8 +59,9 @@ void setIdentityComponents(NoiseSettings& settings, const std::vector<std::strin
 // Directions of the code the noise must not move (orthonormal columns; empty: none): the
 // ones along which the apparent age and gender change, so a new identity keeps them.
 struct NoiseConstraints {
-    Eigen::MatrixXf shape;   // in α space
-    Eigen::MatrixXf albedo;  // in β space: the attributes (what keptAlbedoCode keeps)
+    // In α space: the attributes and the antisymmetric modes (what keptCode keeps of α).
+    Eigen::MatrixXf shape;
+    Eigen::MatrixXf albedo;  // in β space: the attributes (what keptCode keeps of β)
     // What the albedo noise is kept off, when it is more than `albedo` (the model's
     // antisymmetric modes as well); empty: `albedo`.
     Eigen::MatrixXf albedoNoise;
@@ -67,14 +69,15 @@ struct NoiseConstraints {
 
 // Seeded, bit-reproducible perturbation of the identity part only; scale 0 returns the code.
 // Each part's noise is drawn from N(0, (gain·scale)²) per coefficient, clipped, and then
-// projected off that part's constrained directions. The albedo code keeps of the photo's β
-// only its part along the attribute directions, fully from the detail's full scale: the rest
-// of β is the photo's own skin (a stain, a birthmark, its cheeks' colour).
+// projected off that part's constrained directions. Each part keeps of the photo's code only
+// its part along those directions, fully from the detail's full scale: the rest of β is the
+// photo's own skin (a stain, a birthmark, its cheeks' colour), the rest of α its own
+// proportions (eyes, nose, mouth, jaw), and the noise does not hide them.
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed,
                              const NoiseSettings& settings = {}, const NoiseConstraints& constraints = {});
 
-// What the albedo code keeps of the photo's β at `keptOnly` (0: all of it; 1: its part along the
-// orthonormal `attributes` columns alone).
-Eigen::VectorXf keptAlbedoCode(const Eigen::VectorXf& albedo, float keptOnly, const Eigen::MatrixXf& attributes);
+// What z'_id keeps of a part of the photo's code at `keptOnly` (0: all of it; 1: its part along
+// the orthonormal `kept` columns alone): code − keptOnly·(code − K·Kᵀ·code).
+Eigen::VectorXf keptCode(const Eigen::VectorXf& code, float keptOnly, const Eigen::MatrixXf& kept);
 
 }  // namespace ideu
