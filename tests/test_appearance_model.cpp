@@ -235,7 +235,7 @@ private slots:
         face.identity.albedo = code;
         face.albedoValues = pca.reconstruct(code);
         face.attributeValues = model.attributeValues(code);
-        const NoiseConstraints constraints{Eigen::MatrixXf(), attributes, model.albedoNoiseOff};
+        const NoiseConstraints constraints{Eigen::MatrixXf(), attributes, model.albedoNoiseOff, Eigen::VectorXf()};
         for (const double scale : {0.05, 0.5}) {
             const IdentityCode perturbed = perturbIdentity(face.identity, scale, 11, {}, constraints);
             QCOMPARE(perturbed.albedoNoise.size(), Eigen::Index(pca.components()));

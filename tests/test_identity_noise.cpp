@@ -112,14 +112,16 @@ private slots:
     }
 
     // z'_id keeps of the photo's α only its part along the constrained directions (what the
-    // noise may not move: age, gender, the antisymmetric modes), fully from the detail's full
-    // scale (0.2) on: the rest is the photo's own proportions, and noise added to them leaves
-    // them in the code. Two faces that differ only there get the same perturbed shape.
+    // noise may not move: age, gender, the antisymmetric modes), measured from the average
+    // face (the centre), fully from the detail's full scale (0.2) on: the rest is the photo's
+    // own proportions, and noise added to them leaves them in the code. Two faces that differ
+    // only there get the same perturbed shape.
     void theShapeCodeKeepsOnlyItsConstrainedPart() {
         const Eigen::Index k = 100;
         NoiseConstraints constraints;
         constraints.shape = Eigen::MatrixXf::Zero(k, 3);
         for (int c = 0; c < 3; ++c) constraints.shape(7 * c + 2, c) = 1;  // modes 2, 9, 16
+        constraints.shapeCentre = Eigen::VectorXf::LinSpaced(k, 0.4f, -0.3f);
         IdentityCode a;
         a.shape = Eigen::VectorXf::LinSpaced(k, -1.5f, 1.2f);
         a.albedo = Eigen::VectorXf::Zero(80);
@@ -131,14 +133,21 @@ private slots:
             QVERIFY(pa.shape == perturbIdentity(b, scale, 5, {}, constraints).shape);
             for (int c = 0; c < 3; ++c) QCOMPARE(pa.shape(7 * c + 2), a.shape(7 * c + 2));  // kept, and no noise there
         }
-        // Half-way at half the full scale: α − ½(α − K·Kᵀ·α) + noise.
+        // Half-way at half the full scale: α − ½(α − c − K·Kᵀ·(α − c)) + noise (the noise: what
+        // a zero code gets without a centre).
         const IdentityCode half = perturbIdentity(a, 0.1, 5, {}, constraints);
         IdentityCode zero = a;
         zero.shape.setZero();
-        const IdentityCode noiseOnly = perturbIdentity(zero, 0.1, 5, {}, constraints);
-        const Eigen::VectorXf keptPart = constraints.shape * (constraints.shape.transpose() * a.shape);
-        QVERIFY((half.shape - (a.shape - 0.5f * (a.shape - keptPart) + noiseOnly.shape)).cwiseAbs().maxCoeff() < 1e-5f);
-        QVERIFY(keptCode(a.shape, 0.f, constraints.shape) == a.shape);
+        NoiseConstraints uncentred = constraints;
+        uncentred.shapeCentre.resize(0);
+        const Eigen::VectorXf noise = perturbIdentity(zero, 0.1, 5, {}, uncentred).shape;
+        const Eigen::VectorXf fromCentre = a.shape - constraints.shapeCentre;
+        const Eigen::VectorXf keptPart = constraints.shape * (constraints.shape.transpose() * fromCentre);
+        QVERIFY((half.shape - (a.shape - 0.5f * (fromCentre - keptPart) + noise)).cwiseAbs().maxCoeff() < 1e-5f);
+        // At full strength: c + K·Kᵀ·(α − c) + noise.
+        QVERIFY((perturbIdentity(a, 0.2, 5, {}, constraints).shape -
+                 (constraints.shapeCentre + keptPart + 2.f * noise)).cwiseAbs().maxCoeff() < 1e-5f);
+        QVERIFY(keptCode(a.shape, 0.f, constraints.shape, constraints.shapeCentre) == a.shape);
         QVERIFY(perturbIdentity(a, 0, 5, {}, constraints).shape == a.shape);  // scale 0: X_p = X_f
     }
 };

@@ -63,13 +63,14 @@ const Recorded kRecorded[] = {
     // the crop's pixels differ by one level), and the bank detail was made the median of the
     // seed's three bank faces and faded out at the eye openings (no ghost glasses frames, no
     // bright rims around the eyes), and z'_id kept of the photo's α only its attribute and
-    // antisymmetric part (the face's own proportions dropped, as the rest of β was).
+    // antisymmetric part about the bank's mean shape (the face's own proportions dropped, as
+    // the rest of β was).
     {"7482fb6bff73e3636740fbd4b332701939cfc725daccebb760905c3353f86f74", "OpenCV AVX512-SKX, OpenBLAS Cooperlake",
      "AMD EPYC (family 25), AVX-512",
-     {"7621767af403ac2a219e58a6e887b098428aff9b94d051efd86f44022e07660b",
-      "1e4b363493fc47a16d09635b66e88eee6533ff34caea9bb80ce987a2d0ec9505",
-      "0c338b4aa1c90bb086f9829b45363d2f0c769af5dd8c162ae186f8601fa58c69",
-      "d7a9ce8324c863693193d11ecae480477ba69dc60e8e7e57c2edac1dfa449e47"}},
+     {"a7406f510e87a3e2cb154631af83317368d6fc780005ece20449bbcd57faacfe",
+      "a8207be1ca709f0a1582e67406f210f74941e6800fd51a00c1877f12b96a2081",
+      "2b4e2ee13172763e6c5739c547a8952b5b41e3e76aab3594e06c3c1239e52998",
+      "0ed0c0f9b1ceaf387f34fd0aec8c151090940b6922eaecfbec7b59d8fa7cf12a"}},
 };
 
 // The record for a pack and kernels (its `kernels` leads cpuKernels()).

@@ -47,7 +47,7 @@ enum class HeadChoice { Mesh, HeadNerf };
 
 struct PipelineRequest {
     quint64 generation = 0;
-    double scale = 0.35;  // kDefaultScale (the core's header stays out of the UI's)
+    double scale = 0.5;  // kDefaultScale (the core's header stays out of the UI's)
     quint64 seed = 1;
     int selectedFace = 0;
     QSet<int> excluded;  // faces left as they are

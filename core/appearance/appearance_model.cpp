@@ -189,6 +189,12 @@ void AppearanceModel::prepareAttributes() {
     // its symmetric modes.
     albedoAttributes = attributeDirections(bank, false, pca.antisymmetricModes);
     shapeAttributes = attributeDirections(bank, true);
+    shapeMean.resize(0);
+    if (!bank.empty() && bank[0].shape.size() > 0) {
+        shapeMean = Eigen::VectorXf::Zero(bank[0].shape.size());
+        for (const BankFace& b : bank) shapeMean += b.shape;
+        shapeMean /= float(bank.size());
+    }
     const Eigen::Index k = pca.components();
     const Eigen::Index a = albedoAttributes.rows() == k ? albedoAttributes.cols() : 0;
     const std::vector<int>& anti = pca.antisymmetricModes;

@@ -98,6 +98,11 @@ struct AppearanceModel {
     // orthonormal columns. The identity noise is kept off them (see perturbIdentity), so a
     // new identity keeps the face's age and gender. Made by prepareAttributes().
     Eigen::MatrixXf albedoAttributes, shapeAttributes;
+    // The bank's mean shape code: the average face as the landmark fit sees faces (the
+    // morphable model's own mean lies far from it, |mean α| about 4 here). What z'_id keeps of
+    // a photo's α is measured from it, as the attribute regressions are. Made by
+    // prepareAttributes() too.
+    Eigen::VectorXf shapeMean;
     // What the albedo noise is kept off: the attribute directions and the antisymmetric modes
     // (a face's albedo is symmetric; noise there only draws light from one side), orthonormal.
     Eigen::MatrixXf albedoNoiseOff;

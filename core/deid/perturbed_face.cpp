@@ -15,7 +15,7 @@ PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel
 }
 
 NoiseConstraints identityNoiseConstraints(const FaceModelContext& context, const AppearanceModel& model) {
-    NoiseConstraints constraints{Eigen::MatrixXf(), model.albedoAttributes, model.albedoNoiseOff};
+    NoiseConstraints constraints{Eigen::MatrixXf(), model.albedoAttributes, model.albedoNoiseOff, Eigen::VectorXf()};
     // The shape's attribute directions and the unit vectors of its antisymmetric modes,
     // orthonormalised (the directions were regressed on every mode).
     const Eigen::Index k = context.model().identityCount();
@@ -28,6 +28,7 @@ NoiseConstraints identityNoiseConstraints(const FaceModelContext& context, const
         const Eigen::HouseholderQR<Eigen::MatrixXf> qr(off);
         constraints.shape = qr.householderQ() * Eigen::MatrixXf::Identity(k, off.cols());
     }
+    if (model.shapeMean.size() == k) constraints.shapeCentre = model.shapeMean;  // else the model's mean, 0
     return constraints;
 }
 

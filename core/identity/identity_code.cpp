@@ -24,10 +24,17 @@ void setIdentityComponents(NoiseSettings& s, const std::vector<std::string>& nam
     }
 }
 
-Eigen::VectorXf keptCode(const Eigen::VectorXf& code, float keptOnly, const Eigen::MatrixXf& kept) {
+Eigen::VectorXf keptCode(const Eigen::VectorXf& code, float keptOnly, const Eigen::MatrixXf& kept,
+                         const Eigen::VectorXf& centre) {
+    if (!(keptOnly > 0)) return code;
+    const bool centred = centre.size() == code.size();
+    const Eigen::VectorXf fromCentre = centred ? Eigen::VectorXf(code - centre) : code;
     Eigen::VectorXf keptPart = Eigen::VectorXf::Zero(code.size());
-    if (kept.rows() == code.size() && kept.cols() > 0) keptPart = kept * (kept.transpose() * code);
-    return code + keptOnly * (keptPart - code);
+    if (kept.rows() == code.size() && kept.cols() > 0) keptPart = kept * (kept.transpose() * fromCentre);
+    // Written so that at full strength nothing of the dropped part is left, not even rounding.
+    Eigen::VectorXf out = keptPart + (1 - keptOnly) * (fromCentre - keptPart);
+    if (centred) out += centre;
+    return out;
 }
 
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed, const NoiseSettings& s,
@@ -50,7 +57,7 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
     if (s.shape) {
         const Eigen::VectorXf unit = unitNoise(out.shape.size(), s.shapeGain, 1, constraints.shape);
         // α' = α_kept + scale·u, clipped.
-        out.shape = (keptCode(code.shape, ramp, constraints.shape) + step * unit).cwiseMax(float(-s.codeClip)).cwiseMin(float(s.codeClip));
+        out.shape = (keptCode(code.shape, ramp, constraints.shape, constraints.shapeCentre) + step * unit).cwiseMax(float(-s.codeClip)).cwiseMin(float(s.codeClip));
     }
     if (s.albedo) {
         // Unclipped (the albedo is bounded by its colours): β' = β_kept + scale·u.

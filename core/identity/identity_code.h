@@ -65,6 +65,9 @@ struct NoiseConstraints {
     // What the albedo noise is kept off, when it is more than `albedo` (the model's
     // antisymmetric modes as well); empty: `albedo`.
     Eigen::MatrixXf albedoNoise;
+    // Where α's dropped part goes: the average face as the fit sees faces (empty: α = 0, the
+    // morphable model's mean). The attribute directions were regressed about it.
+    Eigen::VectorXf shapeCentre;
 };
 
 // Seeded, bit-reproducible perturbation of the identity part only; scale 0 returns the code.
@@ -77,7 +80,9 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
                              const NoiseSettings& settings = {}, const NoiseConstraints& constraints = {});
 
 // What z'_id keeps of a part of the photo's code at `keptOnly` (0: all of it; 1: its part along
-// the orthonormal `kept` columns alone): code − keptOnly·(code − K·Kᵀ·code).
-Eigen::VectorXf keptCode(const Eigen::VectorXf& code, float keptOnly, const Eigen::MatrixXf& kept);
+// the orthonormal `kept` columns about `centre` alone, c + K·Kᵀ·(code − c)):
+// code − keptOnly·(I − K·Kᵀ)·(code − c). An empty centre is 0.
+Eigen::VectorXf keptCode(const Eigen::VectorXf& code, float keptOnly, const Eigen::MatrixXf& kept,
+                         const Eigen::VectorXf& centre = {});
 
 }  // namespace ideu

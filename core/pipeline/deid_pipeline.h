@@ -27,7 +27,7 @@ namespace ideu {
 // The default noise scale (see README "Privacy" for how it was chosen: the smallest of the
 // measured scales at which even the weakest of seeds 1-6 leaves at most 5 % of the pairs of a
 // person's other photos linked) and the largest the editor and the command line offer.
-constexpr double kDefaultScale = 0.35;
+constexpr double kDefaultScale = 0.5;
 constexpr double kMaxScale = 0.8;
 
 struct DeidSettings {
