@@ -227,7 +227,7 @@ private slots:
     void perturbedValuesAreTheReconstructionOfThePerturbedCode() {
         const AppearanceModel& model = sharedAppearanceModel();
         const AlbedoPca& pca = model.pca;
-        const Eigen::MatrixXf& attributes = model.albedoAttributes;
+        const Eigen::MatrixXf& attributes = model.albedoAttributes.directions;
         QCOMPARE(attributes.cols(), Eigen::Index(2));
         FittedFace face;
         const Eigen::VectorXf code = model.bank.at(0).coefficients;  // a real face's code
@@ -268,6 +268,62 @@ private slots:
         QCOMPARE(pca.perturbedValues(projection, perturbed.albedoNoise, 0.f), projection);
     }
 
+    // z'_id's age and gender coordinates come from the photo's apparent age and gender, not
+    // from its own code: two faces that differ only along the attribute directions and read
+    // alike get the same β' and α'. After the shift the bank's regressions read the code as a
+    // woman or a man of the bank's, confidently, and an older face as older.
+    void theKeptAttributesComeFromTheApparentAttributes() {
+        const AppearanceModel& model = sharedAppearanceModel();
+        const FaceModelContext& context = FaceModelContext::shared();
+        const NoiseConstraints constraints = identityNoiseConstraints(context, model);
+        const AttributeRegression& albedo = model.albedoAttributes;
+        const AttributeRegression& shape = model.shapeAttributes;
+        QCOMPARE(albedo.directions.cols(), Eigen::Index(2));
+        QCOMPARE(shape.directions.cols(), Eigen::Index(2));
+        qInfo("bank readings: mean age %.1f, logit %.2f; range age %.1f-%.1f, logit %.2f-%.2f; slopes albedo %.2f %.2f, shape %.2f %.2f",
+              albedo.readingMean(0), albedo.readingMean(1), albedo.low(0), albedo.high(0), albedo.low(1), albedo.high(1),
+              albedo.slope(0), albedo.slope(1), shape.slope(0), shape.slope(1));
+        auto reads = [](const AttributeRegression& r, const Eigen::VectorXf& code) -> Eigen::Vector2f {
+            return r.readingMean + r.weights.transpose() * (code - r.codeMean);
+        };
+        const BankFace& face = model.bank.at(3);
+        IdentityCode a;
+        a.shape = face.shape;
+        a.albedo = face.coefficients;
+        IdentityCode b = a;  // the same face, another person along the attribute directions
+        b.albedo += albedo.directions * Eigen::Vector2f(0.8f, -0.6f);
+        b.shape += shape.directions * Eigen::Vector2f(-0.5f, 0.7f);
+        for (IdentityCode* c : {&a, &b}) {
+            c->shapeAttributeShift = shape.shiftTo(c->shape, 38.f, 0.15f);
+            c->albedoAttributeShift = albedo.shiftTo(c->albedo, 38.f, 0.15f);
+            // The shift lies along the directions.
+            const Eigen::VectorXf& s = c->albedoAttributeShift;
+            QVERIFY((s - albedo.directions * (albedo.directions.transpose() * s)).norm() < 1e-4f * std::max(1.f, s.norm()));
+        }
+        const Eigen::Vector2f womanReads = reads(albedo, shiftedAlbedoCode(a));
+        QVERIFY(std::abs(womanReads(1) - (albedo.readingMean(1) + albedo.slope(1) * (albedo.low(1) - albedo.readingMean(1)))) < 1e-3f);
+        QVERIFY(std::abs(womanReads(0) - (albedo.readingMean(0) + albedo.slope(0) * (38.f - albedo.readingMean(0)))) < 1e-3f);
+        for (const std::uint64_t seed : {1ull, 4ull}) {
+            const IdentityCode pa = perturbIdentity(a, 0.5, seed, {}, constraints);
+            const IdentityCode pb = perturbIdentity(b, 0.5, seed, {}, constraints);
+            QVERIFY((pa.albedo - pb.albedo).cwiseAbs().maxCoeff() < 1e-4f);
+            QVERIFY((pa.shape - pb.shape).cwiseAbs().maxCoeff() < 1e-4f);
+        }
+        // Without the shifts the two faces keep their own coordinates: they differ.
+        IdentityCode bare = a, otherBare = b;
+        bare.shapeAttributeShift.resize(0);
+        bare.albedoAttributeShift.resize(0);
+        otherBare.shapeAttributeShift.resize(0);
+        otherBare.albedoAttributeShift.resize(0);
+        QVERIFY((perturbIdentity(bare, 0.5, 1, {}, constraints).albedo - perturbIdentity(otherBare, 0.5, 1, {}, constraints).albedo).norm() > 0.5f);
+        // A man's reading, an older face's.
+        const Eigen::Vector2f manReads = reads(shape, a.shape + shape.shiftTo(a.shape, 38.f, 0.7f));
+        const Eigen::Vector2f olderReads = reads(shape, a.shape + shape.shiftTo(a.shape, 44.f, 0.7f));
+        QVERIFY(manReads(1) > reads(shape, a.shape + a.shapeAttributeShift)(1) + 2.f);  // than the woman's
+        QVERIFY(olderReads(0) > manReads(0) + 1.f);
+        QVERIFY(std::abs(olderReads(1) - manReads(1)) < 1e-3f);
+    }
+
     // A face's albedo is mirror-symmetric; what the gallery holds of asymmetry is mostly light
     // from one side. The identity noise keeps off the antisymmetric modes (and the attribute
     // directions), so it adds no one-sided blotches; a plain draw over every mode would. The
@@ -279,7 +335,7 @@ private slots:
         qInfo("%d of %d modes are antisymmetric", antisymmetric, pca.components());
         QVERIFY(antisymmetric >= pca.components() / 10);
         const Eigen::MatrixXf& off = model.albedoNoiseOff;
-        QCOMPARE(off.cols(), model.albedoAttributes.cols() + antisymmetric);
+        QCOMPARE(off.cols(), model.albedoAttributes.directions.cols() + antisymmetric);
         QVERIFY((off.transpose() * off - Eigen::MatrixXf::Identity(off.cols(), off.cols())).cwiseAbs().maxCoeff() < 1e-5);
         const FaceModelContext& context = FaceModelContext::shared();
         const std::vector<int>& bent = context.antisymmetricIdentityModes();

@@ -150,6 +150,38 @@ private slots:
         QVERIFY(keptCode(a.shape, 0.f, constraints.shape, constraints.shapeCentre) == a.shape);
         QVERIFY(perturbIdentity(a, 0, 5, {}, constraints).shape == a.shape);  // scale 0: X_p = X_f
     }
+
+    // The attribute shifts move the kept coordinates with the ramp and survive whole at full
+    // strength; the albedo's as well, and shiftedAlbedoCode is where its kept part lies.
+    void theKeptAttributeCoordinatesMoveByTheShift() {
+        const Eigen::Index k = 40;
+        NoiseConstraints constraints;
+        constraints.shape = Eigen::MatrixXf::Zero(k, 2);
+        constraints.shape(3, 0) = constraints.shape(11, 1) = 1;
+        constraints.albedo = Eigen::MatrixXf::Zero(30, 1);
+        constraints.albedo(5, 0) = 1;
+        IdentityCode a;
+        a.shape = Eigen::VectorXf::LinSpaced(k, -1.f, 1.f);
+        a.albedo = Eigen::VectorXf::LinSpaced(30, 0.8f, -0.6f);
+        IdentityCode shifted = a;
+        shifted.shapeAttributeShift = Eigen::VectorXf::Zero(k);
+        shifted.shapeAttributeShift(3) = 0.9f;
+        shifted.shapeAttributeShift(11) = -0.4f;
+        shifted.albedoAttributeShift = Eigen::VectorXf::Zero(30);
+        shifted.albedoAttributeShift(5) = 1.3f;
+        QCOMPARE(shiftedAlbedoCode(shifted)(5), a.albedo(5) + 1.3f);
+        QVERIFY(shiftedAlbedoCode(a) == a.albedo);  // no shift: β itself
+        for (const double scale : {0.1, 0.2, 0.5}) {
+            const float ramp = float(std::min(1.0, scale / NoiseSettings().detailFullScale));
+            const IdentityCode plain = perturbIdentity(a, scale, 9, {}, constraints);
+            const IdentityCode moved = perturbIdentity(shifted, scale, 9, {}, constraints);
+            const Eigen::VectorXf shapeMove = moved.shape - plain.shape, albedoMove = moved.albedo - plain.albedo;
+            QVERIFY((shapeMove - ramp * shifted.shapeAttributeShift).cwiseAbs().maxCoeff() < 1e-6f);
+            QVERIFY((albedoMove - ramp * shifted.albedoAttributeShift).cwiseAbs().maxCoeff() < 1e-6f);
+        }
+        const IdentityCode none = perturbIdentity(shifted, 0, 9, {}, constraints);  // scale 0: X_p = X_f
+        QVERIFY(none.shape == a.shape && none.albedo == a.albedo);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestIdentityNoise)

@@ -64,13 +64,14 @@ const Recorded kRecorded[] = {
     // seed's three bank faces and faded out at the eye openings (no ghost glasses frames, no
     // bright rims around the eyes), and z'_id kept of the photo's α only its attribute and
     // antisymmetric part about the bank's mean shape (the face's own proportions dropped, as
-    // the rest of β was).
+    // the rest of β was), and the kept age and gender coordinates of α and β were set from the
+    // photo's apparent age and sex instead of its own code.
     {"7482fb6bff73e3636740fbd4b332701939cfc725daccebb760905c3353f86f74", "OpenCV AVX512-SKX, OpenBLAS Cooperlake",
      "AMD EPYC (family 25), AVX-512",
-     {"a7406f510e87a3e2cb154631af83317368d6fc780005ece20449bbcd57faacfe",
-      "a8207be1ca709f0a1582e67406f210f74941e6800fd51a00c1877f12b96a2081",
-      "2b4e2ee13172763e6c5739c547a8952b5b41e3e76aab3594e06c3c1239e52998",
-      "0ed0c0f9b1ceaf387f34fd0aec8c151090940b6922eaecfbec7b59d8fa7cf12a"}},
+     {"97a0559f0ac57054ab59781cc2c847c443abf2c48aa0ccb18269a5ca11f50818",
+      "0d31b6445aaa59e813cfa25521f02b6a55cbc815d81dd4ee2efc77cba9dbda22",
+      "ae8726ab830a901fcc7933b6b2e2e918adad61e8db1297a2a40dbee2a6ce7c1d",
+      "e4762c2f473dd8aa6f000d49fe82e07504e5729ff23bfc3ef7535a6928ceb64c"}},
 };
 
 // The record for a pack and kernels (its `kernels` leads cpuKernels()).

@@ -10,6 +10,7 @@
 #include "models/model_store.h"
 
 #include <Eigen/Cholesky>
+#include <Eigen/QR>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -149,46 +150,79 @@ cv::Mat AlbedoPca::toImage(const Eigen::VectorXf& values, bool filled) const {
 
 namespace {
 
-// Orthonormal basis of the directions in code space that predict age and gender (logit) on
-// the bank: a ridge regression for each (cross-validated on the bank, the albedo code explains
-// R² 0.51 of the age and 0.84 of the gender, the shape code 0.51 and 0.79), then Gram-Schmidt.
-Eigen::MatrixXf attributeDirections(const std::vector<BankFace>& bank, bool shape, const std::vector<int>& unused = {}) {
+// FaceRes's gender score (> 0.5: male) as a logit, bounded (the score saturates).
+float genderLogit(float gender) {
+    const float g = std::clamp(gender, 0.02f, 0.98f);
+    return std::log(g / (1 - g));
+}
+
+// The regression of the bank's age and gender logit on its codes: ridge (cross-validated on
+// the bank, the albedo code explains R² 0.51 of the age and 0.84 of the gender, the shape code
+// 0.51 and 0.79), its directions orthonormalised by Gram-Schmidt.
+AttributeRegression attributeRegression(const std::vector<BankFace>& bank, bool shape, const std::vector<int>& unused = {}) {
+    AttributeRegression r;
     const Eigen::Index n = Eigen::Index(bank.size());
     const Eigen::Index k = n ? (shape ? bank[0].shape.size() : bank[0].coefficients.size()) : 0;
-    if (n < 3 || k == 0) return {};
+    if (n < 3 || k == 0) return r;
     Eigen::MatrixXd x(n, k);
     Eigen::MatrixXd y(n, 2);
     for (Eigen::Index i = 0; i < n; ++i) {
         const BankFace& b = bank[std::size_t(i)];
         x.row(i) = (shape ? b.shape : b.coefficients).cast<double>().transpose();
-        const double g = std::clamp(double(b.gender), 0.02, 0.98);
         y(i, 0) = b.age;
-        y(i, 1) = std::log(g / (1 - g));
+        y(i, 1) = genderLogit(b.gender);
     }
-    x.rowwise() -= x.colwise().mean();
-    y.rowwise() -= y.colwise().mean();
+    const Eigen::RowVectorXd xMean = x.colwise().mean(), yMean = y.colwise().mean();
+    x.rowwise() -= xMean;
+    y.rowwise() -= yMean;
     for (int j : unused) x.col(j).setZero();  // the directions lie off these coordinates
     Eigen::MatrixXd normal = x.transpose() * x;
     normal.diagonal().array() += 0.1 * double(n);
     const Eigen::MatrixXd w = normal.ldlt().solve(x.transpose() * y);
-    Eigen::MatrixXf basis(k, 0);
+    const Eigen::MatrixXd predicted = x * w;
+    r.weights = w.cast<float>();
+    r.codeMean = xMean.transpose().cast<float>();
+    r.readingMean = yMean.transpose().cast<float>();
+    for (int c = 0; c < 2; ++c) {
+        r.slope(c) = float(predicted.col(c).dot(y.col(c)) / std::max(1e-12, y.col(c).squaredNorm()));
+        std::vector<double> readings(y.col(c).data(), y.col(c).data() + n);
+        const std::size_t lowRank = std::size_t(std::lround(kAttributeRangeQuantile * double(n - 1)));
+        std::nth_element(readings.begin(), readings.begin() + std::ptrdiff_t(lowRank), readings.end());
+        r.low(c) = float(readings[lowRank] + yMean(c));
+        std::nth_element(readings.begin(), readings.begin() + std::ptrdiff_t(n - 1 - Eigen::Index(lowRank)), readings.end());
+        r.high(c) = float(readings[std::size_t(n - 1) - lowRank] + yMean(c));
+    }
+    r.directions.resize(k, 0);
     for (int c = 0; c < 2; ++c) {
         Eigen::VectorXd v = w.col(c);
-        for (Eigen::Index j = 0; j < basis.cols(); ++j) v -= basis.col(j).cast<double>().dot(v) * basis.col(j).cast<double>();
+        for (Eigen::Index j = 0; j < r.directions.cols(); ++j)
+            v -= r.directions.col(j).cast<double>().dot(v) * r.directions.col(j).cast<double>();
         if (v.norm() < 1e-9) continue;
-        basis.conservativeResize(k, basis.cols() + 1);
-        basis.col(basis.cols() - 1) = (v / v.norm()).cast<float>();
+        r.directions.conservativeResize(k, r.directions.cols() + 1);
+        r.directions.col(r.directions.cols() - 1) = (v / v.norm()).cast<float>();
     }
-    return basis;
+    return r;
 }
 
 }  // namespace
 
+Eigen::VectorXf AttributeRegression::shiftTo(const Eigen::VectorXf& code, float age, float gender) const {
+    if (directions.cols() == 0 || code.size() != weights.rows()) return Eigen::VectorXf::Zero(code.size());
+    // The sex as the bank's confident readings of it: FaceRes is unsure of many women in
+    // photos (a score of 0.1–0.25), and a code made to read as unsure reads as a man once the
+    // noise has moved the rest of the face.
+    const Eigen::Vector2f reading(std::clamp(age, low(0), high(0)), gender > 0.5f ? high(1) : low(1));
+    const Eigen::Vector2f target = readingMean + slope.cwiseProduct(reading - readingMean);
+    const Eigen::Vector2f now = readingMean + weights.transpose() * (code - codeMean);
+    const Eigen::MatrixXf along = weights.transpose() * directions;  // 2 × directions
+    return directions * along.completeOrthogonalDecomposition().solve(target - now);
+}
+
 void AppearanceModel::prepareAttributes() {
     // A mirrored face has the same age and gender: the albedo's attribute directions lie in
     // its symmetric modes.
-    albedoAttributes = attributeDirections(bank, false, pca.antisymmetricModes);
-    shapeAttributes = attributeDirections(bank, true);
+    albedoAttributes = attributeRegression(bank, false, pca.antisymmetricModes);
+    shapeAttributes = attributeRegression(bank, true);
     shapeMean.resize(0);
     if (!bank.empty() && bank[0].shape.size() > 0) {
         shapeMean = Eigen::VectorXf::Zero(bank[0].shape.size());
@@ -196,12 +230,13 @@ void AppearanceModel::prepareAttributes() {
         shapeMean /= float(bank.size());
     }
     const Eigen::Index k = pca.components();
-    const Eigen::Index a = albedoAttributes.rows() == k ? albedoAttributes.cols() : 0;
+    const Eigen::MatrixXf& directions = albedoAttributes.directions;
+    const Eigen::Index a = directions.rows() == k ? directions.cols() : 0;
     const std::vector<int>& anti = pca.antisymmetricModes;
     albedoNoiseOff = Eigen::MatrixXf::Zero(k, a + Eigen::Index(anti.size()));
-    albedoNoiseOff.leftCols(a) = albedoAttributes.leftCols(a);
+    albedoNoiseOff.leftCols(a) = directions.leftCols(a);
     for (std::size_t i = 0; i < anti.size(); ++i) albedoNoiseOff(anti[i], a + Eigen::Index(i)) = 1;
-    albedoAttributeValues = pca.basis * (pca.stddev.asDiagonal() * albedoAttributes);
+    albedoAttributeValues = pca.basis * (pca.stddev.asDiagonal() * directions);
 }
 
 void AppearanceModel::prepareGalleryRange() {
@@ -233,8 +268,9 @@ void AppearanceModel::prepareGalleryRange() {
 }
 
 Eigen::VectorXf AppearanceModel::attributeValues(const Eigen::VectorXf& code) const {
-    if (albedoAttributes.cols() == 0 || code.size() != albedoAttributes.rows()) return pca.mean;
-    return pca.mean + albedoAttributeValues * (albedoAttributes.transpose() * code);
+    const Eigen::MatrixXf& directions = albedoAttributes.directions;
+    if (directions.cols() == 0 || code.size() != directions.rows()) return pca.mean;
+    return pca.mean + albedoAttributeValues * (directions.transpose() * code);
 }
 
 cv::Mat AppearanceModel::detailOf(int face) const {

@@ -83,6 +83,28 @@ struct BankFace {
     float detailSd = 0;            // standard deviation of its detail on the skin
 };
 
+// A ridge regression of the bank's apparent age (years) and gender (the logit of FaceRes's
+// score) on one part of the identity code.
+struct AttributeRegression {
+    Eigen::MatrixXf directions;  // orthonormal columns spanning the weights (age first)
+    Eigen::MatrixXf weights;     // code size × 2: age, gender logit
+    Eigen::VectorXf codeMean;    // the bank's mean code (the regression is centred on it)
+    Eigen::Vector2f readingMean{0, 0};  // the bank's mean age and gender logit
+    // The range of readings the bank spans (its kAttributeRangeQuantile quantiles): beyond
+    // it the regression extrapolates to codes no gallery face has.
+    Eigen::Vector2f low{0, 0}, high{0, 0};
+    // How much of a reading's distance from the mean the bank's codes carry on average (the
+    // slope of the regression's predictions on the readings: below 1, the rest is in cues
+    // the code does not hold).
+    Eigen::Vector2f slope{1, 1};
+    // The move along `directions` after which `code` reads, by this regression, as an average
+    // bank face of this apparent age (within the bank's range) and of this sex, read
+    // confidently (the range's end), does (zero without a regression).
+    Eigen::VectorXf shiftTo(const Eigen::VectorXf& code, float age, float gender) const;
+};
+
+constexpr double kAttributeRangeQuantile = 0.05;
+
 struct AppearanceModel {
     AlbedoPca pca;
     int detailUvSize = 0;          // the detail bank's UV grid
@@ -93,11 +115,11 @@ struct AppearanceModel {
     double varianceExplained = 0;  // by the K modes, on the gallery
     std::string sha256;            // of the binary
     nlohmann::json header;         // as read (build options, gallery, skipped photos)
-    // The directions of the albedo code and of the shape code along which the bank's apparent
-    // age and gender change (ridge regressions of the FaceRes heads on the bank's codes),
-    // orthonormal columns. The identity noise is kept off them (see perturbIdentity), so a
-    // new identity keeps the face's age and gender. Made by prepareAttributes().
-    Eigen::MatrixXf albedoAttributes, shapeAttributes;
+    // The bank's apparent age and gender regressed on the albedo code and on the shape code.
+    // The identity noise is kept off their directions (see perturbIdentity), and z'_id's part
+    // along them is set from the photo's apparent age and gender (shiftTo), so a new identity
+    // keeps them. Made by prepareAttributes().
+    AttributeRegression albedoAttributes, shapeAttributes;
     // The bank's mean shape code: the average face as the landmark fit sees faces (the
     // morphable model's own mean lies far from it, |mean α| about 4 here). What z'_id keeps of
     // a photo's α is measured from it, as the attribute regressions are. Made by
@@ -106,7 +128,7 @@ struct AppearanceModel {
     // What the albedo noise is kept off: the attribute directions and the antisymmetric modes
     // (a face's albedo is symmetric; noise there only draws light from one side), orthonormal.
     Eigen::MatrixXf albedoNoiseOff;
-    // The model values of the albedo attribute directions (pca.basis · diag(stddev) · albedoAttributes).
+    // The model values of the albedo attribute directions (pca.basis · diag(stddev) · albedoAttributes.directions).
     Eigen::MatrixXf albedoAttributeValues;
     void prepareAttributes();
     // Per model value (texel and colour), the range the gallery's central faces span there:

@@ -75,7 +75,10 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
     {
         ScopedStage part("fit: X_f render: PCA reconstruct");
         face.albedoValues = model.pca.reconstruct(face.appearance.code);
-        face.attributeValues = model.attributeValues(face.appearance.code);
+        const ApparentAttributes& apparent = face.appearance.attributes;
+        face.identity.shapeAttributeShift = model.shapeAttributes.shiftTo(face.identity.shape, apparent.age, apparent.gender);
+        face.identity.albedoAttributeShift = model.albedoAttributes.shiftTo(face.identity.albedo, apparent.age, apparent.gender);
+        face.attributeValues = model.attributeValues(shiftedAlbedoCode(face.identity));
     }
     // X_f is drawn on the fit's own raster (the same mesh and camera): a copy costs less than
     // rasterising again.

@@ -15,15 +15,16 @@ PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel
 }
 
 NoiseConstraints identityNoiseConstraints(const FaceModelContext& context, const AppearanceModel& model) {
-    NoiseConstraints constraints{Eigen::MatrixXf(), model.albedoAttributes, model.albedoNoiseOff, Eigen::VectorXf()};
+    NoiseConstraints constraints{Eigen::MatrixXf(), model.albedoAttributes.directions, model.albedoNoiseOff, Eigen::VectorXf()};
     // The shape's attribute directions and the unit vectors of its antisymmetric modes,
     // orthonormalised (the directions were regressed on every mode).
     const Eigen::Index k = context.model().identityCount();
     const std::vector<int>& anti = context.antisymmetricIdentityModes();
-    const Eigen::Index a = model.shapeAttributes.rows() == k ? model.shapeAttributes.cols() : 0;
+    const Eigen::MatrixXf& attributes = model.shapeAttributes.directions;
+    const Eigen::Index a = attributes.rows() == k ? attributes.cols() : 0;
     Eigen::MatrixXf off = Eigen::MatrixXf::Zero(k, Eigen::Index(anti.size()) + a);
     for (std::size_t i = 0; i < anti.size(); ++i) off(anti[i], Eigen::Index(i)) = 1;
-    off.rightCols(a) = model.shapeAttributes.leftCols(a);
+    off.rightCols(a) = attributes.leftCols(a);
     if (off.cols() > 0) {
         const Eigen::HouseholderQR<Eigen::MatrixXf> qr(off);
         constraints.shape = qr.householderQ() * Eigen::MatrixXf::Identity(k, off.cols());
@@ -71,7 +72,7 @@ Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const Fitted
     if (!(w > 0)) return model.pca.perturbedValues(code, perturbed.albedoNoise, perturbed.albedoScale);
     const Eigen::VectorXf& attributes = face.attributeValues.size() == code.size()
                                             ? face.attributeValues
-                                            : (madeAttributes = model.attributeValues(face.identity.albedo));
+                                            : (madeAttributes = model.attributeValues(shiftedAlbedoCode(face.identity)));
     return model.pca.perturbedValues(code + w * (attributes - code), perturbed.albedoNoise, perturbed.albedoScale);
 }
 

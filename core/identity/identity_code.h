@@ -3,8 +3,8 @@
 // n ~ N(0, (k·scale)²) clipped at a few standard deviations. The code has a 3-D shape part α
 // (the morphable model's identity coefficients) and an albedo part β (the learned appearance
 // model's coefficients), both in N(0, 1) units; the perturbed code keeps of the photo's α and β
-// only what the noise may not move: their age and gender coordinates, and α's mirror-
-// antisymmetric part (keptCode). Expression, pose, lighting
+// only what the noise may not move: their age and gender coordinates (moved to those of the
+// photo's apparent age and gender), and α's mirror-antisymmetric part (keptCode). Expression, pose, lighting
 // and the skin-tone family are not part of it. Skin detail mixed from bank faces grows with
 // the scale.
 #include <Eigen/Core>
@@ -30,6 +30,12 @@ struct IdentityCode {
     // (keptCode). With the albedo noise, at full strength from the detail's full scale on (α
     // goes to its kept part at the same rate with the shape noise).
     float keptOnly = 0;
+    // Moves of α and β along their age and gender directions after which the bank's
+    // regressions read them as an average gallery face of the photo's apparent age and gender
+    // (AttributeRegression::shiftTo; empty: none). The photo's own coordinates there are
+    // partly its identity and read, through the regression, as a face nearer the bank's mean
+    // age and sex than the photo looks; z'_id's kept part takes the move in with keptOnly.
+    Eigen::VectorXf shapeAttributeShift, albedoAttributeShift;
 };
 
 struct NoiseSettings {
@@ -56,6 +62,9 @@ const std::vector<std::string>& identityComponentNames();
 // std::invalid_argument.
 void setIdentityComponents(NoiseSettings& settings, const std::vector<std::string>& names);
 
+// β moved by its attribute shift (β itself without one): what z'_id keeps of β lies on it.
+Eigen::VectorXf shiftedAlbedoCode(const IdentityCode& code);
+
 // Directions of the code the noise must not move (orthonormal columns; empty: none): the
 // ones along which the apparent age and gender change, so a new identity keeps them.
 struct NoiseConstraints {
@@ -73,7 +82,8 @@ struct NoiseConstraints {
 // Seeded, bit-reproducible perturbation of the identity part only; scale 0 returns the code.
 // Each part's noise is drawn from N(0, (gain·scale)²) per coefficient, clipped, and then
 // projected off that part's constrained directions. Each part keeps of the photo's code only
-// its part along those directions, fully from the detail's full scale: the rest of β is the
+// its part along those directions (moved by the code's attribute shifts), fully from the
+// detail's full scale: the rest of β is the
 // photo's own skin (a stain, a birthmark, its cheeks' colour), the rest of α its own
 // proportions (eyes, nose, mouth, jaw), and the noise does not hide them.
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed,
