@@ -208,8 +208,8 @@ AttributeRegression attributeRegression(const std::vector<BankFace>& bank, bool 
 
 Eigen::VectorXf AttributeRegression::shiftTo(const Eigen::VectorXf& code, float age, float gender) const {
     if (directions.cols() == 0 || code.size() != weights.rows()) return Eigen::VectorXf::Zero(code.size());
-    // The sex as the bank's confident readings of it: FaceRes is unsure of many women in
-    // photos (a score of 0.1–0.25), and a code made to read as unsure reads as a man once the
+    // The sex as the bank's confident readings of it: FaceRes is unsure of several women in
+    // photos (a score of 0.10–0.25), and a code made to read as unsure reads as a man once the
     // noise has moved the rest of the face.
     const Eigen::Vector2f reading(std::clamp(age, low(0), high(0)), gender > 0.5f ? high(1) : low(1));
     const Eigen::Vector2f target = readingMean + slope.cwiseProduct(reading - readingMean);
