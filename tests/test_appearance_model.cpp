@@ -283,9 +283,6 @@ private slots:
         qInfo("bank readings: mean age %.1f, logit %.2f; range age %.1f-%.1f, logit %.2f-%.2f; slopes albedo %.2f %.2f, shape %.2f %.2f",
               albedo.readingMean(0), albedo.readingMean(1), albedo.low(0), albedo.high(0), albedo.low(1), albedo.high(1),
               albedo.slope(0), albedo.slope(1), shape.slope(0), shape.slope(1));
-        auto reads = [](const AttributeRegression& r, const Eigen::VectorXf& code) -> Eigen::Vector2f {
-            return r.readingMean + r.weights.transpose() * (code - r.codeMean);
-        };
         const BankFace& face = model.bank.at(3);
         IdentityCode a;
         a.shape = face.shape;
@@ -300,7 +297,7 @@ private slots:
             const Eigen::VectorXf& s = c->albedoAttributeShift;
             QVERIFY((s - albedo.directions * (albedo.directions.transpose() * s)).norm() < 1e-4f * std::max(1.f, s.norm()));
         }
-        const Eigen::Vector2f womanReads = reads(albedo, shiftedAlbedoCode(a));
+        const Eigen::Vector2f womanReads = albedo.reads(shiftedAlbedoCode(a));
         QVERIFY(std::abs(womanReads(1) - (albedo.readingMean(1) + albedo.slope(1) * (albedo.low(1) - albedo.readingMean(1)))) < 1e-3f);
         QVERIFY(std::abs(womanReads(0) - (albedo.readingMean(0) + albedo.slope(0) * (38.f - albedo.readingMean(0)))) < 1e-3f);
         for (const std::uint64_t seed : {1ull, 4ull}) {
@@ -317,9 +314,9 @@ private slots:
         otherBare.albedoAttributeShift.resize(0);
         QVERIFY((perturbIdentity(bare, 0.5, 1, {}, constraints).albedo - perturbIdentity(otherBare, 0.5, 1, {}, constraints).albedo).norm() > 0.5f);
         // A man's reading, an older face's.
-        const Eigen::Vector2f manReads = reads(shape, a.shape + shape.shiftTo(a.shape, 38.f, 0.7f));
-        const Eigen::Vector2f olderReads = reads(shape, a.shape + shape.shiftTo(a.shape, 44.f, 0.7f));
-        QVERIFY(manReads(1) > reads(shape, a.shape + a.shapeAttributeShift)(1) + 2.f);  // than the woman's
+        const Eigen::Vector2f manReads = shape.reads(a.shape + shape.shiftTo(a.shape, 38.f, 0.7f));
+        const Eigen::Vector2f olderReads = shape.reads(a.shape + shape.shiftTo(a.shape, 44.f, 0.7f));
+        QVERIFY(manReads(1) > shape.reads(a.shape + a.shapeAttributeShift)(1) + 2.f);  // than the woman's
         QVERIFY(olderReads(0) > manReads(0) + 1.f);
         QVERIFY(std::abs(olderReads(1) - manReads(1)) < 1e-3f);
     }

@@ -206,6 +206,10 @@ AttributeRegression attributeRegression(const std::vector<BankFace>& bank, bool 
 
 }  // namespace
 
+Eigen::Vector2f AttributeRegression::reads(const Eigen::VectorXf& code) const {
+    return readingMean + weights.transpose() * (code - codeMean);
+}
+
 Eigen::VectorXf AttributeRegression::shiftTo(const Eigen::VectorXf& code, float age, float gender) const {
     if (directions.cols() == 0 || code.size() != weights.rows()) return Eigen::VectorXf::Zero(code.size());
     // The sex as the bank's confident readings of it: FaceRes is unsure of several women in
@@ -213,7 +217,7 @@ Eigen::VectorXf AttributeRegression::shiftTo(const Eigen::VectorXf& code, float 
     // noise has moved the rest of the face.
     const Eigen::Vector2f reading(std::clamp(age, low(0), high(0)), gender > 0.5f ? high(1) : low(1));
     const Eigen::Vector2f target = readingMean + slope.cwiseProduct(reading - readingMean);
-    const Eigen::Vector2f now = readingMean + weights.transpose() * (code - codeMean);
+    const Eigen::Vector2f now = reads(code);
     const Eigen::MatrixXf along = weights.transpose() * directions;  // 2 × directions
     return directions * along.completeOrthogonalDecomposition().solve(target - now);
 }

@@ -97,6 +97,8 @@ struct AttributeRegression {
     // slope of the regression's predictions on the readings: below 1, the rest is in cues
     // the code does not hold).
     Eigen::Vector2f slope{1, 1};
+    // The age and gender logit the regression reads from `code`.
+    Eigen::Vector2f reads(const Eigen::VectorXf& code) const;
     // The move along `directions` after which `code` reads, by this regression, as an average
     // bank face of this apparent age (within the bank's range) and of this sex, read
     // confidently (the range's end), does (zero without a regression).
@@ -122,8 +124,9 @@ struct AppearanceModel {
     AttributeRegression albedoAttributes, shapeAttributes;
     // The bank's mean shape code: the average face as the landmark fit sees faces (the
     // morphable model's own mean lies far from it, |mean α| about 4 here). What z'_id keeps of
-    // a photo's α is measured from it, as the attribute regressions are. Made by
-    // prepareAttributes() too.
+    // a photo's α is measured from it. Made by prepareAttributes() too. (The shape
+    // regression's codeMean is the same mean summed in double: they differ in the last bits,
+    // and the output bytes follow them.)
     Eigen::VectorXf shapeMean;
     // What the albedo noise is kept off: the attribute directions and the antisymmetric modes
     // (a face's albedo is symmetric; noise there only draws light from one side), orthonormal.

@@ -37,10 +37,16 @@ Eigen::VectorXf keptCode(const Eigen::VectorXf& code, float keptOnly, const Eige
     return out;
 }
 
-Eigen::VectorXf shiftedAlbedoCode(const IdentityCode& code) {
-    const Eigen::VectorXf& shift = code.albedoAttributeShift;
-    return shift.size() == code.albedo.size() ? Eigen::VectorXf(code.albedo + shift) : code.albedo;
+namespace {
+
+// A code part moved by `amount` of its attribute shift (the part itself without one).
+Eigen::VectorXf shiftedBy(const Eigen::VectorXf& part, const Eigen::VectorXf& shift, float amount) {
+    return shift.size() == part.size() ? Eigen::VectorXf(part + amount * shift) : part;
 }
+
+}  // namespace
+
+Eigen::VectorXf shiftedAlbedoCode(const IdentityCode& code) { return shiftedBy(code.albedo, code.albedoAttributeShift, 1.f); }
 
 IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64_t seed, const NoiseSettings& s,
                              const NoiseConstraints& constraints) {
@@ -61,13 +67,10 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
     const float ramp = float(std::clamp(scale / s.detailFullScale, 0.0, 1.0));
     // The kept part's age and gender coordinates move with the ramp too (their directions are
     // among the kept ones, so keptCode keeps the move whole).
-    auto shifted = [&](const Eigen::VectorXf& part, const Eigen::VectorXf& shift) {
-        return shift.size() == part.size() ? Eigen::VectorXf(part + ramp * shift) : part;
-    };
     if (s.shape) {
         const Eigen::VectorXf unit = unitNoise(out.shape.size(), s.shapeGain, 1, constraints.shape);
         // α' = α_kept + scale·u, clipped.
-        out.shape = (keptCode(shifted(code.shape, code.shapeAttributeShift), ramp, constraints.shape, constraints.shapeCentre) + step * unit).cwiseMax(float(-s.codeClip)).cwiseMin(float(s.codeClip));
+        out.shape = (keptCode(shiftedBy(code.shape, code.shapeAttributeShift, ramp), ramp, constraints.shape, constraints.shapeCentre) + step * unit).cwiseMax(float(-s.codeClip)).cwiseMin(float(s.codeClip));
     }
     if (s.albedo) {
         // Unclipped (the albedo is bounded by its colours): β' = β_kept + scale·u.
@@ -75,7 +78,7 @@ IdentityCode perturbIdentity(const IdentityCode& code, double scale, std::uint64
                                     constraints.albedoNoise.cols() ? constraints.albedoNoise : constraints.albedo);
         out.albedoScale = step;
         out.keptOnly = ramp;
-        out.albedo = keptCode(shifted(code.albedo, code.albedoAttributeShift), out.keptOnly, constraints.albedo) + step * out.albedoNoise;
+        out.albedo = keptCode(shiftedBy(code.albedo, code.albedoAttributeShift, ramp), out.keptOnly, constraints.albedo) + step * out.albedoNoise;
     }
     if (s.detail) {
         out.detailMix = ramp;
