@@ -227,14 +227,14 @@ private slots:
     void perturbedValuesAreTheReconstructionOfThePerturbedCode() {
         const AppearanceModel& model = sharedAppearanceModel();
         const AlbedoPca& pca = model.pca;
-        const Eigen::MatrixXf& attributes = model.albedoAttributes.directions;
-        QCOMPARE(attributes.cols(), Eigen::Index(2));
+        const Eigen::MatrixXf& attributes = model.albedoKept;  // the age and gender directions, then the beard areas'
+        QCOMPARE(attributes.cols(), Eigen::Index(2 + 4 * 3));
         FittedFace face;
         const Eigen::VectorXf code = model.bank.at(0).coefficients;  // a real face's code
         face.identity.shape = Eigen::VectorXf::Zero(4);
         face.identity.albedo = code;
         face.albedoValues = pca.reconstruct(code);
-        face.attributeValues = model.attributeValues(code);
+        face.keptValues = model.keptValues(code);
         const NoiseConstraints constraints{Eigen::MatrixXf(), attributes, model.albedoNoiseOff, Eigen::VectorXf()};
         for (const double scale : {0.05, 0.5}) {
             const IdentityCode perturbed = perturbIdentity(face.identity, scale, 11, {}, constraints);
@@ -253,7 +253,7 @@ private slots:
             // A face without the values made at fit time gets them from its code: the same.
             FittedFace bare = face;
             bare.albedoValues.resize(0);
-            bare.attributeValues.resize(0);
+            bare.keptValues.resize(0);
             QCOMPARE(perturbedAlbedoValues(model, bare, perturbed), values);
         }
         // The noise's product with the basis, kept and remade.
@@ -321,6 +321,80 @@ private slots:
         QVERIFY(std::abs(olderReads(1) - manReads(1)) < 1e-3f);
     }
 
+    // The noise cannot draw a beard: over the upper lip, the chin and the lower cheeks z'_id's
+    // albedo has the mean colour, against the skin above the nose, of the code it keeps, which
+    // is that of the face's bank neighbours (its sex: a woman's upper lip stays clean). Kept
+    // off the attribute directions alone, the noise moves those colours.
+    void theNoiseKeepsTheBeardAreasColour() {
+        const AppearanceModel& model = sharedAppearanceModel();
+        const AlbedoPca& pca = model.pca;
+        const FaceModelContext& context = FaceModelContext::shared();
+        const BeardAreas beard = beardAreas(context, pca);
+        QCOMPARE(beard.areas.size(), std::size_t(4));
+        const float noseBase = context.landmarkUv(33).y / float(context.uvSize() / pca.uvSize) - float(pca.roi.y);
+        for (const cv::Mat& area : beard.areas) {
+            QVERIFY(cv::countNonZero(area > 0.5f) >= 20);
+            // Below the nose's base, and as wide on both sides of the face.
+            cv::Mat rows;
+            cv::reduce(area, rows, 1, cv::REDUCE_SUM);
+            QCOMPARE(cv::countNonZero(rows(cv::Rect(0, 0, 1, int(noseBase))) > 0.5f), 0);
+            cv::Mat mirrored;
+            cv::flip(area, mirrored, 1);
+            QVERIFY(cv::norm(area, mirrored, cv::NORM_L1) < 0.1 * cv::sum(area)[0]);
+        }
+        // Per area and channel: the mean over the area minus the mean over the reference.
+        auto contrasts = [&](const Eigen::VectorXf& values) {
+            const cv::Mat image = pca.toImage(values);
+            auto mean = [&](const cv::Mat& weight) {
+                cv::Mat w3;
+                cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
+                return cv::sum(image.mul(w3)) / cv::sum(weight)[0];
+            };
+            const cv::Scalar reference = mean(beard.reference);
+            std::vector<double> out;
+            for (const cv::Mat& area : beard.areas)
+                for (int c = 0; c < 3; ++c) out.push_back(mean(area)[c] - reference[c]);
+            return out;
+        };
+        const NoiseConstraints constraints = identityNoiseConstraints(context, model);
+        QCOMPARE(constraints.albedo.cols(), Eigen::Index(2 + 4 * 3));
+        const NoiseConstraints attributesOnly{Eigen::MatrixXf(), model.albedoAttributes.directions,
+                                              Eigen::MatrixXf(), Eigen::VectorXf()};
+        double keptWorst = 0, attributesOnlySmallest = 1e9;
+        for (int face : {0, 7, 20}) {
+            IdentityCode code;
+            code.shape = model.bank.at(std::size_t(face)).shape;
+            code.albedo = model.bank.at(std::size_t(face)).coefficients;
+            const std::vector<double> kept = contrasts(model.keptValues(code.albedo));
+            for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+                const IdentityCode p = perturbIdentity(code, 0.5, seed, {}, constraints);
+                const IdentityCode q = perturbIdentity(code, 0.5, seed, {}, attributesOnly);
+                const std::vector<double> withNoise = contrasts(pca.reconstruct(p.albedo));
+                const std::vector<double> withoutAreas = contrasts(pca.reconstruct(q.albedo));
+                double keptMove = 0, move = 0;
+                for (std::size_t i = 0; i < kept.size(); ++i) {
+                    keptMove = std::max(keptMove, std::abs(withNoise[i] - kept[i]));
+                    move = std::max(move, std::abs(withoutAreas[i] - kept[i]));
+                }
+                keptWorst = std::max(keptWorst, keptMove);
+                attributesOnlySmallest = std::min(attributesOnlySmallest, move);
+            }
+        }
+        qInfo("largest change of a beard area's colour contrast by the noise: %.2g kept, at least %.3f per draw kept off the attributes alone",
+              keptWorst, attributesOnlySmallest);
+        QVERIFY(keptWorst < 1e-4);
+        QVERIFY(attributesOnlySmallest > 0.02);
+        // The colour kept there is that of the face's bank neighbours, not the face's own: two
+        // codes that differ only along the areas' directions keep the same values once shifted.
+        const Eigen::VectorXf a = model.bank.at(3).coefficients;
+        const Eigen::VectorXf b = a + model.albedoAreas * Eigen::VectorXf::LinSpaced(model.albedoAreas.cols(), -0.8f, 0.9f);
+        const std::vector<int> neighbours = {5, 11, 40};
+        const Eigen::VectorXf keptA = model.keptValues(a + model.areaShift(a, neighbours));
+        const Eigen::VectorXf keptB = model.keptValues(b + model.areaShift(b, neighbours));
+        QVERIFY((keptA - keptB).cwiseAbs().maxCoeff() < 1e-4f);
+        QVERIFY((model.keptValues(a) - model.keptValues(b)).cwiseAbs().maxCoeff() > 0.05f);
+    }
+
     // A face's albedo is mirror-symmetric; what the gallery holds of asymmetry is mostly light
     // from one side. The identity noise keeps off the antisymmetric modes (and the attribute
     // directions), so it adds no one-sided blotches; a plain draw over every mode would. The
@@ -332,7 +406,7 @@ private slots:
         qInfo("%d of %d modes are antisymmetric", antisymmetric, pca.components());
         QVERIFY(antisymmetric >= pca.components() / 10);
         const Eigen::MatrixXf& off = model.albedoNoiseOff;
-        QCOMPARE(off.cols(), model.albedoAttributes.directions.cols() + antisymmetric);
+        QCOMPARE(off.cols(), model.albedoKept.cols() + antisymmetric);
         QVERIFY((off.transpose() * off - Eigen::MatrixXf::Identity(off.cols(), off.cols())).cwiseAbs().maxCoeff() < 1e-5);
         const FaceModelContext& context = FaceModelContext::shared();
         const std::vector<int>& bent = context.antisymmetricIdentityModes();

@@ -189,6 +189,15 @@ private slots:
         QCOMPARE(test::maxAbsDiff(again.image, p.image), 0.0);
         const PerturbedFace other = perturbFace(*context_, model, face, 0.3, 4);
         QVERIFY(test::maxAbsDiff(other.image, p.image) > 10);
+        // z'_id's beard areas are coloured as the face's bank neighbours are, not as the photo.
+        const std::vector<int>& neighbours = face.appearance.neighbours;
+        QVERIFY(neighbours.size() >= 3);
+        Eigen::VectorXf neighbourMean = Eigen::VectorXf::Zero(face.identity.albedo.size());
+        for (int i : neighbours) neighbourMean += model.bank.at(std::size_t(i)).coefficients / float(neighbours.size());
+        const Eigen::MatrixXf& areas = model.albedoAreas;
+        QVERIFY(areas.cols() > 0);
+        QVERIFY((areas.transpose() * (p.identity.albedo - neighbourMean)).cwiseAbs().maxCoeff() < 1e-4f);
+        QVERIFY((areas.transpose() * (face.identity.albedo - neighbourMean)).norm() > 0.1f);
     }
 };
 

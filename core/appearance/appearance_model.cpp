@@ -1,4 +1,5 @@
 #include "appearance/appearance_model.h"
+#include "appearance/model_albedo.h"
 
 #include <cblas.h>
 
@@ -234,13 +235,62 @@ void AppearanceModel::prepareAttributes() {
         shapeMean /= float(bank.size());
     }
     const Eigen::Index k = pca.components();
-    const Eigen::MatrixXf& directions = albedoAttributes.directions;
-    const Eigen::Index a = directions.rows() == k ? directions.cols() : 0;
+    albedoKept = albedoAttributes.directions.rows() == k ? albedoAttributes.directions : Eigen::MatrixXf(k, 0);
+    albedoAreas.resize(k, 0);
+    prepareKept();
+}
+
+void AppearanceModel::prepareKept() {
+    const Eigen::Index k = pca.components(), a = albedoKept.cols();
     const std::vector<int>& anti = pca.antisymmetricModes;
     albedoNoiseOff = Eigen::MatrixXf::Zero(k, a + Eigen::Index(anti.size()));
-    albedoNoiseOff.leftCols(a) = directions.leftCols(a);
+    albedoNoiseOff.leftCols(a) = albedoKept;
     for (std::size_t i = 0; i < anti.size(); ++i) albedoNoiseOff(anti[i], a + Eigen::Index(i)) = 1;
-    albedoAttributeValues = pca.basis * (pca.stddev.asDiagonal() * directions);
+    albedoKeptValues = pca.basis * (pca.stddev.asDiagonal() * albedoKept);
+}
+
+void AppearanceModel::keepAreaContrasts(const std::vector<cv::Mat>& areas, const cv::Mat& reference) {
+    const Eigen::Index k = pca.components();
+    if (k == 0 || albedoKept.rows() != k) return;
+    // An area's mean of one colour channel as a linear functional of the model values (BGR per texel).
+    auto channelMean = [&](const cv::Mat& area, int channel) {
+        CV_Assert(area.type() == CV_32F && area.size() == pca.roi.size());
+        Eigen::VectorXd functional = Eigen::VectorXd::Zero(pca.mean.size());
+        double total = 0;
+        for (int t = 0; t < pca.texelCount(); ++t) {
+            const double w = area.ptr<float>()[pca.texels[std::size_t(t)]];
+            functional(3 * t + channel) = w;
+            total += w;
+        }
+        if (!(total > 0)) throw Error("appearance model: an area for the kept contrasts has no modelled texel");
+        return Eigen::VectorXd(functional / total);
+    };
+    for (const cv::Mat& area : areas)
+        for (int channel = 0; channel < 3; ++channel) {
+            // The contrast is mean·functional + β·(S·Bᵀ·functional): β moves it only along that vector.
+            const Eigen::VectorXd functional = channelMean(area, channel) - channelMean(reference, channel);
+            const Eigen::VectorXf alongBasis = pca.basis.transpose() * functional.cast<float>();
+            Eigen::VectorXd v = pca.stddev.cast<double>().cwiseProduct(alongBasis.cast<double>());
+            // The areas are mirror-symmetric and the noise is off the antisymmetric modes already.
+            for (int j : pca.antisymmetricModes) v(j) = 0;
+            const double before = v.norm();
+            for (Eigen::Index j = 0; j < albedoKept.cols(); ++j)
+                v -= albedoKept.col(j).cast<double>().dot(v) * albedoKept.col(j).cast<double>();
+            if (!(v.norm() > 1e-3 * before)) continue;  // already kept
+            albedoKept.conservativeResize(k, albedoKept.cols() + 1);
+            albedoKept.col(albedoKept.cols() - 1) = (v / v.norm()).cast<float>();
+            albedoAreas.conservativeResize(k, albedoAreas.cols() + 1);
+            albedoAreas.col(albedoAreas.cols() - 1) = albedoKept.col(albedoKept.cols() - 1);
+        }
+    prepareKept();
+}
+
+Eigen::VectorXf AppearanceModel::areaShift(const Eigen::VectorXf& code, const std::vector<int>& faces) const {
+    if (albedoAreas.cols() == 0 || albedoAreas.rows() != code.size() || faces.empty()) return Eigen::VectorXf::Zero(code.size());
+    Eigen::VectorXf mean = Eigen::VectorXf::Zero(code.size());
+    for (int face : faces) mean += bank.at(std::size_t(face)).coefficients;
+    mean /= float(faces.size());
+    return albedoAreas * (albedoAreas.transpose() * (mean - code));
 }
 
 void AppearanceModel::prepareGalleryRange() {
@@ -271,10 +321,9 @@ void AppearanceModel::prepareGalleryRange() {
     }
 }
 
-Eigen::VectorXf AppearanceModel::attributeValues(const Eigen::VectorXf& code) const {
-    const Eigen::MatrixXf& directions = albedoAttributes.directions;
-    if (directions.cols() == 0 || code.size() != directions.rows()) return pca.mean;
-    return pca.mean + albedoAttributeValues * (directions.transpose() * code);
+Eigen::VectorXf AppearanceModel::keptValues(const Eigen::VectorXf& code) const {
+    if (albedoKept.cols() == 0 || code.size() != albedoKept.rows()) return pca.mean;
+    return pca.mean + albedoKeptValues * (albedoKept.transpose() * code);
 }
 
 cv::Mat AppearanceModel::detailOf(int face) const {
@@ -438,6 +487,8 @@ const AppearanceModel& sharedAppearanceModel() {
     std::call_once(once, [] {
         // The reader checks the binary against the SHA-256 its header records.
         model = loadAppearanceModel(ModelStore::instance().require("appearance-model"));
+        const BeardAreas beard = beardAreas(FaceModelContext::shared(), model.pca);
+        model.keepAreaContrasts(beard.areas, beard.reference);
     });
     return model;
 }

@@ -128,12 +128,28 @@ struct AppearanceModel {
     // regression's codeMean is the same mean summed in double: they differ in the last bits,
     // and the output bytes follow them.)
     Eigen::VectorXf shapeMean;
-    // What the albedo noise is kept off: the attribute directions and the antisymmetric modes
+    // What z'_id keeps of β (orthonormal columns): the attribute directions and, once
+    // keepAreaContrasts has run, the directions that set the beard areas' colour (albedoAreas).
+    Eigen::MatrixXf albedoKept, albedoAreas;
+    // What the albedo noise is kept off: the kept directions and the antisymmetric modes
     // (a face's albedo is symmetric; noise there only draws light from one side), orthonormal.
     Eigen::MatrixXf albedoNoiseOff;
-    // The model values of the albedo attribute directions (pca.basis · diag(stddev) · albedoAttributes.directions).
-    Eigen::MatrixXf albedoAttributeValues;
+    // The model values of the kept directions (pca.basis · diag(stddev) · albedoKept).
+    Eigen::MatrixXf albedoKeptValues;
     void prepareAttributes();
+    // Adds to the kept directions, for each area (model-grid roi-sized CV_32F weights), the
+    // three directions of β that set its mean colour (B, G, R) against that of `reference`:
+    // with them kept, the noise cannot change that contrast. Over the upper lip, chin and jaw
+    // it is how dark and grey a beard or stubble is: the noise drew moustache and goatee
+    // shadows on women (and took beards off men) without it.
+    void keepAreaContrasts(const std::vector<cv::Mat>& areas, const cv::Mat& reference);
+    // The move along albedoAreas that gives `code` the mean coordinates there of the bank
+    // faces `faces` (a photo's neighbours: its sex and age band, its nearest codes), zero
+    // without them. z'_id takes its beard areas' colour from those faces of nobody: the
+    // photo's own (its cheeks' colour and the shading the fit left in them) let the
+    // whole-head recogniser match 7 points more outputs to their originals.
+    Eigen::VectorXf areaShift(const Eigen::VectorXf& code, const std::vector<int>& faces) const;
+    void prepareKept();  // albedoNoiseOff and albedoKeptValues from albedoKept
     // Per model value (texel and colour), the range the gallery's central faces span there:
     // the kGalleryRangeQuantile and 1 − kGalleryRangeQuantile quantiles of the bank faces'
     // reconstructions. X_p's albedo is kept inside it, because the albedo noise (1.5 standard
@@ -141,9 +157,9 @@ struct AppearanceModel {
     // lips, to colours no gallery face has there (glowing rims). Made by prepareGalleryRange().
     Eigen::VectorXf albedoLow, albedoHigh;
     void prepareGalleryRange();
-    // The values of a code's part along the albedo attribute directions (what X_p keeps of
-    // the photo's β, see keptCode): the mean plus a product with two columns.
-    Eigen::VectorXf attributeValues(const Eigen::VectorXf& code) const;
+    // The values of a code's part along the kept directions (what X_p keeps of the photo's
+    // β, see keptCode): the mean plus a product with a few columns.
+    Eigen::VectorXf keptValues(const Eigen::VectorXf& code) const;
 
     // A bank face's detail as relative luminance (CV_32F, detailRoi-sized).
     cv::Mat detailOf(int face) const;

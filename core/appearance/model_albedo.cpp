@@ -129,6 +129,35 @@ cv::Vec3f skinTone(const FaceModelContext& context, const cv::Mat& albedo, const
     return medianTone(albedo, toneRegion(context), weight, 2);
 }
 
+BeardAreas beardAreas(const FaceModelContext& context, const AlbedoPca& pca) {
+    const cv::Mat skin = (context.regions() == kUvSkin) & ~context.openingRims();
+    // Polygons through iBUG-68 landmarks (0-based): the jaw line 0–16, the nose's base 31–35,
+    // the outer lips 48–59.
+    auto area = [&](const std::vector<std::vector<int>>& polygons) {
+        cv::Mat drawn = cv::Mat::zeros(skin.size(), CV_8U);
+        for (const std::vector<int>& landmarks : polygons) {
+            std::vector<cv::Point> points;
+            for (int i : landmarks) {
+                const cv::Point2f p = context.landmarkUv(i);
+                points.emplace_back(cvRound(p.x), cvRound(p.y));
+            }
+            cv::fillPoly(drawn, std::vector<std::vector<cv::Point>>{points}, cv::Scalar(255));
+        }
+        cv::Mat weight;
+        cv::Mat(drawn & skin).convertTo(weight, CV_32F, 1.0 / 255.0);
+        return toGrid(weight, cv::Mat(), context.uvSize(), pca.uvSize, pca.roi);
+    };
+    BeardAreas out;
+    out.areas.push_back(area({{31, 32, 33, 34, 35, 54, 53, 52, 51, 50, 49, 48}}));        // upper lip
+    out.areas.push_back(area({{48, 59, 58, 57, 56, 55, 54, 10, 9, 8, 7, 6}}));           // chin
+    out.areas.push_back(area({{58, 57, 56, 9, 8, 7}}));                                  // its centre (a goatee)
+    out.areas.push_back(area({{2, 3, 4, 5, 6, 48, 31}, {14, 13, 12, 11, 10, 54, 35}}));  // lower cheeks
+    cv::Mat reference;
+    toneRegion(context).convertTo(reference, CV_32F, 1.0 / 255.0);
+    out.reference = toGrid(reference, cv::Mat(), context.uvSize(), pca.uvSize, pca.roi);
+    return out;
+}
+
 bool isGreyTone(const cv::Vec3f& tone) {
     const float hi = std::max({tone[0], tone[1], tone[2]}), lo = std::min({tone[0], tone[1], tone[2]});
     return hi - lo <= 0.02f * hi;

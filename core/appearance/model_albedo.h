@@ -22,6 +22,17 @@ namespace ideu {
 cv::Vec3f skinTone(const FaceModelContext& context, const cv::Mat& albedo, const cv::Mat& weight = cv::Mat());
 
 
+// Where a beard or stubble grows, as weights on the model grid's roi (CV_32F, skin only, away
+// from the openings' rims): the upper lip, the chin and its centre, and the lower cheeks down
+// to the jaw;
+// and the skin the skin tone is measured on (above the nose's base), their reference. The
+// appearance model keeps the photo's contrast between them (AppearanceModel::keepAreaContrasts).
+struct BeardAreas {
+    std::vector<cv::Mat> areas;
+    cv::Mat reference;
+};
+BeardAreas beardAreas(const FaceModelContext& context, const AlbedoPca& pca);
+
 // A grey photo: its skin tone has no colour (the albedo is then synthesised grey).
 bool isGreyTone(const cv::Vec3f& tone);
 

@@ -77,8 +77,9 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
         face.albedoValues = model.pca.reconstruct(face.appearance.code);
         const ApparentAttributes& apparent = face.appearance.attributes;
         face.identity.shapeAttributeShift = model.shapeAttributes.shiftTo(face.identity.shape, apparent.age, apparent.gender);
-        face.identity.albedoAttributeShift = model.albedoAttributes.shiftTo(face.identity.albedo, apparent.age, apparent.gender);
-        face.attributeValues = model.attributeValues(shiftedAlbedoCode(face.identity));
+        face.identity.albedoAttributeShift = model.albedoAttributes.shiftTo(face.identity.albedo, apparent.age, apparent.gender) +
+                                             model.areaShift(face.identity.albedo, face.appearance.neighbours);
+        face.keptValues = model.keptValues(shiftedAlbedoCode(face.identity));
     }
     // X_f is drawn on the fit's own raster (the same mesh and camera): a copy costs less than
     // rasterising again.

@@ -30,7 +30,7 @@ struct FittedFace {
     AppearanceFit appearance;      // β, the skin-tone family, relief sharpness, bank neighbours
     IdentityCode identity;         // z_id = (α, β)
     Eigen::VectorXf albedoValues;      // β's model values (pca.reconstruct): X_f's
-    Eigen::VectorXf attributeValues;   // those of β's part along the age and gender directions (what X_p keeps)
+    Eigen::VectorXf keptValues;        // those of β's part along the kept directions (what X_p keeps, AppearanceModel::albedoKept)
     std::array<Eigen::Vector2d, 68> fittedLandmarks;  // projected model landmarks
     cv::Mat fittedImage;           // X_f: CV_32FC3, the model render (eye and mouth openings from the photo)
     cv::Mat fittedMask;            // CV_8U, 255 where X_f has content

@@ -15,7 +15,7 @@ PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel
 }
 
 NoiseConstraints identityNoiseConstraints(const FaceModelContext& context, const AppearanceModel& model) {
-    NoiseConstraints constraints{Eigen::MatrixXf(), model.albedoAttributes.directions, model.albedoNoiseOff, Eigen::VectorXf()};
+    NoiseConstraints constraints{Eigen::MatrixXf(), model.albedoKept, model.albedoNoiseOff, Eigen::VectorXf()};
     // The shape's attribute directions and the unit vectors of its antisymmetric modes,
     // orthonormalised (the directions were regressed on every mode).
     const Eigen::Index k = context.model().identityCount();
@@ -70,9 +70,9 @@ Eigen::VectorXf perturbedAlbedoValues(const AppearanceModel& model, const Fitted
     // keptCode is linear in β, so its values lie between β's and those of β's attribute part.
     const float w = perturbed.keptOnly;
     if (!(w > 0)) return model.pca.perturbedValues(code, perturbed.albedoNoise, perturbed.albedoScale);
-    const Eigen::VectorXf& attributes = face.attributeValues.size() == code.size()
-                                            ? face.attributeValues
-                                            : (madeAttributes = model.attributeValues(shiftedAlbedoCode(face.identity)));
+    const Eigen::VectorXf& attributes = face.keptValues.size() == code.size()
+                                            ? face.keptValues
+                                            : (madeAttributes = model.keptValues(shiftedAlbedoCode(face.identity)));
     return model.pca.perturbedValues(code + w * (attributes - code), perturbed.albedoNoise, perturbed.albedoScale);
 }
 

@@ -35,6 +35,8 @@ struct IdentityCode {
     // (AttributeRegression::shiftTo; empty: none). The photo's own coordinates there are
     // partly its identity and read, through the regression, as a face nearer the bank's mean
     // age and sex than the photo looks; z'_id's kept part takes the move in with keptOnly.
+    // β's move also sets its coordinates along the beard areas' directions to those of its
+    // bank neighbours (AppearanceModel::areaShift).
     Eigen::VectorXf shapeAttributeShift, albedoAttributeShift;
 };
 
