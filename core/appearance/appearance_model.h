@@ -141,13 +141,13 @@ struct AppearanceModel {
     // three directions of β that set its mean colour (B, G, R) against that of `reference`:
     // with them kept, the noise cannot change that contrast. Over the upper lip, chin and jaw
     // it is how dark and grey a beard or stubble is: the noise drew moustache and goatee
-    // shadows on women (and took beards off men) without it.
+    // shadows on women without it.
     void keepAreaContrasts(const std::vector<cv::Mat>& areas, const cv::Mat& reference);
     // The move along albedoAreas that gives `code` the mean coordinates there of the bank
     // faces `faces` (a photo's neighbours: its sex and age band, its nearest codes), zero
-    // without them. z'_id takes its beard areas' colour from those faces of nobody: the
-    // photo's own (its cheeks' colour and the shading the fit left in them) let the
-    // whole-head recogniser match 7 points more outputs to their originals.
+    // without them. z'_id takes its beard areas' colour from those faces of nobody: with the
+    // photo's own kept there the whole-head recogniser matched 7 points more outputs to
+    // their originals.
     Eigen::VectorXf areaShift(const Eigen::VectorXf& code, const std::vector<int>& faces) const;
     void prepareKept();  // albedoNoiseOff and albedoKeptValues from albedoKept
     // Per model value (texel and colour), the range the gallery's central faces span there:

@@ -24,9 +24,9 @@ cv::Vec3f skinTone(const FaceModelContext& context, const cv::Mat& albedo, const
 
 // Where a beard or stubble grows, as weights on the model grid's roi (CV_32F, skin only, away
 // from the openings' rims): the upper lip, the chin and its centre, and the lower cheeks down
-// to the jaw;
-// and the skin the skin tone is measured on (above the nose's base), their reference. The
-// appearance model keeps the photo's contrast between them (AppearanceModel::keepAreaContrasts).
+// to the jaw; and their reference, the skin the skin tone is measured on (above the nose's
+// base). The noise does not move the colour contrast between them
+// (AppearanceModel::keepAreaContrasts), and z'_id takes it from bank faces (areaShift).
 struct BeardAreas {
     std::vector<cv::Mat> areas;
     cv::Mat reference;

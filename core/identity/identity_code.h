@@ -4,7 +4,8 @@
 // (the morphable model's identity coefficients) and an albedo part β (the learned appearance
 // model's coefficients), both in N(0, 1) units; the perturbed code keeps of the photo's α and β
 // only what the noise may not move: their age and gender coordinates (moved to those of the
-// photo's apparent age and gender), and α's mirror-antisymmetric part (keptCode). Expression, pose, lighting
+// photo's apparent age and gender), β's beard areas' colour (moved to that of its bank
+// neighbours), and α's mirror-antisymmetric part (keptCode). Expression, pose, lighting
 // and the skin-tone family are not part of it. Skin detail mixed from bank faces grows with
 // the scale.
 #include <Eigen/Core>
@@ -72,7 +73,7 @@ Eigen::VectorXf shiftedAlbedoCode(const IdentityCode& code);
 struct NoiseConstraints {
     // In α space: the attributes and the antisymmetric modes (what keptCode keeps of α).
     Eigen::MatrixXf shape;
-    Eigen::MatrixXf albedo;  // in β space: the attributes (what keptCode keeps of β)
+    Eigen::MatrixXf albedo;  // in β space: the attributes and the beard areas' colour (what keptCode keeps of β)
     // What the albedo noise is kept off, when it is more than `albedo` (the model's
     // antisymmetric modes as well); empty: `albedo`.
     Eigen::MatrixXf albedoNoise;
