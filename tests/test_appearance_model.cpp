@@ -387,7 +387,8 @@ private slots:
         // The colour kept there is that of the face's bank neighbours, not the face's own: two
         // codes that differ only along the areas' directions keep the same values once shifted.
         const Eigen::VectorXf a = model.bank.at(3).coefficients;
-        const Eigen::VectorXf b = a + model.albedoAreas * Eigen::VectorXf::LinSpaced(model.albedoAreas.cols(), -0.8f, 0.9f);
+        const Eigen::MatrixXf areas = model.albedoAreas();
+        const Eigen::VectorXf b = a + areas * Eigen::VectorXf::LinSpaced(areas.cols(), -0.8f, 0.9f);
         const std::vector<int> neighbours = {5, 11, 40};
         const Eigen::VectorXf keptA = model.keptValues(a + model.areaShift(a, neighbours));
         const Eigen::VectorXf keptB = model.keptValues(b + model.areaShift(b, neighbours));

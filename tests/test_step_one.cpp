@@ -194,7 +194,7 @@ private slots:
         QVERIFY(neighbours.size() >= 3);
         Eigen::VectorXf neighbourMean = Eigen::VectorXf::Zero(face.identity.albedo.size());
         for (int i : neighbours) neighbourMean += model.bank.at(std::size_t(i)).coefficients / float(neighbours.size());
-        const Eigen::MatrixXf& areas = model.albedoAreas;
+        const Eigen::MatrixXf areas = model.albedoAreas();
         QVERIFY(areas.cols() > 0);
         QVERIFY((areas.transpose() * (p.identity.albedo - neighbourMean)).cwiseAbs().maxCoeff() < 1e-4f);
         QVERIFY((areas.transpose() * (face.identity.albedo - neighbourMean)).norm() > 0.1f);

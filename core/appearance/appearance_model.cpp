@@ -15,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -236,7 +237,6 @@ void AppearanceModel::prepareAttributes() {
     }
     const Eigen::Index k = pca.components();
     albedoKept = albedoAttributes.directions.rows() == k ? albedoAttributes.directions : Eigen::MatrixXf(k, 0);
-    albedoAreas.resize(k, 0);
     prepareKept();
 }
 
@@ -265,10 +265,12 @@ void AppearanceModel::keepAreaContrasts(const std::vector<cv::Mat>& areas, const
         if (!(total > 0)) throw Error("appearance model: an area for the kept contrasts has no modelled texel");
         return Eigen::VectorXd(functional / total);
     };
+    const std::array<Eigen::VectorXd, 3> referenceMean = {channelMean(reference, 0), channelMean(reference, 1),
+                                                          channelMean(reference, 2)};
     for (const cv::Mat& area : areas)
         for (int channel = 0; channel < 3; ++channel) {
             // The contrast is mean·functional + β·(S·Bᵀ·functional): β moves it only along that vector.
-            const Eigen::VectorXd functional = channelMean(area, channel) - channelMean(reference, channel);
+            const Eigen::VectorXd functional = channelMean(area, channel) - referenceMean[std::size_t(channel)];
             const Eigen::VectorXf alongBasis = pca.basis.transpose() * functional.cast<float>();
             Eigen::VectorXd v = pca.stddev.cast<double>().cwiseProduct(alongBasis.cast<double>());
             // The areas are mirror-symmetric and the noise is off the antisymmetric modes already.
@@ -279,18 +281,22 @@ void AppearanceModel::keepAreaContrasts(const std::vector<cv::Mat>& areas, const
             if (!(v.norm() > 1e-3 * before)) continue;  // already kept
             albedoKept.conservativeResize(k, albedoKept.cols() + 1);
             albedoKept.col(albedoKept.cols() - 1) = (v / v.norm()).cast<float>();
-            albedoAreas.conservativeResize(k, albedoAreas.cols() + 1);
-            albedoAreas.col(albedoAreas.cols() - 1) = albedoKept.col(albedoKept.cols() - 1);
         }
     prepareKept();
 }
 
+Eigen::MatrixXf AppearanceModel::albedoAreas() const {
+    const Eigen::Index attributes = albedoAttributes.directions.rows() == albedoKept.rows() ? albedoAttributes.directions.cols() : 0;
+    return albedoKept.rightCols(std::max<Eigen::Index>(0, albedoKept.cols() - attributes));
+}
+
 Eigen::VectorXf AppearanceModel::areaShift(const Eigen::VectorXf& code, const std::vector<int>& faces) const {
-    if (albedoAreas.cols() == 0 || albedoAreas.rows() != code.size() || faces.empty()) return Eigen::VectorXf::Zero(code.size());
+    const Eigen::MatrixXf areas = albedoAreas();
+    if (areas.cols() == 0 || areas.rows() != code.size() || faces.empty()) return Eigen::VectorXf::Zero(code.size());
     Eigen::VectorXf mean = Eigen::VectorXf::Zero(code.size());
     for (int face : faces) mean += bank.at(std::size_t(face)).coefficients;
     mean /= float(faces.size());
-    return albedoAreas * (albedoAreas.transpose() * (mean - code));
+    return areas * (areas.transpose() * (mean - code));
 }
 
 void AppearanceModel::prepareGalleryRange() {

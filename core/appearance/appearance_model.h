@@ -130,7 +130,9 @@ struct AppearanceModel {
     Eigen::VectorXf shapeMean;
     // What z'_id keeps of β (orthonormal columns): the attribute directions and, once
     // keepAreaContrasts has run, the directions that set the beard areas' colour (albedoAreas).
-    Eigen::MatrixXf albedoKept, albedoAreas;
+    Eigen::MatrixXf albedoKept;
+    // The kept columns after the attribute directions: those of the beard areas.
+    Eigen::MatrixXf albedoAreas() const;
     // What the albedo noise is kept off: the kept directions and the antisymmetric modes
     // (a face's albedo is symmetric; noise there only draws light from one side), orthonormal.
     Eigen::MatrixXf albedoNoiseOff;
