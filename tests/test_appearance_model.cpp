@@ -323,7 +323,7 @@ private slots:
 
     // The noise cannot draw a beard: over the upper lip, the chin and the lower cheeks z'_id's
     // albedo has the mean colour, against the skin above the nose, of the code it keeps, which
-    // is that of the face's bank neighbours (its sex: a woman's upper lip stays clean). Kept
+    // is that of the bank faces of its apparent sex and age (a woman's upper lip stays clean). Kept
     // off the attribute directions alone, the noise moves those colours.
     void theNoiseKeepsTheBeardAreasColour() {
         const AppearanceModel& model = sharedAppearanceModel();
@@ -384,7 +384,7 @@ private slots:
               keptWorst, attributesOnlySmallest);
         QVERIFY(keptWorst < 1e-4);
         QVERIFY(attributesOnlySmallest > 0.02);
-        // The colour kept there is that of the face's bank neighbours, not the face's own: two
+        // The colour kept there is that of the given bank faces, not the face's own: two
         // codes that differ only along the areas' directions keep the same values once shifted.
         const Eigen::VectorXf a = model.bank.at(3).coefficients;
         const Eigen::MatrixXf areas = model.albedoAreas();

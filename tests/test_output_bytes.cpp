@@ -66,15 +66,16 @@ const Recorded kRecorded[] = {
     // antisymmetric part about the bank's mean shape (the face's own proportions dropped, as
     // the rest of β was), and the kept age and gender coordinates of α and β were set from the
     // photo's apparent age and sex instead of its own code, and z'_id's beard areas took
-    // their colour from the face's bank neighbours with the noise kept off it. (The record
+    // their colour from bank faces with the noise kept off it, from every face of the
+    // photo's apparent sex and age band rather than its nearest codes. (The record
     // for the pack 7482fb6b… on an AMD EPYC of family 25 was dropped with that change: it
     // could not be rerun there.)
     {"a55c9237b56ec0eca9e9264d7aa65be39ce9f87379e7004a036d0b4562f21a4c", "OpenCV AVX512-SKX, OpenBLAS Haswell",
      "AMD EPYC (family 26), AVX-512",
-     {"506dcd62a7942bbcb0523e77dccaa46d8b09c62e0f0d973b09cf44c6d1ad3cab",
-      "a5aae528219a0cafaafb5004184c5b636906d940253db2f45dad57e26088eeae",
-      "a3a085cfc3f82a37a55f1fa437db73696826355edc150e162da3d028b80093a5",
-      "2ecc8e26f0f086a8fa8e908f0b18060d813ed2fc05ac1f87d5fa53b9b72190d2"}},
+     {"88b6a541e0b9cbf6fff5ffb65c7437d8ce343c6e029352166fd0a9797594728b",
+      "74312100e60c52d220e90def23a0f4c62837fae5714d130a54e35bc81473523c",
+      "18e21ae08d8a68b817dd8f0e0c90a7376a4de2272954f567bbce9519452c3eb2",
+      "1e39b449f48b7535b62f50d2f73a766024149605b4a5e9062fe42b6dbbc77975"}},
 };
 
 // The record for a pack and kernels (its `kernels` leads cpuKernels()).

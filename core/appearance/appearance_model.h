@@ -146,10 +146,10 @@ struct AppearanceModel {
     // shadows on women without it.
     void keepAreaContrasts(const std::vector<cv::Mat>& areas, const cv::Mat& reference);
     // The move along albedoAreas that gives `code` the mean coordinates there of the bank
-    // faces `faces` (a photo's neighbours: its sex and age band, its nearest codes), zero
+    // faces `faces` (a photo's peers: every face of its apparent sex and age band), zero
     // without them. z'_id takes its beard areas' colour from those faces of nobody: with the
     // photo's own kept there the whole-head recogniser matched 7 points more outputs to
-    // their originals.
+    // their originals; from the photo's nearest codes, FaceRes kept the gender of fewer.
     Eigen::VectorXf areaShift(const Eigen::VectorXf& code, const std::vector<int>& faces) const;
     void prepareKept();  // albedoNoiseOff and albedoKeptValues from albedoKept
     // Per model value (texel and colour), the range the gallery's central faces span there:

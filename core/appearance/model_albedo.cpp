@@ -452,7 +452,17 @@ void chooseNeighbours(const AppearanceModel& model, AppearanceFit& fit, const st
         }
     }
     // Neighbours: same apparent sex and age band (widened until there are enough), nearest first.
+    // Peers: every bank face of that sex and band, whatever its code.
     const bool male = fit.attributes.gender > 0.5f;
+    for (float band : {8.f, 12.f, 18.f, 27.f, 1000.f}) {
+        fit.peers.clear();
+        for (std::size_t i = 0; i < model.bank.size(); ++i)
+            if ((model.bank[i].gender > 0.5f) == male && std::abs(model.bank[i].age - fit.attributes.age) <= band)
+                fit.peers.push_back(int(i));
+        if (int(fit.peers.size()) >= kNeighbours) break;
+    }
+    if (fit.peers.empty())  // a bank without that sex: every face
+        for (std::size_t i = 0; i < model.bank.size(); ++i) fit.peers.push_back(int(i));
     for (float band : {8.f, 12.f, 18.f, 27.f, 1000.f}) {
         fit.neighbours.clear();
         for (const auto& [distance, i] : byDistance) {

@@ -91,6 +91,10 @@ struct AppearanceFit {
     float reliefSd = 0;         // the photo's skin relief (sharpness and age of the skin); the bank detail is matched to it
     ApparentAttributes attributes;
     std::vector<int> neighbours;  // bank faces near this face (same apparent sex and age band, nearest codes), in bank order
+    // Every bank face of the face's apparent sex and age band (±8 years, widened until there
+    // are 10), in bank order: where z'_id's beard areas take their colour. Unlike the
+    // neighbours they do not depend on the photo's own code.
+    std::vector<int> peers;
 };
 
 // Fits the appearance of a photo's texture (`albedo` and `weight` atlas-sized: the photo's
@@ -101,7 +105,7 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
                             const cv::Mat& weight, const std::optional<ApparentAttributes>& attributes);
 
 // A fit's apparent age and gender (`attributes` when known, else those of its nearest bank
-// faces) and its bank neighbours, for its code (fitAppearance does this with what it was given).
+// faces) and its bank neighbours and peers, for its code (fitAppearance does this with what it was given).
 void chooseNeighbours(const AppearanceModel& model, AppearanceFit& fit, const std::optional<ApparentAttributes>& attributes);
 
 // The bank faces a code's detail is mixed from (≥ 3), chosen by the seed among the face's

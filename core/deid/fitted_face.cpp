@@ -78,7 +78,7 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
         const ApparentAttributes& apparent = face.appearance.attributes;
         face.identity.shapeAttributeShift = model.shapeAttributes.shiftTo(face.identity.shape, apparent.age, apparent.gender);
         face.identity.albedoAttributeShift = model.albedoAttributes.shiftTo(face.identity.albedo, apparent.age, apparent.gender) +
-                                             model.areaShift(face.identity.albedo, face.appearance.neighbours);
+                                             model.areaShift(face.identity.albedo, face.appearance.peers);
         face.keptValues = model.keptValues(shiftedAlbedoCode(face.identity));
     }
     // X_f is drawn on the fit's own raster (the same mesh and camera): a copy costs less than

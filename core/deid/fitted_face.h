@@ -27,7 +27,7 @@ struct FittedFace {
     ShCoefficients lighting;       // 27 SH numbers
     cv::Vec3f skinColour;          // median visible skin colour (BGR)
     PhotoTexture texture;          // the photo's texture in UV: fitFace keeps only its shading (detail grid)
-    AppearanceFit appearance;      // β, the skin-tone family, relief sharpness, bank neighbours
+    AppearanceFit appearance;      // β, the skin-tone family, relief sharpness, bank neighbours and peers
     IdentityCode identity;         // z_id = (α, β)
     Eigen::VectorXf albedoValues;      // β's model values (pca.reconstruct): X_f's
     Eigen::VectorXf keptValues;        // those of β's part along the kept directions (what X_p keeps, AppearanceModel::albedoKept)

@@ -4,8 +4,8 @@
 // (the morphable model's identity coefficients) and an albedo part β (the learned appearance
 // model's coefficients), both in N(0, 1) units; the perturbed code keeps of the photo's α and β
 // only what the noise may not move: their age and gender coordinates (moved to those of the
-// photo's apparent age and gender), β's beard areas' colour (moved to that of its bank
-// neighbours), and α's mirror-antisymmetric part (keptCode). Expression, pose, lighting
+// photo's apparent age and gender), β's beard areas' colour (moved to that of the bank
+// faces of its apparent sex and age), and α's mirror-antisymmetric part (keptCode). Expression, pose, lighting
 // and the skin-tone family are not part of it. Skin detail mixed from bank faces grows with
 // the scale.
 #include <Eigen/Core>
@@ -36,8 +36,8 @@ struct IdentityCode {
     // (AttributeRegression::shiftTo; empty: none). The photo's own coordinates there are
     // partly its identity and read, through the regression, as a face nearer the bank's mean
     // age and sex than the photo looks; z'_id's kept part takes the move in with keptOnly.
-    // β's move also sets its coordinates along the beard areas' directions to those of its
-    // bank neighbours (AppearanceModel::areaShift).
+    // β's move also sets its coordinates along the beard areas' directions to the mean of
+    // the bank faces of its apparent sex and age band (AppearanceModel::areaShift).
     Eigen::VectorXf shapeAttributeShift, albedoAttributeShift;
 };
 
