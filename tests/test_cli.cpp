@@ -106,6 +106,24 @@ private slots:
             QVERIFY2(QFile::exists(QString::fromStdString(face.at("stages").at(stage).get<std::string>())), stage);
     }
 
+    // A child's face is anonymized, and the command says why its protection may be weaker,
+    // on stderr and in the sidecar.
+    void aChildsFaceIsAnonymizedWithACaution() {
+        IDEU_REQUIRE_SHARED();
+        const QString target = dir_.filePath("out/child_anon.png");
+        QByteArray out, err;
+        QCOMPARE(runProcess(cliPath(), {"anonymize", ideu::test::facePhoto("justin_timberlake/Justin_Timberlake_crop.png"), "-o",
+                                        target, "--seed", "2", "--sidecar"},
+                            &out, &err),
+                 0);
+        QVERIFY2(err.contains("face 0 anonymized, with a caution: apparent age"), err.constData());
+        QFile sidecarFile(target + ".json");
+        QVERIFY(sidecarFile.open(QIODevice::ReadOnly));
+        const auto sidecar = nlohmann::json::parse(sidecarFile.readAll().toStdString());
+        QCOMPARE(sidecar.at("faces")[0].at("protection").get<std::string>(), std::string("anonymized"));
+        QVERIFY(sidecar.at("faces")[0].at("caution").get<std::string>().find("gallery") != std::string::npos);
+    }
+
     void anonymizeWritesOutputLeavesInputAlone() {
         IDEU_REQUIRE_SHARED();
         // Work on copies so the shared photos are never at risk.
@@ -127,6 +145,8 @@ private slots:
         QCOMPARE(sidecar.at("faces").size(), std::size_t(1));
         QVERIFY(sidecar.at("faces")[0].contains("box"));
         QVERIFY(!sidecar.at("faces")[0].contains("landmarks"));
+        QVERIFY(!sidecar.at("faces")[0].contains("caution"));
+        QVERIFY(!err.contains("caution"));
         QVERIFY(sidecar.at("models").size() >= 3);
         QCOMPARE(sidecar.at("identity_check").get<bool>(), false);
         QVERIFY(QFile::exists(dir_.filePath("stages/biden/face_00_X_final.png")));

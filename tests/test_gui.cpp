@@ -313,7 +313,7 @@ private slots:
         QCOMPARE(w.faceList()->count(), 1);
     }
 
-    void smallestFaceSettingAndBlurredFacesAreShown() {
+    void smallestFaceSettingBlurredFacesAndCautionsAreShown() {
         MainWindow w;
         w.show();
         // The setting reaches the detector of the next photo opened.
@@ -325,6 +325,11 @@ private slots:
         QVERIFY(openAndShow(w, test::facePhoto("obama/obama.jpg")));
         QCOMPARE(w.controller()->openedMinFaceSize(), 40.0);
         QVERIFY(!w.faceList()->item(0)->text().contains("blurred"));
+        QVERIFY(!w.faceList()->item(0)->text().contains("caution"));
+        // A child's face is listed with a caution, and the reason.
+        QVERIFY(openAndShow(w, test::facePhoto("justin_timberlake/Justin_Timberlake_crop.png")));
+        QVERIFY(w.faceList()->item(0)->text().contains("caution"));
+        QVERIFY(w.faceList()->item(0)->toolTip().contains("apparent age"));
         // A face turned to profile is listed as blurred, with the reason.
         const QString file = dir_.filePath("profile.png");
         test::writeBytes(file, encodeImage(test::renderedProfile(75).image, {}, ImageFormat::Png));
@@ -499,6 +504,7 @@ private slots:
         const fs::path out = fs::path(dir_.filePath("batch_out").toStdString());
         fs::create_directories(in / "sub");
         fs::copy_file(test::facePhoto("bbt_amy/amy1.png").toStdString(), in / "sub" / "amy1.png");
+        fs::copy_file(test::facePhoto("justin_timberlake/Justin_Timberlake_crop.png").toStdString(), in / "child.png");
         test::writeBytes(QString::fromStdString((in / "landscape.png").string()),
                          encodeImage(test::syntheticPicture(300, 200), {}, ImageFormat::Png));
         test::writeBytes(QString::fromStdString((in / "broken.jpg").string()), {0xFF, 0xD8, 0xFF});
@@ -511,13 +517,14 @@ private slots:
         QSignalSpy finished(&controller, &PipelineController::batchFinished);
         controller.startBatch(QString::fromStdString(in.string()), QString::fromStdString(out.string()));
         QVERIFY(finished.wait(120000));
-        QCOMPARE(progress.count(), 4);  // the text file is not a photo
+        QCOMPARE(progress.count(), 5);  // the text file is not a photo
         const QVariantList counts = finished.at(0);
-        QCOMPARE(counts.at(0).toInt(), 2);  // written
+        QCOMPARE(counts.at(0).toInt(), 3);  // written
         QCOMPARE(counts.at(1).toInt(), 1);  // without a face
         QCOMPARE(counts.at(2).toInt(), 1);  // failed
         QCOMPARE(counts.at(3).toInt(), 1);  // faces blurred: the turned one
-        QCOMPARE(counts.at(4).toBool(), false);
+        QCOMPARE(counts.at(4).toInt(), 1);  // faces anonymized with a caution: the child
+        QCOMPARE(counts.at(5).toBool(), false);
         QVERIFY(fs::exists(out / "sub" / "amy1.png"));
         QVERIFY(!fs::exists(out / "landscape.png") && !fs::exists(out / "notes.txt"));
         DeidPipeline pipeline(loadImage((in / "sub" / "amy1.png").string()));
@@ -538,7 +545,7 @@ private slots:
         controller.startBatch(QString::fromStdString(in.string()), dir_.filePath("cancel_out"));
         controller.cancelBatch();
         QVERIFY(finished.wait(120000));
-        QCOMPARE(finished.at(0).at(4).toBool(), true);
+        QCOMPARE(finished.at(0).at(5).toBool(), true);
         QVERIFY(finished.at(0).at(0).toInt() <= 1);  // at most the photo already under way
     }
 };

@@ -342,6 +342,24 @@ private slots:
         cv::setNumThreads(-1);
     }
 
+    // A child's face is anonymized, and the outcome says why its protection may be weaker:
+    // the gallery has no one that young. An adult's outcome has no caution.
+    void aChildsFaceCarriesACaution() {
+        DeidPipeline child(photo("justin_timberlake/Justin_Timberlake_crop.png"));
+        std::vector<FaceOutcome> outcomes;
+        child.anonymize({}, {}, {}, nullptr, &outcomes);
+        QCOMPARE(int(outcomes.size()), 1);
+        QCOMPARE(outcomes[0].protection, FaceProtection::Anonymized);
+        qInfo("caution: %s", outcomes[0].caution.c_str());
+        QVERIFY(outcomes[0].caution.find("apparent age") != std::string::npos);
+        QCOMPARE(outcomes[0].caution, child.caution(0));
+        QVERIFY(child.fitted(0)->appearance.attributes.age < child.appearanceModel().youngestAge());
+        DeidPipeline adult(photo("obama/obama.jpg"));
+        adult.anonymize({}, {}, {}, nullptr, &outcomes);
+        QCOMPARE(int(outcomes.size()), 1);
+        QVERIFY(outcomes[0].caution.empty());
+    }
+
     void noFaceMeansNoFace() {
         Image blank;
         blank.bgr = test::syntheticPicture(320, 240);

@@ -131,13 +131,17 @@ BatchDialog::BatchDialog(PipelineController* controller, const QString& folder, 
         progress_->setValue(done);
         status_->setText(tr("%1 of %2: %3").arg(done).arg(total).arg(file));
     });
-    connect(controller_, &PipelineController::batchFinished, this, [this](int written, int noFace, int failed, int blurred, bool cancelled) {
+    connect(controller_, &PipelineController::batchFinished, this, [this](int written, int noFace, int failed, int blurred, int cautioned, bool cancelled) {
         running_ = false;
         startButton_->setEnabled(true);
         cancelButton_->setText(tr("Close"));
         status_->setText((cancelled ? tr("Cancelled. ") : tr("Done. ")) +
                          tr("%1 written, %2 without a face (not written), %3 failed.").arg(written).arg(noFace).arg(failed) +
-                         (blurred ? tr(" %1 face(s) could only be blurred (turned or not fitted), not anonymized.").arg(blurred) : QString()));
+                         (blurred ? tr(" %1 face(s) could only be blurred (turned or not fitted), not anonymized.").arg(blurred) : QString()) +
+                         (cautioned ? tr(" %1 face(s) anonymized with a caution (a child's: the new face looks older and may "
+                                         "still be linked).")
+                                          .arg(cautioned)
+                                    : QString()));
     });
 }
 

@@ -428,13 +428,16 @@ void MainWindow::onPhotoOpened(const QString& path, QSize size, const QVector<Fa
     updatingFaces_ = true;
     faceList_->clear();
     for (const FaceSummary& f : faces) {
-        const bool blurred = !f.blurredBecause.isEmpty();
+        const bool blurred = !f.blurredBecause.isEmpty(), caution = !f.caution.isEmpty();
         auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(f.thumbnail)),
-                                         blurred ? tr("Face %1 (blurred)").arg(f.index + 1) : tr("Face %1").arg(f.index + 1));
+                                         blurred   ? tr("Face %1 (blurred)").arg(f.index + 1)
+                                         : caution ? tr("Face %1 (caution)").arg(f.index + 1)
+                                                   : tr("Face %1").arg(f.index + 1));
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
         item->setCheckState(Qt::Checked);
         QString tip = tr("%1 x %2 px at (%3, %4)").arg(f.box.width()).arg(f.box.height()).arg(f.box.x()).arg(f.box.y());
         if (blurred) tip += tr("\nBlurred, not anonymized: %1").arg(f.blurredBecause);
+        if (caution) tip += tr("\nAnonymized, with a caution: %1").arg(f.caution);
         item->setToolTip(tip);
         faceList_->addItem(item);
     }

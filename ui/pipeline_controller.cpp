@@ -128,6 +128,7 @@ public slots:
                 cv::resize(fitted->crop.image, thumb, cv::Size(96, 96), 0, 0, cv::INTER_AREA);
                 s.thumbnail = toQImage(thumb);
                 s.blurredBecause = QString::fromStdString(p->fallbackReason(int(i)));
+                if (s.blurredBecause.isEmpty()) s.caution = QString::fromStdString(p->caution(int(i)));
                 summaries.push_back(s);
                 fixedStages.push_back(toViews(fittedStageImages(p->context(), *fitted)));
             }
@@ -582,7 +583,7 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
             const QString message = QString::fromUtf8(e.what());
             if (self) QMetaObject::invokeMethod(self, [self, message] { if (self) emit self->failed(message); });
         }
-        int written = 0, withoutFace = 0, failed = 0, blurred = 0, done = 0;
+        int written = 0, withoutFace = 0, failed = 0, blurred = 0, cautioned = 0, done = 0;
         std::set<std::string> taken;  // outputs of this run: x.tif and x.png both export as x.png
         for (const fs::path file : inputs) {
             if (cancel.cancelled()) break;
@@ -597,7 +598,10 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
                     save.protectedPaths = inputs;
                     std::vector<FaceOutcome> outcomes;
                     saveImage(out, pipeline.anonymizeEach(settings, {}, {}, &outcomes, true), pipeline.photo().alpha, save);
-                    for (const FaceOutcome& o : outcomes) blurred += o.protection == FaceProtection::Blurred;
+                    for (const FaceOutcome& o : outcomes) {
+                        blurred += o.protection == FaceProtection::Blurred;
+                        cautioned += !o.caution.empty();
+                    }
                     ++written;
                 }
             } catch (const std::exception&) {
@@ -610,8 +614,8 @@ void PipelineController::startBatch(const QString& inputFolder, const QString& o
         }
         const bool cancelled = cancel.cancelled();
         if (self)
-            QMetaObject::invokeMethod(self, [self, written, withoutFace, failed, blurred, cancelled] {
-                if (self) emit self->batchFinished(written, withoutFace, failed, blurred, cancelled);
+            QMetaObject::invokeMethod(self, [self, written, withoutFace, failed, blurred, cautioned, cancelled] {
+                if (self) emit self->batchFinished(written, withoutFace, failed, blurred, cautioned, cancelled);
             });
     });
 }

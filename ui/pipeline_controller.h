@@ -33,6 +33,8 @@ struct FaceSummary {
     // Why the face is blurred instead of anonymized (turned to profile, a failed fit); empty
     // when the 3-D pipeline anonymizes it.
     QString blurredBecause;
+    // Why the anonymized face may be less protected (an apparent child's); empty otherwise.
+    QString caution;
 };
 
 struct StageView {
@@ -185,7 +187,8 @@ signals:
     void failed(const QString& message);
     void batchProgress(int done, int total, const QString& file);
     // `blurredFaces`: faces the 3-D model could not take, blurred instead of anonymized.
-    void batchFinished(int written, int withoutFace, int failed, int blurredFaces, bool cancelled);
+    // `cautionedFaces`: faces anonymized with a caution (FaceOutcome::caution).
+    void batchFinished(int written, int withoutFace, int failed, int blurredFaces, int cautionedFaces, bool cancelled);
     void headFitProgress(int step, int steps, double loss);
     void headFitFinished(bool completed);
 

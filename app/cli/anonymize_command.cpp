@@ -209,7 +209,11 @@ void processJob(const Job& job, DeidPipeline& pipeline, const JobSettings& js, c
     nlohmann::json boxes = nlohmann::json::array();
     for (const FaceOutcome& o : outcomes) {
         switch (o.protection) {
-            case FaceProtection::Anonymized: ++anonymizedFaces; break;
+            case FaceProtection::Anonymized:
+                ++anonymizedFaces;
+                if (!o.caution.empty())
+                    say(stderr, job.input + ": face " + std::to_string(o.index) + " anonymized, with a caution: " + o.caution);
+                break;
             case FaceProtection::Blurred:
                 ++blurredFaces;
                 say(stderr, job.input + ": face " + std::to_string(o.index) + " blurred, not anonymized: " + o.reason);
@@ -219,8 +223,11 @@ void processJob(const Job& job, DeidPipeline& pipeline, const JobSettings& js, c
                 say(stderr, job.input + ": face " + std::to_string(o.index) + " left unchanged: not selected with --faces");
                 break;
         }
-        if (o.protection != FaceProtection::NotSelected)
-            boxes.push_back({{"face", o.index}, {"box", toJson(faces[std::size_t(o.index)].box)}, {"protection", protectionName(o.protection)}});
+        if (o.protection != FaceProtection::NotSelected) {
+            nlohmann::json face = {{"face", o.index}, {"box", toJson(faces[std::size_t(o.index)].box)}, {"protection", protectionName(o.protection)}};
+            if (!o.caution.empty()) face["caution"] = o.caution;
+            boxes.push_back(std::move(face));
+        }
     }
     counts.anonymized += anonymizedFaces;
     counts.blurred += blurredFaces;

@@ -299,6 +299,11 @@ Eigen::VectorXf AppearanceModel::areaShift(const Eigen::VectorXf& code, const st
     return areas * (areas.transpose() * (mean - code));
 }
 
+float AppearanceModel::youngestAge() const {
+    if (bank.empty()) return 0;
+    return std::min_element(bank.begin(), bank.end(), [](const BankFace& a, const BankFace& b) { return a.age < b.age; })->age;
+}
+
 void AppearanceModel::prepareGalleryRange() {
     const int n = int(bank.size()), k = pca.components();
     const Eigen::Index values = pca.mean.size();

@@ -151,6 +151,9 @@ struct AppearanceModel {
     // photo's own kept there the whole-head recogniser matched 7 points more outputs to
     // their originals; from the photo's nearest codes, FaceRes kept the gender of fewer.
     Eigen::VectorXf areaShift(const Eigen::VectorXf& code, const std::vector<int>& faces) const;
+    // The apparent age of the bank's youngest face (0 without a bank): below it, neighbours,
+    // peers and detail come from older faces.
+    float youngestAge() const;
     void prepareKept();  // albedoNoiseOff and albedoKeptValues from albedoKept
     // Per model value (texel and colour), the range the gallery's central faces span there:
     // the kGalleryRangeQuantile and 1 − kGalleryRangeQuantile quantiles of the bank faces'

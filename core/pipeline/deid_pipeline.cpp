@@ -128,6 +128,18 @@ std::string DeidPipeline::fallbackReason(int face, const CancelToken& cancel) {
     return {};
 }
 
+std::string DeidPipeline::caution(int face, const CancelToken& cancel) {
+    const float age = fitted(face, cancel)->appearance.attributes.age;
+    const float youngest = model_.youngestAge();
+    if (model_.bank.empty() || age >= youngest) return {};
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "apparent age %.0f, younger than every face of the appearance model's gallery (%.0f and up): the new "
+                  "face looks older than the child, and recognisers tell children apart poorly, so it may still be linked",
+                  double(age), double(youngest));
+    return text;
+}
+
 const char* protectionName(FaceProtection p) {
     switch (p) {
         case FaceProtection::Anonymized: return "anonymized";
@@ -320,6 +332,7 @@ cv::Mat DeidPipeline::anonymizeEach(const DeidSettings& settings, const std::set
                     pasteChanges(out, r.final, r.fitted->crop.image, r.fitted->crop.alignment, kPasteFeather);
                 }
                 if (r.blurred) outcome.protection = FaceProtection::Blurred, outcome.reason = r.fallbackReason;
+                else outcome.caution = caution(i, cancel);
                 if (onFace) onFace(r);
             } catch (const CancelledError&) {
                 throw;

@@ -65,6 +65,7 @@ struct FaceOutcome {
     int index = -1;
     FaceProtection protection = FaceProtection::Anonymized;
     std::string reason;  // why it was blurred or not processed
+    std::string caution;  // for an anonymized face: why its protection may be weaker (DeidPipeline::caution)
 };
 const char* protectionName(FaceProtection protection);
 
@@ -114,6 +115,11 @@ public:
     // Why face `face` is blurred rather than anonymized ("" when it is not): turned beyond the
     // fitter's range, or a fit worse than kMaxFitError. Fits the face.
     std::string fallbackReason(int face, const CancelToken& cancel = {});
+    // Why face `face`, anonymized, may be less protected or less natural than others ("" when
+    // nothing is known against it): an apparent age below every face of the appearance
+    // model's gallery (a child's face becomes an adult's, and recognisers tell children apart
+    // poorly). Fits the face.
+    std::string caution(int face, const CancelToken& cancel = {});
     // Drops the cached fit and parsing of a face (refitted when used again).
     void releaseFace(int face);
     // Candidates the detectors saw and rejected, with the reasons.
