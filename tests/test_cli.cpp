@@ -124,6 +124,20 @@ private slots:
         QVERIFY(sidecar.at("faces")[0].at("caution").get<std::string>().find("gallery") != std::string::npos);
     }
 
+    // calibrate over folders without both kinds of pair has no ROC to print: a clear error
+    // naming the folder, not a table of zeros.
+    void calibrateNeedsSameAndDifferentPairs() {
+        IDEU_REQUIRE_SHARED();
+        const QString faces = dir_.filePath("calibrate_faces");
+        for (const char* person : {"a", "b"}) QVERIFY(QDir().mkpath(faces + "/" + person));
+        QVERIFY(QFile::copy(ideu::test::facePhoto("biden/biden.jpg"), faces + "/a/1.jpg"));
+        QVERIFY(QFile::copy(ideu::test::facePhoto("obama/obama.jpg"), faces + "/b/1.jpg"));
+        QByteArray out, err;
+        QCOMPARE(runProcess(cliPath(), {"calibrate", faces}, &out, &err), 1);
+        QVERIFY2(err.contains("calibrate_faces") && err.contains("0 same-person and 1 different-person pairs"), err.constData());
+        QVERIFY(!out.contains("EER"));
+    }
+
     void anonymizeWritesOutputLeavesInputAlone() {
         IDEU_REQUIRE_SHARED();
         // Work on copies so the shared photos are never at risk.

@@ -33,7 +33,14 @@ int runCalibrate(const QStringList& args) {
                         "Recogniser calibration: ROC of both recognisers over every same-person and different-person "
                         "pair of the original photos, equal-error rate and the threshold there.")) return kOk;
     if (parser.positionalArguments().size() != 1) throw UsageError("expected exactly one FACES_DIR");
-    const CalibrationReport report = calibrateRecognisers(utf8(parser.positionalArguments().front()));
+    const QString facesDir = parser.positionalArguments().front();
+    const CalibrationReport report = calibrateRecognisers(utf8(facesDir));
+    // Without both kinds of pair there is no ROC: say so rather than print zeros.
+    if (report.dlib.samePairs == 0 || report.dlib.differentPairs == 0)
+        throw Error(utf8(facesDir) + ": " + std::to_string(report.photos) + " photo(s) with a face, " +
+                    std::to_string(report.dlib.samePairs) + " same-person and " + std::to_string(report.dlib.differentPairs) +
+                    " different-person pairs; calibration needs both (at least one person with two photos, and two "
+                    "people)");
     std::printf("%d photos of %d people (%d without a face skipped); %d same-person and %d different-person pairs\n",
                 report.photos, report.people, report.skippedNoFace, report.dlib.samePairs, report.dlib.differentPairs);
     printRoc("dlib ResNet", report.dlib);
