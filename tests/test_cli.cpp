@@ -117,6 +117,7 @@ private slots:
                             &out, &err),
                  0);
         QVERIFY2(err.contains("face 0 anonymized, with a caution: apparent age"), err.constData());
+        QVERIFY2(out.contains("1 face(s) anonymized (1 with a caution)"), out.constData());
         QFile sidecarFile(target + ".json");
         QVERIFY(sidecarFile.open(QIODevice::ReadOnly));
         const auto sidecar = nlohmann::json::parse(sidecarFile.readAll().toStdString());

@@ -157,7 +157,7 @@ struct JobSettings {
 };
 
 struct FaceCounts {
-    std::atomic<int> anonymized{0}, blurred{0}, unselected{0};
+    std::atomic<int> anonymized{0}, cautioned{0}, blurred{0}, unselected{0};
 };
 
 // Anonymizes one photo's faces one at a time (each face's images are dropped once it is pasted,
@@ -211,8 +211,10 @@ void processJob(const Job& job, DeidPipeline& pipeline, const JobSettings& js, c
         switch (o.protection) {
             case FaceProtection::Anonymized:
                 ++anonymizedFaces;
-                if (!o.caution.empty())
+                if (!o.caution.empty()) {
+                    ++counts.cautioned;
                     say(stderr, job.input + ": face " + std::to_string(o.index) + " anonymized, with a caution: " + o.caution);
+                }
                 break;
             case FaceProtection::Blurred:
                 ++blurredFaces;
@@ -430,9 +432,9 @@ int runAnonymize(const QStringList& args) {
     if (stopSignal)
         std::printf("interrupted by %s: the photo(s) in progress were finished; %zu photo(s) not started\n",
                     stopSignal == SIGINT ? "SIGINT" : "SIGTERM", jobs.size() - finished.load());
-    std::printf("anonymized %d of %zu photo(s): %d face(s) anonymized, %d blurred (not anonymized), %d not selected; "
-                "no face found in %d; errors in %d; skipped %d; scale %.2f, seed %llu\n",
-                written.load(), jobs.size(), counts.anonymized.load(), counts.blurred.load(), counts.unselected.load(), noFace.load(),
+    std::printf("anonymized %d of %zu photo(s): %d face(s) anonymized (%d with a caution), %d blurred (not anonymized), "
+                "%d not selected; no face found in %d; errors in %d; skipped %d; scale %.2f, seed %llu\n",
+                written.load(), jobs.size(), counts.anonymized.load(), counts.cautioned.load(), counts.blurred.load(), counts.unselected.load(), noFace.load(),
                 failed.load(), skipped.load(), settings.scale, static_cast<unsigned long long>(settings.seed));
     std::fflush(stdout);
     if (stopSignal) return 128 + stopSignal;
