@@ -451,8 +451,8 @@ void chooseNeighbours(const AppearanceModel& model, AppearanceFit& fit, const st
             fit.attributes.gender += model.bank[std::size_t(byDistance[i].second)].gender / float(n);
         }
     }
-    // Neighbours: same apparent sex and age band (widened until there are enough), nearest first.
-    // Peers: every bank face of that sex and band, whatever its code.
+    // Peers: every bank face of the apparent sex and age band, the band widened until there are
+    // enough. Neighbours: the nearest of them by code.
     const bool male = fit.attributes.gender > 0.5f;
     for (float band : {8.f, 12.f, 18.f, 27.f, 1000.f}) {
         fit.peers.clear();
@@ -461,21 +461,19 @@ void chooseNeighbours(const AppearanceModel& model, AppearanceFit& fit, const st
                 fit.peers.push_back(int(i));
         if (int(fit.peers.size()) >= kNeighbours) break;
     }
-    if (fit.peers.empty())  // a bank without that sex: every face
-        for (std::size_t i = 0; i < model.bank.size(); ++i) fit.peers.push_back(int(i));
-    for (float band : {8.f, 12.f, 18.f, 27.f, 1000.f}) {
-        fit.neighbours.clear();
-        for (const auto& [distance, i] : byDistance) {
-            const BankFace& b = model.bank[std::size_t(i)];
-            if ((b.gender > 0.5f) == male && std::abs(b.age - fit.attributes.age) <= band) fit.neighbours.push_back(i);
-            if (int(fit.neighbours.size()) == kNeighbours) break;
-        }
-        if (int(fit.neighbours.size()) >= kNeighbours) break;
+    std::vector<char> isPeer(model.bank.size(), 0);
+    for (int i : fit.peers) isPeer[std::size_t(i)] = 1;
+    fit.neighbours.clear();
+    for (const auto& [distance, i] : byDistance) {
+        if (int(fit.neighbours.size()) == kNeighbours) break;
+        if (isPeer[std::size_t(i)]) fit.neighbours.push_back(i);
     }
     for (const auto& [distance, i] : byDistance) {  // a bank without that sex: the nearest of any
         if (int(fit.neighbours.size()) >= kDetailFaces) break;
         if (std::find(fit.neighbours.begin(), fit.neighbours.end(), i) == fit.neighbours.end()) fit.neighbours.push_back(i);
     }
+    if (fit.peers.empty())  // a bank without that sex: every face
+        for (std::size_t i = 0; i < model.bank.size(); ++i) fit.peers.push_back(int(i));
     // In the bank's order: the seed picks from the set of near faces, so a slight change of the
     // photo (a mark, another JPEG quality) that only reorders them keeps the same detail.
     std::sort(fit.neighbours.begin(), fit.neighbours.end());

@@ -130,8 +130,8 @@ std::string DeidPipeline::fallbackReason(int face, const CancelToken& cancel) {
 
 std::string DeidPipeline::caution(int face, const CancelToken& cancel) {
     const float age = fitted(face, cancel)->appearance.attributes.age;
-    const float youngest = model_.youngestAge();
-    if (model_.bank.empty() || age >= youngest) return {};
+    const float youngest = model_.youngestAge();  // 0 without a bank: no caution
+    if (age >= youngest) return {};
     char text[256];
     std::snprintf(text, sizeof text,
                   "apparent age %.0f, younger than every face of the appearance model's gallery (%.0f and up): the new "
