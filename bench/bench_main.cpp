@@ -31,7 +31,7 @@ const Entry kBenchmarks[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
-    ideu::limitAllocatorArenas();
+    ideu::configureAllocator();
     if (argc < 2 || !std::strcmp(argv[1], "--help")) {
         std::printf("Usage: ideudemon-bench COMPONENT [args]\n\nComponents:\n");
         for (const Entry& e : kBenchmarks) std::printf("  %-8s %s\n", e.name, e.help);

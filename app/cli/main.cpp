@@ -41,7 +41,7 @@ void printUsage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    ideu::limitAllocatorArenas();
+    ideu::configureAllocator();
     // Plots (QCustomPlot) need a GUI application; every other command runs without one.
     const bool needsGui = argc > 1 && std::strcmp(argv[1], "evaluate") == 0;
     if (needsGui && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY"))

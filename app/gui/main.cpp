@@ -24,7 +24,7 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-    ideu::limitAllocatorArenas();
+    ideu::configureAllocator();
     QApplication app(argc, argv);
     QApplication::setApplicationName("IDEudemon");
     QApplication::setOrganizationName("IDEudemon");

@@ -44,9 +44,12 @@ void lowerCurrentThreadPriority() {
 #endif
 }
 
-void limitAllocatorArenas() {
+void configureAllocator() {
 #ifdef __GLIBC__
     mallopt(M_ARENA_MAX, 2);
+    // Setting either threshold also stops glibc from moving the mmap threshold by itself.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest on 64-bit
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
 #endif
 }
 

@@ -22,10 +22,18 @@ void lowerCurrentThreadPriority();
 // Whether the calling thread lowered its priority (lowerCurrentThreadPriority): such a thread
 // runs the work it would start beside itself in itself (see startBeside).
 bool isBackgroundThread();
-// At most two allocator arenas for the process (glibc otherwise gives busy threads their own,
-// up to 8 per core, and each keeps what its largest burst of images freed): with the slider,
-// the readout check and the privacy sweep on three threads, the editor's peak RSS with a
-// 4-face photo drops by about 120 MB, at no measured cost in speed. Call first in main().
-void limitAllocatorArenas();
+// The allocator, set once, first in main() (glibc; elsewhere nothing):
+// - at most two arenas (glibc otherwise gives busy threads their own, up to 8 per core, and
+//   each keeps what its largest burst of images freed): with the slider, the readout check and
+//   the privacy sweep on three threads, the editor's peak RSS with a 4-face photo drops by
+//   about 120 MB, at no measured cost in speed;
+// - image buffers up to 32 MB (a 512² crop is 0.75–3 MB, a 1-MP photo 3 MB) come from the heap,
+//   and the heap keeps up to 128 MB that was freed instead of handing it back to the kernel.
+//   glibc otherwise maps many such buffers afresh and unmaps them when freed, so each new image
+//   page faults on every first touch: on this project's virtual machines that was about a
+//   third of `bench`'s CPU time (README, Speed). Smaller thresholds were measured: with 4 MB
+//   photo-sized buffers fault again, with a 64 MB trim threshold most of the faults come back,
+//   with 256 MB the editor's peak RSS with a 4-face photo grows by about 60 MB.
+void configureAllocator();
 
 }  // namespace ideu
