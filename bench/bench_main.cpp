@@ -32,6 +32,7 @@ const Entry kBenchmarks[] = {
 
 int main(int argc, char** argv) {
     ideu::configureAllocator();
+    ideu::configureThreads(0);  // as the applications do: OpenCV's and Torch's pools, one thread per core
     if (argc < 2 || !std::strcmp(argv[1], "--help")) {
         std::printf("Usage: ideudemon-bench COMPONENT [args]\n\nComponents:\n");
         for (const Entry& e : kBenchmarks) std::printf("  %-8s %s\n", e.name, e.help);

@@ -1,11 +1,16 @@
 // Face detection and landmarks on the developer face set (../shared/faces).
+#include "common/runtime.h"
 #include "face/face_detector.h"
+#include "face/hog_scan.h"
 #include "io/image_io.h"
 #include "test_support.h"
 
 #include <QtTest>
 
 #include <cmath>
+#include <thread>
+
+#include <dlib/opencv/cv_image.h>
 
 #include <opencv2/imgproc.hpp>
 
@@ -176,6 +181,41 @@ private slots:
             });
         for (auto& t : threads) t.join();
         QCOMPARE(mismatches.load(), 0);
+    }
+
+    void parallelHogScanGivesDlibsDetections() {
+        // scanHogPyramid on both cores against dlib's own detector on one, down to the bits of
+        // every score and box, at a threshold low enough that many windows fire and dlib's
+        // order of suppression matters; and on a background thread (serial).
+        cv::setNumThreads(2);
+        dlib::frontal_face_detector dlibDetector = dlib::get_frontal_face_detector();
+        const dlib::frontal_face_detector& shared = dlibDetector;
+        auto same = [](const std::vector<dlib::rect_detection>& a, const std::vector<dlib::rect_detection>& b) {
+            if (a.size() != b.size()) return false;
+            for (std::size_t i = 0; i < a.size(); ++i)
+                if (a[i].rect != b[i].rect || a[i].detection_confidence != b[i].detection_confidence ||
+                    a[i].weight_index != b[i].weight_index)
+                    return false;
+            return true;
+        };
+        std::size_t compared = 0;
+        for (const char* p : {"obama/obama.jpg", "jolie/img5.jpg", "messi/messi5.jpg", "bbt_raj/raj3.png"}) {
+            cv::Mat bgr = loadImage(test::facePhoto(p).toStdString()).bgr;
+            cv::resize(bgr, bgr, cv::Size(), 0.5, 0.5, cv::INTER_AREA);  // keeps the test quick
+            for (double threshold : {0.0, -1.5}) {
+                std::vector<dlib::rect_detection> expected;
+                dlibDetector(dlib::cv_image<dlib::bgr_pixel>(bgr), expected, threshold);
+                QVERIFY2(same(scanHogPyramid(shared, bgr, threshold), expected), p);
+                std::vector<dlib::rect_detection> serial;
+                std::thread([&] {
+                    lowerCurrentThreadPriority();
+                    serial = scanHogPyramid(shared, bgr, threshold);
+                }).join();
+                QVERIFY2(same(serial, expected), p);
+                compared += expected.size();
+            }
+        }
+        QVERIFY2(compared > 20, qPrintable(QString::number(compared)));  // the low threshold made many detections to compare
     }
 
     void sameFaceIsTheBestOverlapAboveTheThreshold() {

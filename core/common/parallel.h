@@ -55,6 +55,8 @@ public:
     ~BesideResult() { finish(); }
     bool valid() const { return future_.valid(); }
     bool deferred() const { return future_.valid() && future_.wait_for(std::chrono::seconds(0)) == std::future_status::deferred; }
+    // Whether the work has finished (false for deferred work, which has not started).
+    bool ready() const { return future_.valid() && future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
     void wait() const { future_.wait(); }
     T get() { return future_.get(); }
 

@@ -3,6 +3,7 @@
 #include "common/parallel.h"
 #include "common/profile.h"
 #include "common/error.h"
+#include "face/hog_scan.h"
 #include "face/ssd_detector.h"
 #include "models/model_store.h"
 
@@ -21,21 +22,8 @@ namespace ideu {
 
 struct FaceDetector::Impl {
     dlib::shape_predictor predictor;  // const use is thread-safe
-    // dlib's detector keeps scratch state, so each thread borrows its own copy.
-    std::mutex poolMutex;
-    std::vector<std::unique_ptr<dlib::frontal_face_detector>> pool;
-
-    std::unique_ptr<dlib::frontal_face_detector> borrow() {
-        std::lock_guard<std::mutex> lock(poolMutex);
-        if (pool.empty()) return std::make_unique<dlib::frontal_face_detector>(dlib::get_frontal_face_detector());
-        auto d = std::move(pool.back());
-        pool.pop_back();
-        return d;
-    }
-    void giveBack(std::unique_ptr<dlib::frontal_face_detector> d) {
-        std::lock_guard<std::mutex> lock(poolMutex);
-        pool.push_back(std::move(d));
-    }
+    // Read only (scanHogPyramid keeps its scratch state to itself): shared by every thread.
+    const dlib::frontal_face_detector detector = dlib::get_frontal_face_detector();
 };
 
 std::shared_ptr<const FaceDetector> FaceDetector::shared() {
@@ -195,13 +183,8 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
         cv::Mat work = bgr(region);
         if (std::abs(scale - 1.0) > 1e-3)
             cv::resize(bgr(region), work, cv::Size(), scale, scale, scale > 1 ? cv::INTER_LINEAR : cv::INTER_AREA);
-        std::vector<dlib::rect_detection> detections;
-        auto detector = impl_->borrow();
-        {
-            const dlib::cv_image<dlib::bgr_pixel> image(work);
-            (*detector)(image, detections, options.threshold);
-        }
-        impl_->giveBack(std::move(detector));
+        const std::vector<dlib::rect_detection> detections =
+            scanHogPyramid(impl_->detector, work, options.threshold, [&] { return !ssdLater.valid() || ssdLater.ready(); });
         for (const dlib::rect_detection& d : detections)
             into.push_back({cv::Rect2d(region.x + d.rect.left() / scale, region.y + d.rect.top() / scale, d.rect.width() / scale,
                                        d.rect.height() / scale),
