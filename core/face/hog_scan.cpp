@@ -3,7 +3,6 @@
 #include "common/parallel.h"
 
 #include <dlib/opencv/cv_image.h>
-#include <opencv2/core/utility.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -14,7 +13,8 @@ namespace ideu {
 namespace {
 
 // task(0..count) taken in turn by the calling thread and, once `secondCoreFree()`, by one
-// thread beside it.
+// thread beside it. (forEachOnWorkers starts all its workers at once, which is what the scan
+// must not do while the SSD holds the other core.)
 void forEachTask(int count, const std::function<void(int)>& task, const std::function<bool()>& secondCoreFree) {
     std::atomic<int> next{0};
     auto drain = [&] {
