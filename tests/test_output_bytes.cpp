@@ -67,15 +67,17 @@ const Recorded kRecorded[] = {
     // the rest of β was), and the kept age and gender coordinates of α and β were set from the
     // photo's apparent age and sex instead of its own code, and z'_id's beard areas took
     // their colour from bank faces with the noise kept off it, from every face of the
-    // photo's apparent sex and age band rather than its nearest codes. (The record
+    // photo's apparent sex and age band rather than its nearest codes, and X_p kept X_f's
+    // size and place on the head (centroid and spread of the face-area vertices) and the
+    // outline warp's motion was held within 0.45 x the distance to the crop's border. (The record
     // for the pack 7482fb6b… on an AMD EPYC of family 25 was dropped with that change: it
     // could not be rerun there.)
     {"a55c9237b56ec0eca9e9264d7aa65be39ce9f87379e7004a036d0b4562f21a4c", "OpenCV AVX512-SKX, OpenBLAS Haswell",
      "AMD EPYC (family 26), AVX-512",
-     {"88b6a541e0b9cbf6fff5ffb65c7437d8ce343c6e029352166fd0a9797594728b",
-      "74312100e60c52d220e90def23a0f4c62837fae5714d130a54e35bc81473523c",
-      "18e21ae08d8a68b817dd8f0e0c90a7376a4de2272954f567bbce9519452c3eb2",
-      "1e39b449f48b7535b62f50d2f73a766024149605b4a5e9062fe42b6dbbc77975"}},
+     {"e6827c865052e4fdbe5d8e274d240bd8ef30af2bc78eedb98df2b35ed2f3472a",
+      "fcb10bbc1d37796991378e8130893b9ccf31660c61ccbf8de6bba8760bdf95d3",
+      "8d8d69d366a27967e8fc5a1929aa6c769d489f36f84c2128b0b685b5c2c78ee3",
+      "5353a633d84b6b8827ad4e2407f9fda54c4952b54e50f2bce62be142e2b3feb5"}},
 };
 
 // The record for a pack and kernels (its `kernels` leads cpuKernels()).

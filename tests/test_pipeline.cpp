@@ -252,6 +252,39 @@ private slots:
         QVERIFY(worst < 5.0);
     }
 
+    void theOutlineWarpDoesNotFoldThePhoto() {
+        // The warp's motion is faded to zero at the crop's border, so that the paste shows no
+        // seam. Where a large motion meets the border (a head 15 % smaller: its chin moves up
+        // near the crop's lower edge) the fade alone made the map run backwards, and the
+        // warped photo repeated a strip in bands (a dark ladder under a new chin). The map
+        // must never run backwards nor fetch from outside the crop.
+        DeidPipeline p(photo("obama/obama.jpg"));
+        const FaceResult r = p.processFace(0, {});
+        const FittedFace& face = *r.fitted;
+        const std::vector<int>& vertices = p.context().faceVertices();
+        Eigen::Vector3f centre = Eigen::Vector3f::Zero();
+        for (int v : vertices) centre += face.geometry.vertices.segment<3>(3 * v) / float(vertices.size());
+        Eigen::VectorXf shrunk = face.geometry.vertices;
+        for (Eigen::Index i = 0; i < shrunk.size(); i += 3)
+            shrunk.segment<3>(i) = centre + 0.85f * (shrunk.segment<3>(i) - centre);
+        PerturbedFace perturbed = r.perturbed;
+        perturbed.geometry = makeGeometry(p.context(), shrunk, face.fit.pose, face.fit.camera);
+        const cv::Mat map = shapeWarpMap(p.context(), face, perturbed, DeidSettings{}.hybrid.falloff);
+        double backwards = 0, outside = 0;
+        for (int y = 0; y < map.rows; ++y)
+            for (int x = 0; x < map.cols; ++x) {
+                const cv::Vec2f m = map.at<cv::Vec2f>(y, x);
+                outside = std::max({outside, double(-m[0]), double(-m[1]), double(m[0] - float(map.cols - 1)),
+                                    double(m[1] - float(map.rows - 1))});
+                if (x + 1 < map.cols) backwards = std::max(backwards, double(m[0] - map.at<cv::Vec2f>(y, x + 1)[0]));
+                if (y + 1 < map.rows) backwards = std::max(backwards, double(m[1] - map.at<cv::Vec2f>(y + 1, x)[1]));
+            }
+        qInfo("head shrunk by 15 %%: the map runs backwards by up to %.2f px per pixel, leaves the crop by %.2f px",
+              backwards, outside);
+        QVERIFY(backwards <= 0);
+        QVERIFY(outside <= 0);
+    }
+
     void theBlendIsTheLaplacianPyramidBlend() {
         // The blend is made from one pyramid (of foreground minus background); it must equal
         // the textbook blend of both images' Laplacian pyramids under the mask's Gaussian one.

@@ -11,6 +11,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 
 using namespace ideu;
 
@@ -179,8 +181,10 @@ private slots:
         const cv::Scalar toneBefore = cv::mean(fitted, faceTexels), toneAfter = cv::mean(p.albedo, faceTexels);
         for (int c = 0; c < 3; ++c) QVERIFY(std::abs(toneAfter[c] / toneBefore[c] - 1) < 0.15);
         // Expression and pose stay: the perturbed mesh is the perturbed identity with the
-        // fitted expression under the fitted pose.
-        const Eigen::VectorXf shape = context_->model().shape(p.identity.shape, face.fit.expression);
+        // fitted expression under the fitted pose, at the fitted face's size and place.
+        Eigen::VectorXf shape = context_->model().shape(p.identity.shape, face.fit.expression);
+        const SizeAndPlace kept = sizeAndPlace(*context_, face.geometry.vertices, shape);
+        for (Eigen::Index i = 0; i < shape.size(); i += 3) shape.segment<3>(i) = kept.apply(Eigen::Vector3f(shape.segment<3>(i)));
         QVERIFY((shape - p.geometry.vertices).cwiseAbs().maxCoeff() < 1e-4f);
         const auto screen = projectVertices(shape, face.fit.pose, face.fit.camera);
         QVERIFY((screen - p.geometry.screen).cwiseAbs().maxCoeff() < 1e-3f);
@@ -207,6 +211,39 @@ private slots:
         QVERIFY((areas.transpose() * (p.identity.albedo - peerMean)).cwiseAbs().maxCoeff() < 1e-4f);
         QVERIFY((areas.transpose() * (face.identity.albedo - peerMean)).norm() > 0.1f);
         QVERIFY((areas.transpose() * (meanOf(face.appearance.neighbours) - peerMean)).norm() > 0.01f);
+    }
+
+    void thePerturbedFaceKeepsItsSizeAndPlace() {
+        // The identity noise of this seed shrinks the whole face and moves it up the head: its
+        // chin rose far above the photo's and showed a strip of neck the photo never had, in
+        // a band down to the collar. Size and place are not identity a recogniser reads (it
+        // aligns the face first), so X_p keeps X_f's centroid and spread over the face-area
+        // vertices and only the proportions change.
+        const FittedFace face = fitFirstFace("obama/obama.jpg");
+        const PerturbedFace p = perturbFace(*context_, sharedAppearanceModel(), face, 0.5, 2924986878241221310ull);
+        const std::vector<int>& vertices = context_->faceVertices();
+        auto centreAndSpread = [&](const Eigen::VectorXf& shape) {
+            Eigen::Vector3d centre = Eigen::Vector3d::Zero();
+            for (int v : vertices) centre += shape.segment<3>(3 * v).cast<double>() / double(vertices.size());
+            double spread = 0;
+            for (int v : vertices) spread += (shape.segment<3>(3 * v).cast<double>() - centre).squaredNorm() / double(vertices.size());
+            return std::pair(centre, std::sqrt(spread));
+        };
+        const auto [fittedCentre, fittedSpread] = centreAndSpread(face.geometry.vertices);
+        const auto [rawCentre, rawSpread] = centreAndSpread(context_->model().shape(p.identity.shape, face.fit.expression));
+        const auto [keptCentre, keptSpread] = centreAndSpread(p.geometry.vertices);
+        qInfo("the noise alone moves the face's centre %.2f cm and scales it by %.3f", (rawCentre - fittedCentre).norm(),
+              rawSpread / fittedSpread);
+        QVERIFY((rawCentre - fittedCentre).norm() > 0.3 || std::abs(rawSpread / fittedSpread - 1) > 0.03);
+        QVERIFY((keptCentre - fittedCentre).norm() < 1e-3);
+        QVERIFY(std::abs(keptSpread / fittedSpread - 1) < 1e-5);
+        // The chin stays near the photo's; the proportions still move the landmarks.
+        const double chin = (p.landmarks[8] - face.fittedLandmarks[8]).norm();
+        double shift = 0;
+        for (int i = 0; i < 68; ++i) shift += (p.landmarks[std::size_t(i)] - face.fittedLandmarks[std::size_t(i)]).norm() / 68;
+        qInfo("chin landmark moves %.1f px, landmarks %.1f px on average (crop of %d px)", chin, shift, face.fit.camera.width);
+        QVERIFY(chin < 15);
+        QVERIFY(shift > 2);
     }
 };
 

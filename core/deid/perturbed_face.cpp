@@ -4,6 +4,9 @@
 
 #include <Eigen/QR>
 
+#include <algorithm>
+#include <cmath>
+
 namespace ideu {
 
 PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
@@ -47,9 +50,32 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
         ScopedStage stage("shape");
         FaceFit perturbedFit = face.fit;
         perturbedFit.identity = out.identity.shape;
-        out.landmarks = perturbedFit.projectedLandmarks(shapeModel);
-        out.geometry = makeGeometry(context, shapeModel.shape(out.identity.shape, face.fit.expression), face.fit.pose, face.fit.camera);
+        Eigen::VectorXf shape = shapeModel.shape(out.identity.shape, face.fit.expression);
+        const SizeAndPlace kept = sizeAndPlace(context, face.geometry.vertices, shape);
+        for (Eigen::Index i = 0; i < shape.size(); i += 3) shape.segment<3>(i) = kept.apply(Eigen::Vector3f(shape.segment<3>(i)));
+        out.landmarks = perturbedFit.projectedLandmarks(shapeModel, [&](const Eigen::Vector3d& v) { return kept.apply(v); });
+        out.geometry = makeGeometry(context, shape, face.fit.pose, face.fit.camera);
     }
+    return out;
+}
+
+SizeAndPlace sizeAndPlace(const FaceModelContext& context, const Eigen::VectorXf& fitted, const Eigen::VectorXf& perturbed) {
+    SizeAndPlace out;
+    if (fitted.size() != perturbed.size()) return out;
+    const std::vector<int>& vertices = context.faceVertices();
+    const auto centre = [&](const Eigen::VectorXf& shape) {
+        Eigen::Vector3d sum = Eigen::Vector3d::Zero();
+        for (int v : vertices) sum += shape.segment<3>(3 * v).cast<double>();
+        return Eigen::Vector3f((sum / double(std::max<std::size_t>(vertices.size(), 1))).cast<float>());
+    };
+    out.fittedCentre = centre(fitted);
+    out.perturbedCentre = centre(perturbed);
+    double spreadFitted = 0, spreadPerturbed = 0;
+    for (int v : vertices) {
+        spreadFitted += double((fitted.segment<3>(3 * v) - out.fittedCentre).squaredNorm());
+        spreadPerturbed += double((perturbed.segment<3>(3 * v) - out.perturbedCentre).squaredNorm());
+    }
+    if (spreadPerturbed > 0) out.scaleChange = float(std::sqrt(spreadFitted / spreadPerturbed) - 1.0);
     return out;
 }
 

@@ -27,6 +27,23 @@ NoiseConstraints identityNoiseConstraints(const FaceModelContext& context, const
 PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
                           double scale, std::uint64_t seed, const NoiseSettings& settings = {});
 
+// The identity noise changes the face's proportions and also, as a side effect of the model's
+// modes, its overall size and its place on the head (one seed moved a chin about 45 px up a 1-MP
+// portrait, showing a strip of neck the photo never had). Neither is identity that a photo
+// shows, since recognisers align faces by their landmarks, so the perturbed mesh is scaled
+// and moved back onto the fitted face's centroid and spread (over the face-area vertices).
+// Written so that equal shapes give the identity to the bit: scale 0 keeps X_p = X_f.
+struct SizeAndPlace {
+    float scaleChange = 0;  // s - 1
+    Eigen::Vector3f fittedCentre = Eigen::Vector3f::Zero(), perturbedCentre = Eigen::Vector3f::Zero();
+    template <typename T>
+    Eigen::Matrix<T, 3, 1> apply(const Eigen::Matrix<T, 3, 1>& p) const {
+        const Eigen::Matrix<T, 3, 1> from = perturbedCentre.cast<T>(), to = fittedCentre.cast<T>();
+        return p + (T(scaleChange) * (p - from) + (to - from));
+    }
+};
+SizeAndPlace sizeAndPlace(const FaceModelContext& context, const Eigen::VectorXf& fitted, const Eigen::VectorXf& perturbed);
+
 // perturbFace in two steps (the pipeline moves X around the new shape while X_p renders):
 // z'_id, the perturbed mesh and its landmarks (no image yet) ...
 PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,

@@ -66,10 +66,16 @@ ContourCandidates ContourCandidates::build(const MorphableModel& model) {
 }
 
 std::array<Eigen::Vector2d, 68> FaceFit::projectedLandmarks(const MorphableModel& model) const {
+    return projectedLandmarks(model, [](const Eigen::Vector3d& v) { return v; });
+}
+
+std::array<Eigen::Vector2d, 68> FaceFit::projectedLandmarks(
+    const MorphableModel& model, const std::function<Eigen::Vector3d(const Eigen::Vector3d&)>& move) const {
     std::array<Eigen::Vector2d, 68> out;
     const LandmarkModel lm{model, int(identity.size()), int(expression.size())};
     const Eigen::VectorXd a = identity.cast<double>(), d = expression.cast<double>();
-    for (int i = 0; i < 68; ++i) out[std::size_t(i)] = camera.project(pose.apply(lm.vertex(landmarkVertices[std::size_t(i)], a, d)));
+    for (int i = 0; i < 68; ++i)
+        out[std::size_t(i)] = camera.project(pose.apply(move(lm.vertex(landmarkVertices[std::size_t(i)], a, d))));
     return out;
 }
 

@@ -7,6 +7,7 @@
 #include "render/camera.h"
 
 #include <array>
+#include <functional>
 #include <vector>
 
 namespace ideu {
@@ -33,6 +34,9 @@ struct FaceFit {
 
     // Projected positions of the matched landmark vertices.
     std::array<Eigen::Vector2d, 68> projectedLandmarks(const MorphableModel& model) const;
+    // The same with each model-space landmark vertex moved by `move` before the projection.
+    std::array<Eigen::Vector2d, 68> projectedLandmarks(const MorphableModel& model,
+                                                       const std::function<Eigen::Vector3d(const Eigen::Vector3d&)>& move) const;
 };
 
 // Candidate vertices for each jaw landmark (0..16), computed once per model: the model

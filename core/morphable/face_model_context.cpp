@@ -96,6 +96,14 @@ FaceModelContext::FaceModelContext(const MorphableModel& model, int uvSize) : mo
         c *= 1.f / 3.f;
         faceTriangles_[t] = cv::pointPolygonTest(outline, c, false) >= 0 ? 1 : 0;
     }
+    {
+        std::vector<std::uint8_t> used(std::size_t(model.vertexCount), 0);
+        for (std::size_t t = 0; t < model.triangles.size(); ++t)
+            if (faceTriangles_[t])
+                for (int v : model.triangles[t]) used[std::size_t(v)] = 1;
+        for (int v = 0; v < model.vertexCount; ++v)
+            if (used[std::size_t(v)]) faceVertices_.push_back(v);
+    }
 
     {
         const int rim = std::max(1, 16 * uvSize / 1024);  // atlas texels, about eight crop pixels

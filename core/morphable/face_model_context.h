@@ -52,6 +52,7 @@ public:
     const cv::Mat& faceMask() const { return faceMask_; }     // CV_8U, 255 on the rendered face area
     const cv::Mat& regions() const { return regions_; }        // CV_8U UvRegion labels
     const std::vector<std::uint8_t>& faceTriangles() const { return faceTriangles_; }  // triangles rendered
+    const std::vector<int>& faceVertices() const { return faceVertices_; }  // vertices of those, ascending
     const std::vector<int>& mirrorVertex() const { return mirror_; }  // x -> -x partner of each vertex
     // The identity modes that are mirror-antisymmetric (most of their displacement changes
     // sign in the mirror: one cheek fuller, the nose or jaw bent to one side). ICT-FaceKit's
@@ -69,6 +70,7 @@ private:
     cv::Mat faceMask_;
     cv::Mat regions_;
     std::vector<std::uint8_t> faceTriangles_;
+    std::vector<int> faceVertices_;
     std::vector<int> mirror_;
     std::vector<int> antisymmetricIdentity_;
     cv::Mat openingRims_;

@@ -15,6 +15,11 @@
 namespace ideu {
 namespace {
 constexpr float kBorderFade = 40.f;  // crop pixels
+// Near the crop's border the motion is also held within this share of the distance to it. The
+// fade alone folds the map (it runs backwards and repeats a strip in bands) where a motion of
+// more than about 27 px meets the border, as under a chin that moved far up; held so, the
+// photo there is squeezed instead.
+constexpr float kBorderReach = 0.45f;
 constexpr double kWarpSmoothing = 4.0;  // sigma of the outline warp's motion, crop pixels
 }
 
@@ -122,7 +127,12 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
             const float* edge = edgeFade.ptr<float>(y);
             const cv::Vec2f* v = faded.ptr<cv::Vec2f>(y);
             cv::Vec2f* m = map.ptr<cv::Vec2f>(y);
-            for (int x = 0; x < camera.width; ++x) m[x] = cv::Vec2f(float(x) + edge[x] * v[x][0], float(y) + edge[x] * v[x][1]);
+            const float reachY = kBorderReach * float(std::min(y, camera.height - 1 - y));
+            for (int x = 0; x < camera.width; ++x) {
+                const float reachX = kBorderReach * float(std::min(x, camera.width - 1 - x));
+                m[x] = cv::Vec2f(float(x) + std::clamp(edge[x] * v[x][0], -reachX, reachX),
+                                 float(y) + std::clamp(edge[x] * v[x][1], -reachY, reachY));
+            }
         }
     });
     return map;
