@@ -102,6 +102,11 @@ private slots:
         QCOMPARE(face.at("expression").size(), std::size_t(53));
         QCOMPARE(face.at("sh").size(), std::size_t(27));
         QVERIFY(face.at("pose").contains("yaw_deg"));
+        // X_p's mesh is the model's mesh of z'_id at the fitted face's size and place.
+        const auto& kept = face.at("perturbed").at("size_and_place");
+        QVERIFY(kept.at("scale").get<double>() > 0.5 && kept.at("scale").get<double>() < 2);
+        QCOMPARE(kept.at("to_centre_cm").size(), std::size_t(3));
+        QCOMPARE(kept.at("from_centre_cm").size(), std::size_t(3));
         for (const char* stage : {"X", "landmarks", "fit", "X_f", "X_p"})
             QVERIFY2(QFile::exists(QString::fromStdString(face.at("stages").at(stage).get<std::string>())), stage);
     }

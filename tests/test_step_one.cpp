@@ -183,8 +183,8 @@ private slots:
         // Expression and pose stay: the perturbed mesh is the perturbed identity with the
         // fitted expression under the fitted pose, at the fitted face's size and place.
         Eigen::VectorXf shape = context_->model().shape(p.identity.shape, face.fit.expression);
-        const SizeAndPlace kept = sizeAndPlace(*context_, face.geometry.vertices, shape);
-        for (Eigen::Index i = 0; i < shape.size(); i += 3) shape.segment<3>(i) = kept.apply(Eigen::Vector3f(shape.segment<3>(i)));
+        for (Eigen::Index i = 0; i < shape.size(); i += 3)
+            shape.segment<3>(i) = p.sizeAndPlace.apply(Eigen::Vector3f(shape.segment<3>(i)));
         QVERIFY((shape - p.geometry.vertices).cwiseAbs().maxCoeff() < 1e-4f);
         const auto screen = projectVertices(shape, face.fit.pose, face.fit.camera);
         QVERIFY((screen - p.geometry.screen).cwiseAbs().maxCoeff() < 1e-3f);

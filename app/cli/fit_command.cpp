@@ -76,6 +76,7 @@ int runFit(const QStringList& args) {
         nlohmann::json sh = nlohmann::json::array();
         for (int c = 0; c < 3; ++c)
             for (int k = 0; k < 9; ++k) sh.push_back(face.lighting(k, 2 - c));  // R, G, B blocks of 9
+        const auto centre = [](const Eigen::Vector3f& c) { return nlohmann::json{c.x(), c.y(), c.z()}; };
         nlohmann::json perturbedIdentity = nlohmann::json::array();
         for (Eigen::Index k = 0; k < perturbed.identity.shape.size(); ++k) perturbedIdentity.push_back(perturbed.identity.shape(k));
         for (Eigen::Index k = 0; k < perturbed.identity.albedo.size(); ++k) perturbedIdentity.push_back(perturbed.identity.albedo(k));
@@ -91,7 +92,15 @@ int runFit(const QStringList& args) {
             {"pose", {{"yaw_deg", angles.x()}, {"pitch_deg", angles.y()}, {"roll_deg", angles.z()},
                       {"translation_cm", {face.fit.pose.translation.x(), face.fit.pose.translation.y(), face.fit.pose.translation.z()}},
                       {"focal_px", face.fit.camera.focal}}},
-            {"perturbed", {{"scale", scale}, {"seed", seed}, {"identity", perturbedIdentity}}},
+            {"perturbed",
+             {{"scale", scale},
+              {"seed", seed},
+              {"identity", perturbedIdentity},
+              {"size_and_place",
+               {{"scale", 1.0 + double(perturbed.sizeAndPlace.scaleChange)},
+                {"from_centre_cm", centre(perturbed.sizeAndPlace.perturbedCentre)},
+                {"to_centre_cm", centre(perturbed.sizeAndPlace.fittedCentre)},
+                {"meaning", "the mesh of X_p is to + scale * (v - from) for each model-space vertex v of the identity code"}}}}},
             {"stages", stagePaths},
         };
         writeTextAtomically((dir / (std::string(prefix) + "codes.json")).string(), codes.dump(2) + "\n", {path});

@@ -51,7 +51,7 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
         FaceFit perturbedFit = face.fit;
         perturbedFit.identity = out.identity.shape;
         Eigen::VectorXf shape = shapeModel.shape(out.identity.shape, face.fit.expression);
-        const SizeAndPlace kept = sizeAndPlace(context, face.geometry.vertices, shape);
+        const SizeAndPlace& kept = out.sizeAndPlace = sizeAndPlace(context, face.geometry.vertices, shape);
         for (Eigen::Index i = 0; i < shape.size(); i += 3) shape.segment<3>(i) = kept.apply(Eigen::Vector3f(shape.segment<3>(i)));
         out.landmarks = perturbedFit.projectedLandmarks(shapeModel, [&](const Eigen::Vector3d& v) { return kept.apply(v); });
         out.geometry = makeGeometry(context, shape, face.fit.pose, face.fit.camera);

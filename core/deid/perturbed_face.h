@@ -6,27 +6,6 @@
 
 namespace ideu {
 
-struct PerturbedFace {
-    double scale = 0;
-    std::uint64_t seed = 0;
-    IdentityCode identity;   // z'_id
-    FaceGeometry geometry;   // perturbed mesh, same pose and expression
-    cv::Mat image;           // X_p: CV_32FC3 crop-sized render (eyes and mouth filled from the photo)
-    cv::Mat mask;            // CV_8U, 255 where X_p has content
-    std::array<Eigen::Vector2d, 68> landmarks;  // projected landmarks of the perturbed mesh
-    cv::Mat albedo;          // the albedo X_p was rendered with (UV, the detail grid)
-};
-
-// What the identity noise keeps off (see perturbIdentity): in the shape code, the apparent
-// age and gender directions and the model's antisymmetric modes; in the albedo code, its
-// attribute directions (which z'_id keeps of the photo) and its antisymmetric modes. A face
-// is nearly mirror-symmetric: noise there would bend it to one side or light it from one side.
-NoiseConstraints identityNoiseConstraints(const FaceModelContext& context, const AppearanceModel& model);
-
-// Scale 0 gives X_p = X_f exactly.
-PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
-                          double scale, std::uint64_t seed, const NoiseSettings& settings = {});
-
 // The identity noise changes the face's proportions and also, as a side effect of the model's
 // modes, its overall size and its place on the head (one seed moved a chin about 45 px up a 1-MP
 // portrait, showing a strip of neck the photo never had). Neither is identity that a photo
@@ -42,6 +21,30 @@ struct SizeAndPlace {
         return p + (T(scaleChange) * (p - from) + (to - from));
     }
 };
+
+struct PerturbedFace {
+    double scale = 0;
+    std::uint64_t seed = 0;
+    IdentityCode identity;   // z'_id
+    FaceGeometry geometry;   // perturbed mesh, same pose and expression
+    cv::Mat image;           // X_p: CV_32FC3 crop-sized render (eyes and mouth filled from the photo)
+    cv::Mat mask;            // CV_8U, 255 where X_p has content
+    std::array<Eigen::Vector2d, 68> landmarks;  // projected landmarks of the perturbed mesh
+    SizeAndPlace sizeAndPlace;  // what took the model's mesh of z'_id onto the fitted face's size and place
+    cv::Mat albedo;          // the albedo X_p was rendered with (UV, the detail grid)
+};
+
+// What the identity noise keeps off (see perturbIdentity): in the shape code, the apparent
+// age and gender directions and the model's antisymmetric modes; in the albedo code, its
+// attribute directions (which z'_id keeps of the photo) and its antisymmetric modes. A face
+// is nearly mirror-symmetric: noise there would bend it to one side or light it from one side.
+NoiseConstraints identityNoiseConstraints(const FaceModelContext& context, const AppearanceModel& model);
+
+// Scale 0 gives X_p = X_f exactly.
+PerturbedFace perturbFace(const FaceModelContext& context, const AppearanceModel& model, const FittedFace& face,
+                          double scale, std::uint64_t seed, const NoiseSettings& settings = {});
+
+// The transform taking `perturbed` (3N, model space) onto the centroid and spread of `fitted`.
 SizeAndPlace sizeAndPlace(const FaceModelContext& context, const Eigen::VectorXf& fitted, const Eigen::VectorXf& perturbed);
 
 // perturbFace in two steps (the pipeline moves X around the new shape while X_p renders):
