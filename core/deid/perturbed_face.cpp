@@ -4,7 +4,6 @@
 
 #include <Eigen/QR>
 
-#include <algorithm>
 #include <cmath>
 
 namespace ideu {
@@ -60,13 +59,14 @@ PerturbedFace perturbShape(const FaceModelContext& context, const AppearanceMode
 }
 
 SizeAndPlace sizeAndPlace(const FaceModelContext& context, const Eigen::VectorXf& fitted, const Eigen::VectorXf& perturbed) {
+    // Both are meshes of the same model: a face reaches X_p only after its full fit.
+    CV_Assert(fitted.size() == perturbed.size() && fitted.size() == 3 * context.model().vertexCount);
     SizeAndPlace out;
-    if (fitted.size() != perturbed.size()) return out;
     const std::vector<int>& vertices = context.faceVertices();
     const auto centre = [&](const Eigen::VectorXf& shape) {
         Eigen::Vector3d sum = Eigen::Vector3d::Zero();
         for (int v : vertices) sum += shape.segment<3>(3 * v).cast<double>();
-        return Eigen::Vector3f((sum / double(std::max<std::size_t>(vertices.size(), 1))).cast<float>());
+        return Eigen::Vector3f((sum / double(vertices.size())).cast<float>());
     };
     out.fittedCentre = centre(fitted);
     out.perturbedCentre = centre(perturbed);
