@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -21,6 +22,10 @@ constexpr float kBorderFade = 40.f;  // crop pixels
 // photo there is squeezed instead.
 constexpr float kBorderReach = 0.45f;
 constexpr double kWarpSmoothing = 4.0;  // sigma of the outline warp's motion, crop pixels
+// A surface point lies hidden in the fitted view when it is this far (cm) behind the fitted
+// head's front surface there: a far ear or the side of a head lies several cm behind the cheek
+// that hides it, and the margin absorbs the depth's change across a pixel at a grazing cheek.
+constexpr float kHiddenDepth = 1.5f;
 }
 
 namespace {
@@ -45,30 +50,60 @@ cv::Mat borderFade(int width, int height) {
     return fade;
 }
 
+// The nearest depth of the raster around a point (its pixel and the 8 beside it: a point on
+// the outline may fall just outside the raster's covered pixels).
+float frontDepth(const RasterBuffers& raster, float x, float y) {
+    const int cx = std::clamp(int(std::lround(x)), 0, raster.width - 1);
+    const int cy = std::clamp(int(std::lround(y)), 0, raster.height - 1);
+    float front = std::numeric_limits<float>::infinity();
+    for (int v = std::max(0, cy - 1); v <= std::min(raster.height - 1, cy + 1); ++v)
+        for (int u = std::max(0, cx - 1); u <= std::min(raster.width - 1, cx + 1); ++u)
+            front = std::min(front, raster.depth[raster.index(u, v)]);
+    return front;
+}
+
+// A head (every triangle, not only the face area: ears, neck and forehead move too) rasterized
+// at the warp map's resolution. The motion is smoothed (sigma kWarpSmoothing) and faded out
+// over tens of pixels, so it is made at half resolution and only the finished displacement is
+// brought up: a half-res pixel (u, v) is the centre (2u + 0.5, 2v + 0.5) of its 2 x 2 crop pixels.
+RasterBuffers warpResolutionHead(const MorphableModel& model, const Eigen::Matrix<float, 3, Eigen::Dynamic>& cropScreen,
+                                 const Camera& camera) {
+    Eigen::Matrix<float, 3, Eigen::Dynamic> screen = cropScreen;
+    screen.topRows<2>() = (screen.topRows<2>().array() - 0.5f) * 0.5f;
+    RasterInput input;
+    input.screen = &screen;
+    input.triangles = &model.triangles;
+    input.culling = Culling::Back;
+    RasterBuffers raster;
+    rasterize(input, (camera.width + 1) / 2, (camera.height + 1) / 2, raster);
+    return raster;
+}
+
 }  // namespace
 
+RasterBuffers fittedHeadRaster(const FaceModelContext& context, const FittedFace& face) {
+    return warpResolutionHead(context.model(), face.geometry.screen, face.fit.camera);
+}
+
 cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
-                     double falloff) {
+                     double falloff, const RasterBuffers* fittedHead) {
     const MorphableModel& model = context.model();
     const Camera& camera = face.fit.camera;
-    // The motion is smoothed (sigma kWarpSmoothing) and faded out over tens of pixels, so it
-    // is made at half resolution and only the finished displacement is brought up: a half-res
-    // pixel (u, v) is the centre (2u + 0.5, 2v + 0.5) of its 2 x 2 crop pixels.
     const int width = (camera.width + 1) / 2, height = (camera.height + 1) / 2;
     cv::Mat displacement = cv::Mat::zeros(height, width, CV_32FC2);
     cv::Mat weight = cv::Mat::zeros(height, width, CV_32F);
     {
         ScopedStage stage("warp map: head raster, displacement");
-        // Every triangle of the head (not only the face area): ears, neck and forehead move too.
-        Eigen::Matrix<float, 3, Eigen::Dynamic> screen = perturbed.geometry.screen;
-        screen.topRows<2>() = (screen.topRows<2>().array() - 0.5f) * 0.5f;
-        RasterBuffers raster;
-        RasterInput input;
-        input.screen = &screen;
-        input.triangles = &model.triangles;
-        input.culling = Culling::Back;
-        rasterize(input, width, height, raster);
+        const RasterBuffers raster = warpResolutionHead(model, perturbed.geometry.screen, camera);
         const auto& fitted = face.geometry.screen;
+        // The fitted head's depth tells the surface the photo shows from the surface it hides.
+        RasterBuffers madeHere;
+        if (!fittedHead) {
+            madeHere = fittedHeadRaster(context, face);
+            fittedHead = &madeHere;
+        }
+        const RasterBuffers& fittedRaster = *fittedHead;
+        CV_Assert(fittedRaster.width == width && fittedRaster.height == height);
         cv::parallel_for_(cv::Range(0, height), [&](const cv::Range& rows) {
             for (int y = rows.start; y < rows.end; ++y) {
                 cv::Vec2f* d = displacement.ptr<cv::Vec2f>(y);
@@ -81,6 +116,12 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
                     const float* b = &raster.bary[3 * i];
                     const float sx = b[0] * fitted(0, t[0]) + b[1] * fitted(0, t[1]) + b[2] * fitted(0, t[2]);
                     const float sy = b[0] * fitted(1, t[0]) + b[1] * fitted(1, t[1]) + b[2] * fitted(1, t[2]);
+                    // Surface the photo hides (the side of the head behind a cheek that the new,
+                    // wider cheek reveals, under a chin) would fetch what hides it: the photo's
+                    // cheek, drawn as a flap beside the new face. It takes its motion from its
+                    // neighbours instead (the fill below).
+                    const float sz = b[0] * fitted(2, t[0]) + b[1] * fitted(2, t[1]) + b[2] * fitted(2, t[2]);
+                    if (sz > frontDepth(fittedRaster, 0.5f * sx - 0.25f, 0.5f * sy - 0.25f) + kHiddenDepth) continue;
                     d[x] = cv::Vec2f(sx - (2.f * float(x) + 0.5f), sy - cy);
                     w[x] = 1;
                 }
