@@ -84,6 +84,33 @@ private slots:
 #endif
     }
 
+    void everyThreadAllocatesFromOneHeap() {
+#ifndef __GLIBC__
+        QSKIP("the allocator settings are glibc's");
+#else
+        // One arena for all threads: each further arena keeps the largest burst of images its
+        // threads freed (the editor's worker, readout check and privacy sweep). Without the
+        // setting (made first in main) a new thread's allocation opens a heap of its own, which
+        // malloc_info lists.
+        const auto heaps = [] {
+            char* text = nullptr;
+            std::size_t size = 0;
+            FILE* out = open_memstream(&text, &size);
+            malloc_info(0, out);
+            std::fclose(out);
+            const std::string info(text, size);
+            std::free(text);
+            int count = 0;
+            for (std::size_t at = info.find("<heap nr="); at != std::string::npos; at = info.find("<heap nr=", at + 1)) ++count;
+            return count;
+        };
+        const int before = heaps();
+        std::thread([] { cv::Mat crop(512, 512, CV_32FC3, cv::Scalar::all(1)); }).join();
+        QCOMPARE(heaps(), before);
+        QCOMPARE(heaps(), 1);
+#endif
+    }
+
     void endToEnd() {
         DeidPipeline p(photo("obama/obama.jpg"));
         DeidSettings s;
@@ -93,6 +120,10 @@ private slots:
         QCOMPARE(out.size(), p.photo().bgr.size());
         QCOMPARE(out.type(), p.photo().bgr.type());
         QCOMPARE(int(results.size()), 1);
+        // A result keeps its images, not the float intermediates the restore consumed (the
+        // editor holds two results of every face).
+        QVERIFY(!results[0].perturbed.image.empty() && !results[0].hybrid.hybrid.empty());
+        QVERIFY(results[0].perturbed.albedo.empty() && results[0].hybrid.foreground.empty());
         // Away from the face: bit-identical.
         const cv::Mat changeable = mayChange(p, results);
         cv::Mat diff;
@@ -460,5 +491,13 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestPipeline)
+// As in the apps, the allocator is set first in main(), before any thread has allocated (the
+// test framework's watchdog thread among them).
+int main(int argc, char** argv) {
+    ideu::configureAllocator();
+    QCoreApplication app(argc, argv);
+    TestPipeline test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
 #include "test_pipeline.moc"

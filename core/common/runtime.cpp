@@ -46,7 +46,7 @@ void lowerCurrentThreadPriority() {
 
 void configureAllocator() {
 #ifdef __GLIBC__
-    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_ARENA_MAX, 1);
     // Setting either threshold also stops glibc from moving the mmap threshold by itself.
     mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest on 64-bit
     mallopt(M_TRIM_THRESHOLD, 128 << 20);

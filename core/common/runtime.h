@@ -23,10 +23,11 @@ void lowerCurrentThreadPriority();
 // runs the work it would start beside itself in itself (see startBeside).
 bool isBackgroundThread();
 // The allocator, set once, first in main() (glibc; elsewhere nothing):
-// - at most two arenas (glibc otherwise gives busy threads their own, up to 8 per core, and
-//   each keeps what its largest burst of images freed): with the slider, the readout check and
-//   the privacy sweep on three threads, the editor's peak RSS with a 4-face photo drops by
-//   about 120 MB, at no measured cost in speed;
+// - one arena for every thread (glibc otherwise gives busy threads their own, up to 8 per
+//   core, and each keeps what its largest burst of images freed): with the slider, the readout
+//   check and the privacy sweep on three threads, two arenas instead of glibc's many took the
+//   editor's peak RSS with a 4-face photo down by about 120 MB, and one instead of two by about
+//   90 MB more (bench's by about 70 MB), at no measured cost in speed;
 // - image buffers up to 32 MB (a 512² crop is 0.75–3 MB, a 1-MP photo 3 MB) come from the heap,
 //   and the heap keeps up to 128 MB that was freed instead of handing it back to the kernel.
 //   glibc otherwise maps many such buffers afresh and unmaps them when freed, so each new image

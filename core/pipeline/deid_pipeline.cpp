@@ -297,8 +297,14 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
     restoreIn.perturbed = &result.perturbed;
     restoreIn.hybrid = &result.hybrid;
     restoreIn.seed = settings.seed;
-    ScopedStage stage("restore (blend)");
-    result.final = restorer->restore(restoreIn);
+    {
+        ScopedStage stage("restore (blend)");
+        result.final = restorer->restore(restoreIn);
+    }
+    // The restore consumed the run's float intermediates; callers keep a face's result per
+    // face and run (the editor two sets of every face), so they are not kept (6 MB a face).
+    result.perturbed.albedo.release();
+    result.hybrid.foreground.release();
     return result;
 }
 

@@ -42,7 +42,8 @@ struct DeidSettings {
     bool useHead = true;  // use the pipeline's HeadNeRF head when set and fitted
 };
 
-// Everything one face's run produced (crop-sized images).
+// Everything one face's run produced (crop-sized images), less the intermediates the restore
+// consumed: perturbed.albedo and hybrid.foreground are empty.
 struct FaceResult {
     int index = -1;
     std::shared_ptr<const FittedFace> fitted;
