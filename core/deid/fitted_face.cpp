@@ -81,11 +81,12 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
                                              model.areaShift(face.identity.albedo, face.appearance.peers);
         face.keptValues = model.keptValues(shiftedAlbedoCode(face.identity));
     }
-    // X_f is drawn on the fit's own raster (the same mesh and camera): a copy costs less than
-    // rasterising again.
+    // X_f is drawn on the fit's own raster (the same mesh and camera), which it takes: nothing
+    // after the fit needs the raster, and each face the editor keeps would hold it (5 MB).
     const FaceRender render = renderFace(context, face, face.geometry, face.fittedLandmarks,
                                          synthesizeAlbedo(context, model, face.appearance, face.albedoValues, 0.f, 0),
-                                         face.raster);
+                                         std::move(face.raster));
+    face.raster = {};
     face.fittedImage = render.image;
     face.fittedMask = render.mask;
     return face;
@@ -170,6 +171,8 @@ cv::Mat fitOverlay(const FaceModelContext& context, const FittedFace& face) {
     // Every 16th mesh triangle of the face area, so the fit can be judged against the photo.
     const MorphableModel& model = context.model();
     const auto& screen = face.geometry.screen;
+    RasterBuffers raster;  // the fit's, made again (fitFace does not keep it)
+    rasterizeFace(context, face.geometry, camera, raster);
     for (std::size_t t = 0; t < model.triangles.size(); t += 16) {
         if (!context.faceTriangles()[t]) continue;
         const auto& tri = model.triangles[t];
@@ -178,7 +181,7 @@ cv::Mat fitOverlay(const FaceModelContext& context, const FittedFace& face) {
         for (int v : tri) {
             const int x = cvRound(screen(0, v)), y = cvRound(screen(1, v));
             if (x < 0 || y < 0 || x >= camera.width || y >= camera.height) { visible = false; break; }
-            visible = visible && screen(2, v) <= face.raster.depth[face.raster.index(x, y)] + 0.3f;
+            visible = visible && screen(2, v) <= raster.depth[raster.index(x, y)] + 0.3f;
             pts.emplace_back(x, y);
         }
         if (visible) cv::polylines(out, pts, true, cv::Scalar(210, 190, 90), 1, cv::LINE_AA);

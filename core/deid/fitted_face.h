@@ -22,7 +22,7 @@ struct FittedFace {
     Landmarks68 landmarks;         // detected landmarks in crop coordinates
     FaceFit fit;                   // pose, identity shape, expression
     FaceGeometry geometry;         // fitted mesh under the fitted pose
-    RasterBuffers raster;          // its z-buffer
+    RasterBuffers raster;          // its z-buffer, while the fit runs (fitAppearanceCode hands it to X_f's render)
     cv::Mat faceArea;              // CV_8U, 255 where the fitted mesh covers the crop
     ShCoefficients lighting;       // 27 SH numbers
     cv::Vec3f skinColour;          // median visible skin colour (BGR)
