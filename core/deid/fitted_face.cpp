@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <optional>
+#include <utility>
 
 namespace ideu {
 
@@ -63,7 +64,7 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
         ScopedStage stage("fit: appearance code");
         face.appearance = fitAppearance(context, model, face.texture.albedo, face.texture.visibility, attributes);
     }
-    ScopedStage stage("fit: X_f render");
+    std::optional<ScopedStage> stage(std::in_place, "fit: X_f render");
     face.identity.albedo = face.appearance.code;
     // What was measured from the photo's texture is in the code now; the texture itself is not
     // rendered and not kept (about 30 MB a face). Its shading, which bounds re-shading, is kept
@@ -85,10 +86,11 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
     // after the fit needs the raster, and each face the editor keeps would hold it (5 MB).
     const FaceRender render = renderFace(context, face, face.geometry, face.fittedLandmarks,
                                          synthesizeAlbedo(context, model, face.appearance, face.albedoValues, 0.f, 0),
-                                         std::move(face.raster));
-    face.raster = {};
+                                         std::exchange(face.raster, RasterBuffers{}));
     face.fittedImage = render.image;
     face.fittedMask = render.mask;
+    stage.emplace("fit: head raster");
+    face.headRaster = rasterizeHeadAtHalfResolution(context, face.geometry, face.fit.camera);
     return face;
 }
 

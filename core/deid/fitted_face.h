@@ -23,6 +23,9 @@ struct FittedFace {
     FaceFit fit;                   // pose, identity shape, expression
     FaceGeometry geometry;         // fitted mesh under the fitted pose
     RasterBuffers raster;          // its z-buffer, while the fit runs (fitAppearanceCode hands it to X_f's render)
+    // The whole fitted head at half resolution (rasterizeHeadAtHalfResolution): which surface
+    // the photo shows, for the outline warp (1.3 MB).
+    RasterBuffers headRaster;
     cv::Mat faceArea;              // CV_8U, 255 where the fitted mesh covers the crop
     ShCoefficients lighting;       // 27 SH numbers
     cv::Vec3f skinColour;          // median visible skin colour (BGR)

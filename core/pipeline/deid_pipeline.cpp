@@ -114,7 +114,6 @@ void DeidPipeline::releaseFace(int face) {
     std::lock_guard<std::mutex> lock(cache.mutex);
     cache.fitted.reset();
     cache.parsingX.clear();
-    cache.fittedHead.reset();
 }
 
 std::string DeidPipeline::fallbackReason(int face, const CancelToken& cancel) {
@@ -214,7 +213,6 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
     result.parser = parser->name();
     result.restorer = restorer->name();
     std::shared_ptr<const HeadNerfCodes> headCodes;
-    std::shared_ptr<const RasterBuffers> fittedHead;
     cv::Mat parsingX;
     {
         FaceCache& cache = cacheFor(face);
@@ -232,11 +230,6 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
         }
         parsingX = labels;
         headCodes = cache.headCodes;
-        if (!cache.fittedHead) {
-            ScopedStage stage("fitted head raster (once per face)");
-            cache.fittedHead = std::make_shared<const RasterBuffers>(fittedHeadRaster(context_, f));
-        }
-        fittedHead = cache.fittedHead;
     }
     cancel.check();
     result.perturbed = perturbShape(context_, model_, f, settings.scale, settings.seed, settings.noise);
@@ -257,7 +250,7 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
                 return;
             }
             ScopedStage stage("warp map (beside the albedo and render)");
-            warpMap = shapeWarpMap(context_, f, result.perturbed, settings.hybrid.falloff, fittedHead.get());
+            warpMap = shapeWarpMap(context_, f, result.perturbed, settings.hybrid.falloff);
         };
         auto side = startBeside(sideWork);
         synthesizePerturbedAlbedo(context_, model_, f, result.perturbed);

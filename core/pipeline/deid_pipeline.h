@@ -160,7 +160,6 @@ private:
         std::mutex mutex;
         std::shared_ptr<const FittedFace> fitted;
         std::map<std::string, cv::Mat> parsingX;  // by parser name
-        std::shared_ptr<const RasterBuffers> fittedHead;  // fittedHeadRaster, for the outline warp
         std::shared_ptr<const HeadNerfCodes> headCodes;
         std::optional<FaceIdentity> originalIdentity;
         std::optional<FaceResOutput> faceres;  // of the original face (also its apparent age and gender)

@@ -29,6 +29,19 @@ void rasterizeFace(const FaceModelContext& context, const FaceGeometry& geometry
     rasterize(input, camera.width, camera.height, raster);
 }
 
+RasterBuffers rasterizeHeadAtHalfResolution(const FaceModelContext& context, const FaceGeometry& geometry,
+                                            const Camera& camera) {
+    Eigen::Matrix<float, 3, Eigen::Dynamic> screen = geometry.screen;
+    screen.topRows<2>() = (screen.topRows<2>().array() - 0.5f) * 0.5f;
+    RasterInput input;
+    input.screen = &screen;
+    input.triangles = &context.model().triangles;
+    input.culling = Culling::Back;
+    RasterBuffers raster;
+    rasterize(input, (camera.width + 1) / 2, (camera.height + 1) / 2, raster);
+    return raster;
+}
+
 cv::Mat coverageMask(const RasterBuffers& raster) {
     const cv::Mat triangles(raster.height, raster.width, CV_32S, const_cast<std::int32_t*>(raster.triangle.data()));
     return triangles >= 0;

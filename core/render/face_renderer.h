@@ -26,6 +26,12 @@ FaceGeometry makeGeometry(const FaceModelContext& context, const Eigen::VectorXf
 void rasterizeFace(const FaceModelContext& context, const FaceGeometry& geometry, const Camera& camera,
                    RasterBuffers& raster);
 
+// The whole head (every triangle, not only the face area) at half the camera's resolution: a
+// half-resolution pixel (u, v) is the centre (2u + 0.5, 2v + 0.5) of its 2 x 2 pixels. The
+// outline warp's motion is smoothed and faded out over tens of pixels, so it is made there.
+RasterBuffers rasterizeHeadAtHalfResolution(const FaceModelContext& context, const FaceGeometry& geometry,
+                                            const Camera& camera);
+
 // CV_8U, 255 where the raster covers the pixel.
 cv::Mat coverageMask(const RasterBuffers& raster);
 

@@ -62,31 +62,10 @@ float frontDepth(const RasterBuffers& raster, float x, float y) {
     return front;
 }
 
-// A head (every triangle, not only the face area: ears, neck and forehead move too) rasterized
-// at the warp map's resolution. The motion is smoothed (sigma kWarpSmoothing) and faded out
-// over tens of pixels, so it is made at half resolution and only the finished displacement is
-// brought up: a half-res pixel (u, v) is the centre (2u + 0.5, 2v + 0.5) of its 2 x 2 crop pixels.
-RasterBuffers warpResolutionHead(const MorphableModel& model, const Eigen::Matrix<float, 3, Eigen::Dynamic>& cropScreen,
-                                 const Camera& camera) {
-    Eigen::Matrix<float, 3, Eigen::Dynamic> screen = cropScreen;
-    screen.topRows<2>() = (screen.topRows<2>().array() - 0.5f) * 0.5f;
-    RasterInput input;
-    input.screen = &screen;
-    input.triangles = &model.triangles;
-    input.culling = Culling::Back;
-    RasterBuffers raster;
-    rasterize(input, (camera.width + 1) / 2, (camera.height + 1) / 2, raster);
-    return raster;
-}
-
 }  // namespace
 
-RasterBuffers fittedHeadRaster(const FaceModelContext& context, const FittedFace& face) {
-    return warpResolutionHead(context.model(), face.geometry.screen, face.fit.camera);
-}
-
 cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
-                     double falloff, const RasterBuffers* fittedHead) {
+                     double falloff) {
     const MorphableModel& model = context.model();
     const Camera& camera = face.fit.camera;
     const int width = (camera.width + 1) / 2, height = (camera.height + 1) / 2;
@@ -94,15 +73,12 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
     cv::Mat weight = cv::Mat::zeros(height, width, CV_32F);
     {
         ScopedStage stage("warp map: head raster, displacement");
-        const RasterBuffers raster = warpResolutionHead(model, perturbed.geometry.screen, camera);
+        // The motion is smoothed (sigma kWarpSmoothing) and faded out over tens of pixels, so it
+        // is made at half resolution and only the finished displacement is brought up.
+        const RasterBuffers raster = rasterizeHeadAtHalfResolution(context, perturbed.geometry, camera);
         const auto& fitted = face.geometry.screen;
         // The fitted head's depth tells the surface the photo shows from the surface it hides.
-        RasterBuffers madeHere;
-        if (!fittedHead) {
-            madeHere = fittedHeadRaster(context, face);
-            fittedHead = &madeHere;
-        }
-        const RasterBuffers& fittedRaster = *fittedHead;
+        const RasterBuffers& fittedRaster = face.headRaster;
         CV_Assert(fittedRaster.width == width && fittedRaster.height == height);
         cv::parallel_for_(cv::Range(0, height), [&](const cv::Range& rows) {
             for (int y = rows.start; y < rows.end; ++y) {

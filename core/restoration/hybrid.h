@@ -4,7 +4,6 @@
 // outline, jaw and ears move with the new shape and no remnant of the old outline stays;
 // X_p's face is then put inside the face region, keeping X's hair and accessories on top.
 #include "deid/perturbed_face.h"
-#include "render/rasterizer.h"
 
 #include <opencv2/core.hpp>
 
@@ -33,11 +32,8 @@ Hybrid buildHybrid(const FittedFace& face, const PerturbedFace& perturbed, const
 // The backward map (CV_32FC2 absolute source positions) taking the crop to the perturbed shape.
 // Each pixel of the perturbed head fetches where its surface point lies in the fitted head, where
 // the photo shows that point; surface the fitted head hides takes the motion of its neighbours.
-// `fittedHead` is fittedHeadRaster of the same face (made here when null).
+// (FittedFace::headRaster tells which.)
 cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
-                     double falloff, const RasterBuffers* fittedHead = nullptr);
-// The fitted head at the warp map's resolution: which surface the photo shows. It depends on
-// the fit only, so a caller that makes many maps of one face (the slider) makes it once.
-RasterBuffers fittedHeadRaster(const FaceModelContext& context, const FittedFace& face);
+                     double falloff);
 
 }  // namespace ideu
