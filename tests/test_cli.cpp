@@ -4,6 +4,8 @@
 
 #include <QtTest>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -247,9 +249,32 @@ private slots:
         QCOMPARE(s0.at("detected_rate").get<double>(), 1.0);
         QCOMPARE(s1.at("detected_rate").get<double>(), 1.0);
         QVERIFY(s1.at("crop_ssim").get<double>() > 0.5 && s1.at("crop_ssim").get<double>() < 1.0);
+        // Both readers of apparent age and gender report, and the signed shift is the mean of
+        // the rows' after − before (never larger than the mean |Δ|).
+        for (const auto* s : {&s0, &s1}) {
+            QVERIFY(s->at("gender_kept2_rate").get<double>() >= 0 && s->at("gender_kept2_rate").get<double>() <= 1);
+            QVERIFY(std::abs(s->at("age_shift_years").get<double>()) <= s->at("age_change_years").get<double>() + 1e-9);
+            QVERIFY(std::abs(s->at("age_shift2_years").get<double>()) <= s->at("age_change2_years").get<double>() + 1e-9);
+        }
         QFile csv(report + "/evaluation.csv");
         QVERIFY(csv.open(QIODevice::ReadOnly));
-        QCOMPARE(csv.readAll().count('\n'), 1 + 4 * 2);
+        const QList<QByteArray> lines = csv.readAll().trimmed().split('\n');
+        QCOMPARE(lines.size(), 1 + 4 * 2);
+        const QList<QByteArray> header = lines[0].split(',');
+        const int scaleColumn = int(header.indexOf("scale")), before = int(header.indexOf("age2_before")),
+                  after = int(header.indexOf("age2_after"));
+        QVERIFY(before > 0 && after > 0 && header.contains("gender2_kept"));
+        double shift = 0;
+        int rows = 0;
+        for (int i = 1; i < lines.size(); ++i) {
+            // The photo's path is quoted and has no comma here.
+            const QList<QByteArray> cells = lines[i].split(',');
+            if (cells[scaleColumn].toDouble() != 0.35) continue;
+            shift += cells[after].toDouble() - cells[before].toDouble();
+            ++rows;
+        }
+        QCOMPARE(rows, 4);
+        QVERIFY(std::abs(shift / rows - s1.at("age_shift2_years").get<double>()) < 1e-3);
     }
 
     void evaluateOfACopyMatches() {

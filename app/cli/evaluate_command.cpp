@@ -87,21 +87,24 @@ int runEvaluate(const QStringList& args) {
                 "dlib ResNet %.1f %%, FaceRes %.1f %%\n",
                 report.photos, report.people, report.skippedNoFace, 100 * report.baselineSameMatch, 100 * report.baselineSameMatch2);
     std::printf("dlib ResNet (match < 0.6) and HSE FaceRes (match < %.4f); utility: crop/photo PSNR and SSIM, landmarks, pose, "
-                "FaceRes apparent age and gender\n", kFaceResThreshold);
-    std::printf("%6s %6s %6s %6s %7s %6s %6s %6s %7s %7s %7s %6s %7s %7s %7s %7s %7s %6s %6s\n", "scale", "DIS", "match%",
-                "reid%", "rAny%", "DIS2", "match2", "reid2", "rAny2%", "detect%", "cPSNR", "cSSIM", "pPSNR", "pSSIM", "NME",
-                "pose°", "|Δage|", "gender", "n");
+                "apparent age (|Δ| and signed Δ) and gender kept by FaceRes and by GEAR\n", kFaceResThreshold);
+    std::printf("%6s %6s %6s %6s %7s %6s %6s %6s %7s %7s %7s %6s %7s %7s %7s %7s %7s %6s %6s %7s %6s %6s %6s\n", "scale", "DIS",
+                "match%", "reid%", "rAny%", "DIS2", "match2", "reid2", "rAny2%", "detect%", "cPSNR", "cSSIM", "pPSNR", "pSSIM",
+                "NME", "pose°", "|Δage|", "Δage", "gender", "|Δage2|", "Δage2", "gend2", "n");
     for (const SettingSummary& s : report.summary)
-        std::printf("%6.2f %6.3f %6.1f %6.1f %7.1f %6.3f %6.1f %6.1f %7.1f %7.1f %7.2f %6.3f %7.2f %7.3f %7.4f %7.2f %7.2f %6.1f %6d\n",
+        std::printf("%6.2f %6.3f %6.1f %6.1f %7.1f %6.3f %6.1f %6.1f %7.1f %7.1f %7.2f %6.3f %7.2f %7.3f %7.4f %7.2f %7.2f %+6.1f "
+                    "%6.1f %7.2f %+6.1f %6.1f %6d\n",
                     s.scale, s.meanDis, 100 * s.matchRate, 100 * s.reidRate, 100 * s.reidAnyRate, s.meanDis2,
                     100 * s.match2Rate, 100 * s.reid2Rate, 100 * s.reid2AnyRate, 100 * s.detectedRate, s.cropPsnr, s.cropSsim,
-                    s.photoPsnr, s.photoSsim, s.landmarkNme, s.poseChangeDeg, s.ageChange, 100 * s.genderKeptRate, s.samples);
+                    s.photoPsnr, s.photoSsim, s.landmarkNme, s.poseChangeDeg, s.ageChange, s.meanAgeShift,
+                    100 * s.genderKeptRate, s.ageChange2, s.meanAgeShift2, 100 * s.genderKept2Rate, s.samples);
     if (parser.isSet("ablation")) {
         // Each component alone, then all together, at the same scales and seeds.
         // With the utility each component costs: pose, expression, apparent age and gender.
         std::string table = "| components | scale | DIS | match % | re-id % | DIS2 | match2 % | re-id2 % | crop PSNR | crop SSIM "
-                            "| pose ° | expression | age change (y) | gender kept % |\n"
-                            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+                            "| pose ° | expression | age change (y) | age shift (y) | gender kept % | age change 2 (y) | age shift 2 (y) "
+                            "| gender kept 2 % |\n"
+                            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
         nlohmann::json rows = nlohmann::json::array();
         // "none": nothing perturbed, the face re-rendered from its albedo projection alone.
         std::vector<std::string> runs = {"none"};
@@ -114,19 +117,23 @@ int runEvaluate(const QStringList& args) {
                                            ? report
                                            : evaluatePrivacy(facesDir, single);
             for (const SettingSummary& s : r.summary) {
-                char line[320];
+                char line[400];
                 std::snprintf(line, sizeof line,
-                              "| %s | %.2f | %.3f | %.1f | %.1f | %.3f | %.1f | %.1f | %.2f | %.3f | %.2f | %.3f | %.1f | %.1f |\n",
+                              "| %s | %.2f | %.3f | %.1f | %.1f | %.3f | %.1f | %.1f | %.2f | %.3f | %.2f | %.3f | %.1f | %+.1f "
+                              "| %.1f | %.1f | %+.1f | %.1f |\n",
                               component.c_str(), s.scale, s.meanDis, 100 * s.matchRate, 100 * s.reidRate, s.meanDis2,
                               100 * s.match2Rate, 100 * s.reid2Rate, s.cropPsnr, s.cropSsim, s.poseChangeDeg,
-                              s.expressionChange, s.ageChange, 100 * s.genderKeptRate);
+                              s.expressionChange, s.ageChange, s.meanAgeShift, 100 * s.genderKeptRate, s.ageChange2,
+                              s.meanAgeShift2, 100 * s.genderKept2Rate);
                 table += line;
                 rows.push_back({{"components", component}, {"scale", s.scale}, {"dis_mean", s.meanDis},
                                 {"match_rate", s.matchRate}, {"reid_pair_rate", s.reidRate}, {"dis2_mean", s.meanDis2},
                                 {"match2_rate", s.match2Rate}, {"reid2_pair_rate", s.reid2Rate}, {"crop_psnr", s.cropPsnr},
                                 {"crop_ssim", s.cropSsim}, {"photo_psnr", s.photoPsnr}, {"photo_ssim", s.photoSsim},
                                 {"pose_change_deg", s.poseChangeDeg}, {"expression_change", s.expressionChange},
-                                {"age_change_years", s.ageChange}, {"gender_kept_rate", s.genderKeptRate}});
+                                {"age_change_years", s.ageChange}, {"gender_kept_rate", s.genderKeptRate},
+                                {"age_shift_years", s.meanAgeShift}, {"age_change2_years", s.ageChange2},
+                                {"age_shift2_years", s.meanAgeShift2}, {"gender_kept2_rate", s.genderKept2Rate}});
             }
             std::fprintf(stderr, "ablation: %s done\n", component.c_str());
         }

@@ -7,6 +7,7 @@
 #include "io/image_io.h"
 #include "pipeline/deid_pipeline.h"
 #include "recognition/face_identity.h"
+#include "recognition/gear.h"
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,7 @@ using Photo = PersonPhoto;
 struct PhotoOutcome {
     bool hasFace = false;
     FaceIdentity original;
+    GearOutput originalGear;
     std::vector<SampleResult> samples;
     std::vector<FaceIdentity> outputs;  // one per sample (empty when not detected)
 };
@@ -68,6 +70,11 @@ PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options,
     const DetectedFace& subject = faces[0];
     const cv::Mat& original = pipeline.photo().bgr;
     outcome.original = pipeline.originalIdentity(0, cancel);
+    const auto gear = GearEstimator::shared();
+    auto readGear = [&](const cv::Mat& bgr, const Landmarks68& landmarks) {
+        return gear->estimateCrops({faceResCrop(bgr, faceResBox(landmarks))}).front();
+    };
+    outcome.originalGear = readGear(original, subject.landmarks);
     const auto fitted = pipeline.fitted(0, cancel);
     const Eigen::Vector3d poseBefore = fitted->fit.pose.anglesDegrees();
     const double io = lm::interOcular(subject.landmarks);
@@ -107,6 +114,10 @@ PhotoOutcome evaluatePhoto(const Photo& photo, const EvaluationOptions& options,
                 r.ageBefore = outcome.original.faceres->ageYears();
                 r.ageAfter = identity.faceres->ageYears();
                 r.genderKept = identity.faceres->male() == outcome.original.faceres->male();
+                const GearOutput gearAfter = readGear(output, match->landmarks);
+                r.age2Before = outcome.originalGear.ageYears();
+                r.age2After = gearAfter.ageYears();
+                r.gender2Kept = gearAfter.isMale() == outcome.originalGear.isMale();
                 double sum = 0;
                 for (int i = 0; i < 68; ++i) sum += cv::norm(match->landmarks[std::size_t(i)] - subject.landmarks[std::size_t(i)]);
                 r.landmarkNme = sum / 68.0 / std::max(io, 1e-9);
@@ -189,9 +200,9 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
     for (double scale : options.scales) {
         SettingSummary sum;
         sum.scale = scale;
-        std::vector<double> dis, dis2, cp, cs, pp, ps, nme, pose, expr, age;
+        std::vector<double> dis, dis2, cp, cs, pp, ps, nme, pose, expr, age, age2, shift, shift2;
         int detected = 0, matches = 0, pairs = 0, pairMatches = 0, reidPhotos = 0, reidAny = 0;
-        int matches2 = 0, pairMatches2 = 0, reidAny2 = 0, genderKept = 0;
+        int matches2 = 0, pairMatches2 = 0, reidAny2 = 0, genderKept = 0, genderKept2 = 0;
         for (const SampleResult& r : report.samples) {
             if (std::abs(r.scale - scale) > 1e-9) continue;
             ++sum.samples;
@@ -207,6 +218,10 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
             matches2 += r.match2;
             age.push_back(std::abs(r.ageAfter - r.ageBefore));
             genderKept += r.genderKept;
+            age2.push_back(std::abs(r.age2After - r.age2Before));
+            shift.push_back(r.ageAfter - r.ageBefore);
+            shift2.push_back(r.age2After - r.age2Before);
+            genderKept2 += r.gender2Kept;
             nme.push_back(r.landmarkNme);
             pose.push_back(r.poseChangeDeg);
             expr.push_back(r.expressionChange);
@@ -231,6 +246,10 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
         sum.reid2AnyRate = reidPhotos ? double(reidAny2) / reidPhotos : 0;
         sum.ageChange = meanOf(age);
         sum.genderKeptRate = detected ? double(genderKept) / detected : 0;
+        sum.ageChange2 = meanOf(age2);
+        sum.genderKept2Rate = detected ? double(genderKept2) / detected : 0;
+        sum.meanAgeShift = meanOf(shift);
+        sum.meanAgeShift2 = meanOf(shift2);
         sum.detectedRate = sum.samples ? double(detected) / sum.samples : 0;
         sum.cropPsnr = meanOf(cp);
         sum.cropSsim = meanOf(cs);
@@ -247,14 +266,14 @@ EvaluationReport evaluatePrivacy(const std::string& facesDir, const EvaluationOp
 std::string reportCsv(const EvaluationReport& report) {
     std::ostringstream out;
     out << "person,photo,scale,seed,detected,dis,match,reid_pairs,reid_matches,dis2,match2,reid2_matches,age_before,"
-           "age_after,gender_kept,crop_psnr,crop_ssim,photo_psnr,photo_ssim,landmark_nme,pose_change_deg,expression_change\n";
+           "age_after,gender_kept,age2_before,age2_after,gender2_kept,crop_psnr,crop_ssim,photo_psnr,photo_ssim,landmark_nme,pose_change_deg,expression_change\n";
     out.setf(std::ios::fixed);
     out.precision(4);
     for (const SampleResult& r : report.samples)
         out << r.person << ',' << '"' << r.photo << '"' << ',' << r.scale << ',' << r.seed << ',' << int(r.detected) << ','
             << r.dis << ',' << int(r.match) << ',' << r.reidPairs << ',' << r.reidMatches << ',' << r.dis2 << ','
             << int(r.match2) << ',' << r.reid2Matches << ',' << r.ageBefore << ',' << r.ageAfter << ',' << int(r.genderKept)
-            << ',' << r.cropPsnr << ','
+            << ',' << r.age2Before << ',' << r.age2After << ',' << int(r.gender2Kept) << ',' << r.cropPsnr << ','
             << r.cropSsim << ',' << r.photoPsnr << ',' << r.photoSsim << ',' << r.landmarkNme << ',' << r.poseChangeDeg
             << ',' << r.expressionChange << '\n';
     return out.str();
@@ -280,6 +299,10 @@ std::string reportJson(const EvaluationReport& report, const EvaluationOptions& 
                            {"reid2_any_rate", s.reid2AnyRate},
                            {"age_change_years", s.ageChange},
                            {"gender_kept_rate", s.genderKeptRate},
+                           {"age_shift_years", s.meanAgeShift},
+                           {"age_change2_years", s.ageChange2},
+                           {"age_shift2_years", s.meanAgeShift2},
+                           {"gender_kept2_rate", s.genderKept2Rate},
                            {"detected_rate", s.detectedRate},
                            {"crop_psnr", s.cropPsnr},
                            {"crop_ssim", s.cropSsim},
@@ -290,6 +313,7 @@ std::string reportJson(const EvaluationReport& report, const EvaluationOptions& 
                            {"expression_change", s.expressionChange}});
     return nlohmann::json{{"recogniser", "dlib ResNet (face-api 1.7.15 port), match threshold 0.6"},
                           {"recogniser2", recogniser2},
+                          {"attributes", "apparent age and gender by FaceRes's heads; age2, gender2 by GEAR (human-models 3.0.4)"},
                           {"photos", report.photos},
                           {"people", report.people},
                           {"skipped_no_face", report.skippedNoFace},

@@ -44,6 +44,10 @@ struct SampleResult {  // one photo at one setting
     int reid2Matches = 0;         // re-identification pairs under FaceRes's threshold
     double ageBefore = 0, ageAfter = 0;  // FaceRes apparent age (softmax expectation), years
     bool genderKept = false;      // FaceRes gender on the same side of 0.5
+    // The same two by GEAR, a reader trained elsewhere (z'_id's attribute coordinates follow
+    // FaceRes's readings, so FaceRes alone could flatter them).
+    double age2Before = 0, age2After = 0;
+    bool gender2Kept = false;
     double cropPsnr = 0, cropSsim = 0, photoPsnr = 0, photoSsim = 0;
     double landmarkNme = 0;       // output landmarks vs input landmarks, / inter-ocular
     double poseChangeDeg = 0;     // mean |Δ| of yaw, pitch, roll
@@ -61,6 +65,8 @@ struct SettingSummary {
     double match2Rate = 0, reid2Rate = 0, reid2AnyRate = 0;
     double ageChange = 0;         // mean |Δ apparent age|, years
     double genderKeptRate = 0;
+    double ageChange2 = 0, genderKept2Rate = 0;  // by GEAR
+    double meanAgeShift = 0, meanAgeShift2 = 0;  // mean signed Δ apparent age (FaceRes, GEAR)
     double detectedRate = 0;
     double cropPsnr = 0, cropSsim = 0, photoPsnr = 0, photoSsim = 0;
     double landmarkNme = 0, poseChangeDeg = 0, expressionChange = 0;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <set>
 
 namespace ideu::nets {
@@ -66,6 +67,21 @@ torch::Tensor convolve(const torch::Tensor& nhwc, const torch::Tensor& weight, c
     return torch::conv2d(x, weight, {}, {sh, sw}, {ph, pw}, 1, groups).permute({0, 2, 3, 1});
 }
 
+// TensorFlow's MaxPool on NHWC (window and strides in NHWC order, pooling over H and W only).
+// "SAME" pads with −∞, so a window partly outside takes the maximum of what lies inside.
+torch::Tensor maxPool(const torch::Tensor& nhwc, const std::vector<std::int64_t>& window,
+                      const std::vector<std::int64_t>& strides, const std::string& padding, const std::string& node) {
+    if (window.size() != 4 || strides.size() != 4 || window[0] != 1 || window[3] != 1 || strides[0] != 1 || strides[3] != 1)
+        throw ModelError("MaxPool '" + node + "' pools over other axes than height and width");
+    torch::Tensor x = nhwc.permute({0, 3, 1, 2});
+    if (padding == "SAME") {
+        const auto [top, bottom] = samePadding(x.size(2), window[1], strides[1]);
+        const auto [left, right] = samePadding(x.size(3), window[2], strides[2]);
+        x = torch::constant_pad_nd(x, {left, right, top, bottom}, -std::numeric_limits<double>::infinity());
+    }
+    return torch::max_pool2d(x, {window[1], window[2]}, {strides[1], strides[2]}).permute({0, 2, 3, 1});
+}
+
 torch::Tensor applyFused(torch::Tensor y, const std::vector<std::string>& ops, const std::vector<torch::Tensor>& args,
                          const std::string& node) {
     std::size_t next = 0;
@@ -88,7 +104,8 @@ const std::set<std::string>& supportedOps() {
     static const std::set<std::string> ops = {"Const", "Placeholder", "Identity", "Conv2D", "DepthwiseConv2dNative",
                                               "_FusedConv2D", "FusedDepthwiseConv2dNative", "Add", "AddV2", "BiasAdd",
                                               "Sub", "Mul", "RealDiv", "Minimum", "Maximum", "Relu", "Relu6", "Sigmoid",
-                                              "Tanh", "Softmax", "Mean", "MatMul", "_FusedMatMul"};
+                                              "Tanh", "Softmax", "Mean", "Max", "MaxPool", "MatMul",
+                                              "_FusedMatMul"};
     return ops;
 }
 
@@ -220,6 +237,8 @@ TfjsGraph::TfjsGraph(const std::string& modelJson, const std::string& weightsPat
             const auto attr = n.value("attr", nlohmann::json::object());
             if (attr.contains("strides"))
                 for (const auto& s : attr["strides"]["list"]["i"]) node.strides.push_back(std::stoll(s.get<std::string>()));
+            if (attr.contains("ksize"))
+                for (const auto& s : attr["ksize"]["list"]["i"]) node.kernelSize.push_back(std::stoll(s.get<std::string>()));
             if (attr.contains("padding")) node.padding = decodeBase64(attr["padding"]["s"].get<std::string>());
             if (attr.contains("fused_ops"))
                 for (const auto& s : attr["fused_ops"]["list"].value("s", nlohmann::json::array()))
@@ -299,11 +318,13 @@ torch::Tensor TfjsGraph::evaluate(const Node& n, const std::vector<torch::Tensor
     if (op == "Sigmoid") return torch::sigmoid(in(0));
     if (op == "Tanh") return torch::tanh(in(0));
     if (op == "Softmax") return torch::softmax(in(0), -1);
-    if (op == "Mean") {
+    if (op == "Mean" || op == "Max") {
         const torch::Tensor axes = in(1).to(torch::kCPU).to(torch::kInt64).reshape({-1});
         std::vector<std::int64_t> dims(axes.data_ptr<std::int64_t>(), axes.data_ptr<std::int64_t>() + axes.numel());
-        return in(0).mean(dims, n.keepDims);
+        if (op == "Mean") return in(0).mean(dims, n.keepDims);
+        return in(0).amax(dims, n.keepDims);  // negative axes count from the end, as in TF
     }
+    if (op == "MaxPool") return maxPool(in(0), n.kernelSize, n.strides, n.padding, n.name);
     if (op == "MatMul" || op == "_FusedMatMul") {
         const torch::Tensor a = n.transposeA ? in(0).t() : in(0);
         const torch::Tensor b = n.transposeB ? in(1).t() : in(1);

@@ -50,6 +50,7 @@ private:
         std::string name, op;
         std::vector<int> inputs;  // indices into nodes_
         std::vector<std::int64_t> strides;
+        std::vector<std::int64_t> kernelSize;  // pooling window (NHWC, like strides)
         std::string padding;  // SAME | VALID
         std::vector<std::string> fusedOps;
         bool keepDims = false;

@@ -27,6 +27,9 @@ def summarise(rows):
         "crop PSNR": mean("crop_psnr", rows),
         "age change": sum(abs(float(r["age_after"]) - float(r["age_before"])) for r in detected) / n if n else 0.0,
         "gender kept %": 100 * sum(r["gender_kept"] == "1" for r in detected) / n if n else 0.0,
+        "age shift": sum(float(r["age_after"]) - float(r["age_before"]) for r in detected) / n if n else 0.0,
+        "age change 2 (GEAR)": sum(abs(float(r["age2_after"]) - float(r["age2_before"])) for r in detected) / n if n else 0.0,
+        "gender kept 2 % (GEAR)": 100 * sum(r["gender2_kept"] == "1" for r in detected) / n if n else 0.0,
         "outputs": len(rows),
     }
 
