@@ -14,7 +14,6 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 
 namespace ideu {
 namespace {
@@ -88,16 +87,7 @@ struct SsdFaceDetector::Impl {
     }
 };
 
-std::shared_ptr<const SsdFaceDetector> SsdFaceDetector::shared() {
-    static std::mutex mutex;
-    static std::shared_ptr<const SsdFaceDetector> instance;
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!instance) {
-        ModelStore& store = ModelStore::instance();
-        instance = std::make_shared<SsdFaceDetector>(store.require("ssd-face-detector"), store.require("ssd-face-detector-manifest"));
-    }
-    return instance;
-}
+std::shared_ptr<const SsdFaceDetector> SsdFaceDetector::shared() { return sharedModel<SsdFaceDetector>("ssd-face-detector", "ssd-face-detector-manifest"); }
 
 SsdFaceDetector::SsdFaceDetector(const std::string& weightsPath, const std::string& manifestPath)
     : impl_(std::make_unique<Impl>()) {

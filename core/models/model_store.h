@@ -48,4 +48,19 @@ private:
 // The manifest JSON text compiled into the binary.
 const char* embeddedModelManifest();
 
+// The process's one T, made on first use as T(path of `first`, path of `second`) from the
+// model store (the networks that read two manifest files). A load that fails (a missing or
+// corrupt file) throws and is tried again on the next call. Thread-safe.
+template <class T>
+std::shared_ptr<const T> sharedModel(const char* first, const char* second) {
+    static std::mutex mutex;
+    static std::shared_ptr<const T> instance;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!instance) {
+        ModelStore& store = ModelStore::instance();
+        instance = std::make_shared<T>(store.require(first), store.require(second));
+    }
+    return instance;
+}
+
 }  // namespace ideu

@@ -28,6 +28,14 @@ std::map<std::string, torch::Tensor> loadTfjsWeights(const std::string& weightsP
 torch::Tensor tfConv2d(const torch::Tensor& nhwc, const torch::Tensor& kernel, std::int64_t stride, bool same,
                        bool depthwise = false);
 
+// TensorFlow's bilinear blend of four samples, in its order of operations (float), so ports of
+// its resizeBilinear and cropAndResize give its bits.
+inline float tfBilinear(float topLeft, float topRight, float bottomLeft, float bottomRight, float xl, float yl) {
+    const float top = topLeft + (topRight - topLeft) * xl;
+    const float bottom = bottomLeft + (bottomRight - bottomLeft) * xl;
+    return top + (bottom - top) * yl;
+}
+
 class TfjsGraph {
 public:
     // `modelJson`: the TF.js graph model file; `weightsPath`: its single weights shard.

@@ -15,7 +15,6 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <mutex>
 
 namespace ideu {
 namespace {
@@ -75,16 +74,7 @@ struct FaceRecognizer::Impl {
     }
 };
 
-std::shared_ptr<const FaceRecognizer> FaceRecognizer::shared() {
-    static std::mutex mutex;
-    static std::shared_ptr<const FaceRecognizer> instance;
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!instance) {
-        ModelStore& store = ModelStore::instance();
-        instance = std::make_shared<FaceRecognizer>(store.require("face-recognition"), store.require("face-recognition-manifest"));
-    }
-    return instance;
-}
+std::shared_ptr<const FaceRecognizer> FaceRecognizer::shared() { return sharedModel<FaceRecognizer>("face-recognition", "face-recognition-manifest"); }
 
 FaceRecognizer::FaceRecognizer(const std::string& weightsPath, const std::string& manifestPath)
     : impl_(std::make_unique<Impl>()) {

@@ -11,7 +11,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <mutex>
 
 namespace ideu {
 namespace {
@@ -24,13 +23,6 @@ cv::Point2d meanOf(const Landmarks68& p, int from, int to) {
 
 // JavaScript's Math.round (halves go up, also below zero).
 int jsRound(double x) { return int(std::floor(x + 0.5)); }
-
-// TensorFlow's bilinear blend, in its order of operations (float).
-inline float lerp2(float tl, float tr, float bl, float br, float xl, float yl) {
-    const float top = tl + (tr - tl) * xl;
-    const float bottom = bl + (br - bl) * xl;
-    return top + (bottom - top) * yl;
-}
 
 const char* const kOutputs[] = {"global_pooling/Mean", "gender_pred/Sigmoid", "age_pred/Softmax"};
 
@@ -88,7 +80,7 @@ cv::Mat faceResCrop(const cv::Mat& bgr, const FaceResBox& box) {
             const float xl = inX - float(left);
             for (int c = 0; c < 3; ++c) {
                 const int k = 2 - c;  // BGR -> RGB
-                out[x][c] = lerp2(rowTop[left][k], rowTop[right][k], rowBottom[left][k], rowBottom[right][k], xl, yl) / 255.f;
+                out[x][c] = nets::tfBilinear(rowTop[left][k], rowTop[right][k], rowBottom[left][k], rowBottom[right][k], xl, yl) / 255.f;
             }
         }
     }
@@ -100,16 +92,7 @@ struct FaceResRecognizer::Impl {
     torch::Device device{torch::kCPU};
 };
 
-std::shared_ptr<const FaceResRecognizer> FaceResRecognizer::shared() {
-    static std::mutex mutex;
-    static std::shared_ptr<const FaceResRecognizer> instance;
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!instance) {
-        ModelStore& store = ModelStore::instance();
-        instance = std::make_shared<FaceResRecognizer>(store.require("faceres-graph"), store.require("faceres"));
-    }
-    return instance;
-}
+std::shared_ptr<const FaceResRecognizer> FaceResRecognizer::shared() { return sharedModel<FaceResRecognizer>("faceres-graph", "faceres"); }
 
 FaceResRecognizer::FaceResRecognizer(const std::string& graphPath, const std::string& weightsPath)
     : impl_(std::make_unique<Impl>()) {
@@ -149,7 +132,7 @@ cv::Mat FaceResRecognizer::networkInput(const cv::Mat& crop) {
             const int left = int(std::floor(inX)), right = std::min(left + 1, m - 1);
             const float xl = inX - float(left);
             for (int c = 0; c < 3; ++c)
-                out[x][c] = lerp2(rowTop[left][c], rowTop[right][c], rowBottom[left][c], rowBottom[right][c], xl, yl) * 255.f;
+                out[x][c] = nets::tfBilinear(rowTop[left][c], rowTop[right][c], rowBottom[left][c], rowBottom[right][c], xl, yl) * 255.f;
         }
     }
     return input;

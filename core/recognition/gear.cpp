@@ -9,7 +9,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <mutex>
 
 namespace ideu {
 namespace {
@@ -33,16 +32,7 @@ struct GearEstimator::Impl {
     std::unique_ptr<nets::TfjsGraph> graph;
 };
 
-std::shared_ptr<const GearEstimator> GearEstimator::shared() {
-    static std::mutex mutex;
-    static std::shared_ptr<const GearEstimator> instance;
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!instance) {
-        ModelStore& store = ModelStore::instance();
-        instance = std::make_shared<GearEstimator>(store.require("gear-graph"), store.require("gear"));
-    }
-    return instance;
-}
+std::shared_ptr<const GearEstimator> GearEstimator::shared() { return sharedModel<GearEstimator>("gear-graph", "gear"); }
 
 GearEstimator::GearEstimator(const std::string& graphPath, const std::string& weightsPath) : impl_(std::make_unique<Impl>()) {
     impl_->graph = std::make_unique<nets::TfjsGraph>(graphPath, weightsPath);
@@ -70,11 +60,8 @@ cv::Mat GearEstimator::networkInput(const cv::Mat& crop) {
             const float inX = x0 * float(m - 1) + float(x) * xScale;
             const int left = int(std::floor(inX)), right = std::min(int(std::ceil(inX)), m - 1);
             const float xl = inX - float(left);
-            for (int c = 0; c < 3; ++c) {
-                const float top = rowTop[left][c] + (rowTop[right][c] - rowTop[left][c]) * xl;
-                const float low = rowBottom[left][c] + (rowBottom[right][c] - rowBottom[left][c]) * xl;
-                out[x][c] = top + (low - top) * yl;
-            }
+            for (int c = 0; c < 3; ++c)
+                out[x][c] = nets::tfBilinear(rowTop[left][c], rowTop[right][c], rowBottom[left][c], rowBottom[right][c], xl, yl);
         }
     }
     return input;
