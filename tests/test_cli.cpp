@@ -1,4 +1,5 @@
 // ideudemon-cli as a user runs it: exit codes, messages, JSON output, files written.
+#include "identity/identity_code.h"
 #include "morphable/morphable_model.h"
 #include "test_support.h"
 
@@ -286,10 +287,18 @@ private slots:
         QDir().mkpath(faces + "/p");
         QVERIFY(QFile::copy(ideu::test::facePhoto("obama/obama.jpg"), faces + "/p/a.jpg"));
         QVERIFY(QFile::copy(ideu::test::facePhoto("obama/obama.jpg"), faces + "/p/b.jpg"));
-        QCOMPARE(runProcess(cliPath(), {"evaluate", faces, "-o", dir_.filePath("copies_report"), "--scales", "0"}, &out, &err), 0);
+        // (Settings other than the defaults, which scale 0 does not use, are recorded in the report.)
+        QCOMPARE(runProcess(cliPath(), {"evaluate", faces, "-o", dir_.filePath("copies_report"), "--scales", "0",
+                                        "--albedo-gain", "2.5", "--components", "shape,detail"}, &out, &err), 0);
         QFile jsonFile(dir_.filePath("copies_report/evaluation.json"));
         QVERIFY(jsonFile.open(QIODevice::ReadOnly));
         const auto json = nlohmann::json::parse(jsonFile.readAll().toStdString());
+        const auto& settings = json.at("settings");
+        QCOMPARE(settings.at("albedo_gain").get<double>(), 2.5);
+        QCOMPARE(settings.at("shape_gain").get<double>(), ideu::NoiseSettings().shapeGain);
+        QCOMPARE(settings.at("components"), nlohmann::json::parse(R"(["shape", "detail"])"));
+        QCOMPARE(settings.at("parser").get<std::string>(), std::string("mesh"));
+        QVERIFY(out.contains(QString("noise on: shape detail; shape gain %1, albedo gain 2.5").arg(ideu::NoiseSettings().shapeGain).toUtf8()));
         QCOMPARE(json.at("baseline_same_person_match_rate").get<double>(), 1.0);  // the two copies: distance 0
         QCOMPARE(json.at("baseline_same_person_match2_rate").get<double>(), 1.0);  // both recognisers
         QCOMPARE(json.at("summary")[0].at("reid_pair_rate").get<double>(), 1.0);

@@ -86,6 +86,14 @@ int runEvaluate(const QStringList& args) {
     std::printf("%d photos of %d people (%d without a face skipped); same-person pairs matching before anonymization: "
                 "dlib ResNet %.1f %%, FaceRes %.1f %%\n",
                 report.photos, report.people, report.skippedNoFace, 100 * report.baselineSameMatch, 100 * report.baselineSameMatch2);
+    {
+        std::string components;
+        if (options.noise.shape) components += " shape";
+        if (options.noise.albedo) components += " albedo";
+        if (options.noise.detail) components += " detail";
+        std::printf("noise on:%s; shape gain %g, albedo gain %g; seeds 1-%d\n", components.empty() ? " nothing" : components.c_str(),
+                    options.noise.shapeGain, options.noise.albedoGain, options.seeds);
+    }
     std::printf("dlib ResNet (match < 0.6) and HSE FaceRes (match < %.4f); utility: crop/photo PSNR and SSIM, landmarks, pose, "
                 "apparent age (|Δ| and signed Δ) and gender kept by FaceRes and by GEAR\n", kFaceResThreshold);
     std::printf("%6s %6s %6s %6s %7s %6s %6s %6s %7s %7s %7s %6s %7s %7s %7s %7s %7s %6s %6s %7s %6s %6s %6s\n", "scale", "DIS",

@@ -311,6 +311,20 @@ std::string reportJson(const EvaluationReport& report, const EvaluationOptions& 
                            {"landmark_nme", s.landmarkNme},
                            {"pose_change_deg", s.poseChangeDeg},
                            {"expression_change", s.expressionChange}});
+    // The settings the outputs were made with, so a report says what it measured.
+    nlohmann::json components = nlohmann::json::array();
+    for (const std::string& c : identityComponentNames())
+        if ((c == "shape" && options.noise.shape) || (c == "albedo" && options.noise.albedo) || (c == "detail" && options.noise.detail))
+            components.push_back(c);
+    const nlohmann::json settings = {{"components", components},
+                                     {"shape_gain", options.noise.shapeGain},
+                                     {"albedo_gain", options.noise.albedoGain},
+                                     {"noise_clip", options.noise.noiseClip},
+                                     {"code_clip", options.noise.codeClip},
+                                     {"detail_full_scale", options.noise.detailFullScale},
+                                     {"warp_falloff", options.warpFalloff},
+                                     {"parser", options.parser ? options.parser->name() : MeshLandmarkParser().name()},
+                                     {"restorer", options.restorer ? options.restorer->name() : BlendRestorer().name()}};
     return nlohmann::json{{"recogniser", "dlib ResNet (face-api 1.7.15 port), match threshold 0.6"},
                           {"recogniser2", recogniser2},
                           {"attributes", "apparent age and gender by FaceRes's heads; age2, gender2 by GEAR (human-models 3.0.4)"},
@@ -318,6 +332,7 @@ std::string reportJson(const EvaluationReport& report, const EvaluationOptions& 
                           {"people", report.people},
                           {"skipped_no_face", report.skippedNoFace},
                           {"seeds", options.seeds},
+                          {"settings", settings},
                           {"baseline_same_person_match_rate", report.baselineSameMatch},
                           {"baseline_same_person_match2_rate", report.baselineSameMatch2},
                           {"summary", summary}}
