@@ -88,9 +88,7 @@ int runEvaluate(const QStringList& args) {
                 report.photos, report.people, report.skippedNoFace, 100 * report.baselineSameMatch, 100 * report.baselineSameMatch2);
     {
         std::string components;
-        if (options.noise.shape) components += " shape";
-        if (options.noise.albedo) components += " albedo";
-        if (options.noise.detail) components += " detail";
+        for (const std::string& c : enabledIdentityComponents(options.noise)) components += " " + c;
         std::printf("noise on:%s; shape gain %g, albedo gain %g; seeds 1-%d\n", components.empty() ? " nothing" : components.c_str(),
                     options.noise.shapeGain, options.noise.albedoGain, options.seeds);
     }

@@ -312,11 +312,7 @@ std::string reportJson(const EvaluationReport& report, const EvaluationOptions& 
                            {"pose_change_deg", s.poseChangeDeg},
                            {"expression_change", s.expressionChange}});
     // The settings the outputs were made with, so a report says what it measured.
-    nlohmann::json components = nlohmann::json::array();
-    for (const std::string& c : identityComponentNames())
-        if ((c == "shape" && options.noise.shape) || (c == "albedo" && options.noise.albedo) || (c == "detail" && options.noise.detail))
-            components.push_back(c);
-    const nlohmann::json settings = {{"components", components},
+    const nlohmann::json settings = {{"components", enabledIdentityComponents(options.noise)},
                                      {"shape_gain", options.noise.shapeGain},
                                      {"albedo_gain", options.noise.albedoGain},
                                      {"noise_clip", options.noise.noiseClip},

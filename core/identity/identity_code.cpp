@@ -12,6 +12,13 @@ const std::vector<std::string>& identityComponentNames() {
     return names;
 }
 
+std::vector<std::string> enabledIdentityComponents(const NoiseSettings& s) {
+    std::vector<std::string> names;
+    for (const auto& [name, on] : {std::pair{"shape", s.shape}, {"albedo", s.albedo}, {"detail", s.detail}})
+        if (on) names.emplace_back(name);
+    return names;
+}
+
 void setIdentityComponents(NoiseSettings& s, const std::vector<std::string>& names) {
     s.shape = s.albedo = s.detail = false;
     for (const std::string& n : names) {

@@ -61,6 +61,8 @@ struct NoiseSettings {
 
 // The component names used by NoiseSettings (for command lines and reports).
 const std::vector<std::string>& identityComponentNames();
+// The names of the components `settings` perturbs, in identityComponentNames() order.
+std::vector<std::string> enabledIdentityComponents(const NoiseSettings& settings);
 // Enables exactly the named components ("all" enables every one, "none" none). Throws
 // std::invalid_argument.
 void setIdentityComponents(NoiseSettings& settings, const std::vector<std::string>& names);

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -129,6 +131,38 @@ std::map<std::string, torch::Tensor> loadTfjsWeights(const std::string& weightsP
         throw ModelError(e.what());
     }
     return decodeTfjsWeights(manifest, bytes, weightsPath);
+}
+
+cv::Mat tfSampleGrid(const cv::Mat& source, int size, cv::Point2f start, cv::Point2f step) {
+    CV_Assert(source.type() == CV_32FC3);
+    const int lastRow = source.rows - 1, lastCol = source.cols - 1;
+    cv::Mat out(size, size, CV_32FC3);
+    for (int y = 0; y < size; ++y) {
+        const float inY = start.y + float(y) * step.y;
+        const int top = int(std::floor(inY)), bottom = std::min(top + 1, lastRow);
+        const float yl = inY - float(top);
+        const cv::Vec3f* rowTop = source.ptr<cv::Vec3f>(top);
+        const cv::Vec3f* rowBottom = source.ptr<cv::Vec3f>(bottom);
+        cv::Vec3f* row = out.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < size; ++x) {
+            const float inX = start.x + float(x) * step.x;
+            const int left = int(std::floor(inX)), right = std::min(left + 1, lastCol);
+            const float xl = inX - float(left);
+            for (int c = 0; c < 3; ++c)
+                row[x][c] = tfBilinear(rowTop[left][c], rowTop[right][c], rowBottom[left][c], rowBottom[right][c], xl, yl);
+        }
+    }
+    return out;
+}
+
+torch::Tensor nhwcBatch(const std::vector<cv::Mat>& images, int size) {
+    torch::Tensor batch = torch::empty({std::int64_t(images.size()), size, size, 3}, torch::kFloat32);
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        CV_Assert(images[i].rows == size && images[i].cols == size && images[i].type() == CV_32FC3);
+        const cv::Mat image = images[i].isContinuous() ? images[i] : images[i].clone();
+        std::memcpy(batch[std::int64_t(i)].data_ptr<float>(), image.ptr<float>(), sizeof(float) * std::size_t(size) * std::size_t(size) * 3);
+    }
+    return batch;
 }
 
 torch::Tensor tfConv2d(const torch::Tensor& nhwc, const torch::Tensor& kernel, std::int64_t stride, bool same, bool depthwise) {

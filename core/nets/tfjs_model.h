@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <nlohmann/json_fwd.hpp>
+#include <opencv2/core.hpp>
 
 #include <map>
 #include <string>
@@ -35,6 +36,14 @@ inline float tfBilinear(float topLeft, float topRight, float bottomLeft, float b
     const float bottom = bottomLeft + (bottomRight - bottomLeft) * xl;
     return top + (bottom - top) * yl;
 }
+
+// TensorFlow's bilinear sampling (resizeBilinear, cropAndResize) of a CV_32FC3 image on a
+// size x size grid: output pixel (x, y) samples (start.x + x·step.x, start.y + y·step.y), which
+// must lie inside the image; the next row and column are clamped to the last.
+cv::Mat tfSampleGrid(const cv::Mat& source, int size, cv::Point2f start, cv::Point2f step);
+
+// A batch of size x size CV_32FC3 images as one NHWC float tensor.
+torch::Tensor nhwcBatch(const std::vector<cv::Mat>& images, int size);
 
 class TfjsGraph {
 public:

@@ -117,15 +117,14 @@ FaceRecognizer::~FaceRecognizer() = default;
 std::vector<FaceDescriptor> FaceRecognizer::describeChips(const std::vector<cv::Mat>& chips) const {
     if (chips.empty()) return {};
     torch::NoGradGuard noGrad;
-    torch::Tensor batch = torch::empty({std::int64_t(chips.size()), kChipSize, kChipSize, 3}, torch::kFloat32);
-    for (std::size_t i = 0; i < chips.size(); ++i) {
-        cv::Mat chip = chips[i];
+    std::vector<cv::Mat> floatChips;
+    for (const cv::Mat& chip : chips) {
         if (chip.rows != kChipSize || chip.cols != kChipSize || chip.channels() != 3)
             throw Error("face chip must be 150x150 with 3 channels");
-        if (chip.depth() != CV_32F) chip.convertTo(chip, CV_32FC3);
-        if (!chip.isContinuous()) chip = chip.clone();
-        std::memcpy(batch[std::int64_t(i)].data_ptr<float>(), chip.ptr<float>(), sizeof(float) * kChipSize * kChipSize * 3);
+        floatChips.push_back(chip);
+        if (chip.depth() != CV_32F) chip.convertTo(floatChips.back(), CV_32FC3);
     }
+    const torch::Tensor batch = nets::nhwcBatch(floatChips, kChipSize);
     torch::Tensor x = ((batch - impl_->mean) / 255.0f).permute({0, 3, 1, 2}).contiguous().to(impl_->device);
     const torch::Tensor out = impl_->forward(x).to(torch::kCPU).contiguous();
     std::vector<FaceDescriptor> result(chips.size());

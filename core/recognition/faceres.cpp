@@ -117,38 +117,19 @@ cv::Mat FaceResRecognizer::networkInput(const cv::Mat& crop) {
     if (crop.depth() == CV_8U) crop.convertTo(source, CV_32FC3, 1.0 / 255.0);
     else source = crop;
     // TF's resizeBilinear, alignCorners = false and halfPixelCenters = false.
-    const int n = kFaceResInputSize, m = kFaceResCropSize;
-    const float scale = float(m) / float(n);
-    cv::Mat input(n, n, CV_32FC3);
-    for (int y = 0; y < n; ++y) {
-        const float inY = float(y) * scale;
-        const int top = int(std::floor(inY)), bottom = std::min(top + 1, m - 1);
-        const float yl = inY - float(top);
-        const cv::Vec3f* rowTop = source.ptr<cv::Vec3f>(top);
-        const cv::Vec3f* rowBottom = source.ptr<cv::Vec3f>(bottom);
-        cv::Vec3f* out = input.ptr<cv::Vec3f>(y);
-        for (int x = 0; x < n; ++x) {
-            const float inX = float(x) * scale;
-            const int left = int(std::floor(inX)), right = std::min(left + 1, m - 1);
-            const float xl = inX - float(left);
-            for (int c = 0; c < 3; ++c)
-                out[x][c] = nets::tfBilinear(rowTop[left][c], rowTop[right][c], rowBottom[left][c], rowBottom[right][c], xl, yl) * 255.f;
-        }
-    }
+    const float scale = float(kFaceResCropSize) / float(kFaceResInputSize);
+    cv::Mat input = nets::tfSampleGrid(source, kFaceResInputSize, {0.f, 0.f}, {scale, scale});
+    input *= 255.f;
     return input;
 }
 
 std::vector<FaceResOutput> FaceResRecognizer::runNetwork(const std::vector<cv::Mat>& inputs) const {
     if (inputs.empty()) return {};
     torch::NoGradGuard noGrad;
-    const int n = kFaceResInputSize;
-    torch::Tensor batch = torch::empty({std::int64_t(inputs.size()), n, n, 3}, torch::kFloat32);
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        cv::Mat in = inputs[i];
-        if (in.rows != n || in.cols != n || in.type() != CV_32FC3) throw Error("a FaceRes input must be 224x224 CV_32FC3");
-        if (!in.isContinuous()) in = in.clone();
-        std::memcpy(batch[std::int64_t(i)].data_ptr<float>(), in.ptr<float>(), sizeof(float) * std::size_t(n * n * 3));
-    }
+    for (const cv::Mat& in : inputs)
+        if (in.rows != kFaceResInputSize || in.cols != kFaceResInputSize || in.type() != CV_32FC3)
+            throw Error("a FaceRes input must be 224x224 CV_32FC3");
+    const torch::Tensor batch = nets::nhwcBatch(inputs, kFaceResInputSize);
     const auto out = impl_->graph->run({{"input_1", batch.to(impl_->device)}},
                                        {kOutputs[0], kOutputs[1], kOutputs[2]});
     const torch::Tensor descriptors = out[0].to(torch::kCPU).contiguous();

@@ -48,34 +48,15 @@ cv::Mat GearEstimator::networkInput(const cv::Mat& crop) {
     const int m = crop.rows, n = kGearInputSize;
     const float y0 = 0.f, y1 = 0.9f, x0 = 0.1f, x1 = 0.9f;
     const float yScale = (y1 - y0) * float(m - 1) / float(n - 1), xScale = (x1 - x0) * float(m - 1) / float(n - 1);
-    cv::Mat input(n, n, CV_32FC3);
-    for (int y = 0; y < n; ++y) {
-        const float inY = y0 * float(m - 1) + float(y) * yScale;
-        const int top = int(std::floor(inY)), bottom = std::min(int(std::ceil(inY)), m - 1);
-        const float yl = inY - float(top);
-        const cv::Vec3f* rowTop = crop.ptr<cv::Vec3f>(top);
-        const cv::Vec3f* rowBottom = crop.ptr<cv::Vec3f>(bottom);
-        cv::Vec3f* out = input.ptr<cv::Vec3f>(y);
-        for (int x = 0; x < n; ++x) {
-            const float inX = x0 * float(m - 1) + float(x) * xScale;
-            const int left = int(std::floor(inX)), right = std::min(int(std::ceil(inX)), m - 1);
-            const float xl = inX - float(left);
-            for (int c = 0; c < 3; ++c)
-                out[x][c] = nets::tfBilinear(rowTop[left][c], rowTop[right][c], rowBottom[left][c], rowBottom[right][c], xl, yl);
-        }
-    }
-    return input;
+    return nets::tfSampleGrid(crop, n, {x0 * float(m - 1), y0 * float(m - 1)}, {xScale, yScale});
 }
 
 std::vector<GearOutput> GearEstimator::estimateCrops(const std::vector<cv::Mat>& crops) const {
     if (crops.empty()) return {};
     torch::NoGradGuard noGrad;
-    const int n = kGearInputSize;
-    torch::Tensor batch = torch::empty({std::int64_t(crops.size()), n, n, 3}, torch::kFloat32);
-    for (std::size_t i = 0; i < crops.size(); ++i) {
-        const cv::Mat in = networkInput(crops[i]);
-        std::memcpy(batch[std::int64_t(i)].data_ptr<float>(), in.ptr<float>(), sizeof(float) * std::size_t(n * n * 3));
-    }
+    std::vector<cv::Mat> inputs;
+    for (const cv::Mat& crop : crops) inputs.push_back(networkInput(crop));
+    const torch::Tensor batch = nets::nhwcBatch(inputs, kGearInputSize);
     const auto out = impl_->graph->run({{"input_1", batch}}, {kAgeOutput, kGenderOutput});
     const torch::Tensor ages = out[0].contiguous(), genders = out[1].contiguous();
     if (ages.size(1) != 7 || genders.size(1) != 2) throw ModelError("the GEAR graph's outputs do not have the expected sizes");
