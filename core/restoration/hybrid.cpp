@@ -22,6 +22,12 @@ constexpr float kBorderFade = 40.f;  // crop pixels
 // photo there is squeezed instead.
 constexpr float kBorderReach = 0.45f;
 constexpr double kWarpSmoothing = 4.0;  // sigma of the outline warp's motion, crop pixels
+// Beside the new face the motion may change by at most this many pixels per pixel away from
+// the face's own motion (and towards the still photo around the head): the photo shown there
+// is then stretched or squeezed by at most about 1 / (1 - kMaxMotionSlope) per direction.
+// The model's shape noise can move an ear far more than the cheek beside it (24 px against
+// 2), and the photo between them, an earring, was stretched threefold.
+constexpr float kMaxMotionSlope = 0.35f;
 // A surface point lies hidden in the fitted view when it is this far (cm) behind the fitted
 // head's front surface there: a far ear or the side of a head lies several cm behind the cheek
 // that hides it, and the margin absorbs the depth's change across a pixel at a grazing cheek.
@@ -62,6 +68,78 @@ float frontDepth(const RasterBuffers& raster, float x, float y) {
     return front;
 }
 
+// The cones of slope `slope` (per pixel) below and above both components of `field`
+// (CV_32FC2) at the pixels `sources` marks (CV_8U; every pixel when empty), as CV_32FC4: per
+// component c, channel c is the upper envelope (the least over the sources of value + slope x
+// distance) and channel 2 + c the negated lower one (the least of -value + slope x distance).
+// Two chamfer sweeps (3x3 steps: exact along rows, columns and diagonals); the four run
+// side by side, as one 4-float vector per pixel.
+cv::Mat coneEnvelopes(const cv::Mat& field, const cv::Mat& sources, float slope) {
+    const int width = field.cols, height = field.rows;
+    const float straight = slope, diagonal = slope * std::sqrt(2.f);
+    constexpr float kNone = std::numeric_limits<float>::infinity();
+    cv::Mat envelopes(height, width, CV_32FC4);
+    for (int y = 0; y < height; ++y) {
+        const cv::Vec2f* v = field.ptr<cv::Vec2f>(y);
+        const std::uint8_t* source = sources.empty() ? nullptr : sources.ptr<std::uint8_t>(y);
+        cv::Vec4f* e = envelopes.ptr<cv::Vec4f>(y);
+        for (int x = 0; x < width; ++x)
+            e[x] = (!source || source[x]) ? cv::Vec4f(v[x][0], v[x][1], -v[x][0], -v[x][1])
+                                          : cv::Vec4f::all(kNone);
+    }
+    // One sweep down (step 1) or up (step -1): each pixel takes the least of its own value and
+    // its three neighbours' in the row before plus the step's cost, then, along the row in the
+    // sweep's direction, of the pixel before it plus one step.
+    const int n = 4 * width;
+    std::vector<float> fromPrevious(std::size_t(n), 0.f);
+    const auto sweep = [&](int step) {
+        const int y0 = step > 0 ? 0 : height - 1;
+        for (int y = y0; y >= 0 && y < height; y += step) {
+            float* row = envelopes.ptr<float>(y);
+            if (y != y0) {
+                const float* previous = envelopes.ptr<float>(y - step);
+                float* t = fromPrevious.data();
+                for (int i = 0; i < n; ++i) t[i] = previous[i] + straight;
+                for (int i = 4; i < n; ++i) t[i] = std::min(t[i], previous[i - 4] + diagonal);
+                for (int i = 0; i + 4 < n; ++i) t[i] = std::min(t[i], previous[i + 4] + diagonal);
+                for (int i = 0; i < n; ++i) row[i] = std::min(row[i], t[i]);
+            }
+            if (step > 0)
+                for (int i = 4; i < n; ++i) row[i] = std::min(row[i], row[i - 4] + straight);
+            else
+                for (int i = n - 5; i >= 0; --i) row[i] = std::min(row[i], row[i + 4] + straight);
+        }
+    };
+    sweep(1);
+    sweep(-1);
+    return envelopes;
+}
+
+// Limits how fast `motion` (CV_32FC2) may change across the image, between the new face's own
+// motion (`face`, CV_8U) and the stillness beyond the warp's reach (`still`, CV_8U: it stays
+// zero). Every other pixel, and a face pixel steeper than `slope` from another, is held within
+// the cones of `slope` around both; what is then still steeper among its own neighbours
+// (within an ear) is set to the middle of the cones of every pixel, which changes by at most
+// `slope` per pixel.
+void limitMotionSlope(cv::Mat& motion, const cv::Mat& face, const cv::Mat& still, float slope) {
+    const cv::Mat anchored = face | still;
+    for (const bool fromAnchors : {true, false}) {
+        const cv::Mat envelopes = coneEnvelopes(motion, fromAnchors ? anchored : cv::Mat(), slope);
+        for (int y = 0; y < motion.rows; ++y) {
+            cv::Vec2f* v = motion.ptr<cv::Vec2f>(y);
+            const std::uint8_t* fixed = (fromAnchors ? still : anchored).ptr<std::uint8_t>(y);
+            const cv::Vec4f* e = envelopes.ptr<cv::Vec4f>(y);
+            for (int x = 0; x < motion.cols; ++x) {
+                if (fixed[x]) continue;
+                for (int c = 0; c < 2; ++c) {
+                    const float up = e[x][c], low = -e[x][2 + c];
+                    v[x][c] = fromAnchors ? std::min(std::max(v[x][c], low), up) : 0.5f * (low + up);
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 
 cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, const PerturbedFace& perturbed,
@@ -71,6 +149,10 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
     const int width = (camera.width + 1) / 2, height = (camera.height + 1) / 2;
     cv::Mat displacement = cv::Mat::zeros(height, width, CV_32FC2);
     cv::Mat weight = cv::Mat::zeros(height, width, CV_32F);
+    // Where the motion is the new face's own (visible face triangles): X_p is put there, and
+    // the motion beside it is held close to it (limitMotionSlope).
+    cv::Mat newFace = cv::Mat::zeros(height, width, CV_8U);
+    const std::vector<std::uint8_t>& faceTriangles = context.faceTriangles();
     {
         ScopedStage stage("warp map: head raster, displacement");
         // The motion is smoothed (sigma kWarpSmoothing) and faded out over tens of pixels, so it
@@ -100,6 +182,7 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
                     if (sz > frontDepth(fittedRaster, 0.5f * sx - 0.25f, 0.5f * sy - 0.25f) + kHiddenDepth) continue;
                     d[x] = cv::Vec2f(sx - (2.f * float(x) + 0.5f), sy - cy);
                     w[x] = 1;
+                    if (faceTriangles[std::size_t(raster.triangle[i])]) newFace.at<std::uint8_t>(y, x) = 255;
                 }
             }
         });
@@ -135,6 +218,10 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
             v[x] *= 1.f - t * t * (3 - 2 * t);  // smoothstep
         }
     }
+    // Beside the face the motion may change only slowly, between the new face's own motion
+    // and the stillness beyond the fade's reach (a large motion then fades no faster than a
+    // small one).
+    limitMotionSlope(motion, newFace, distance >= radius, 2 * kMaxMotionSlope);  // full-size px of motion per half-size px
     cv::Mat faded;
     cv::resize(motion, faded, cv::Size(camera.width, camera.height), 0, 0, cv::INTER_LINEAR);
     const cv::Mat edgeFade = borderFade(camera.width, camera.height);
