@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Skin tone of a face's stages: the median colour and the luminance spread of X, X_f, X_p and X'.
+"""Skin tone of a face's stages: the median colour, the luminance spread and the lower face's
+brightness of X, X_f, X_p and X'.
 
 Usage: python3 docs/privacy/face_tone.py STAGES_DIR [STAGES_DIR ...]
 where each STAGES_DIR holds one face's stage images as `ideudemon-cli anonymize PHOTO
@@ -7,7 +8,9 @@ where each STAGES_DIR holds one face's stage images as `ideudemon-cli anonymize 
 
 Measured over X_p's content (the pixels where X_p and X_f differ from their grey background),
 pixels of luminance 50-235 (no pupils, no teeth highlights): the per-channel median (RGB), the
-median luminance and its 10th and 90th percentiles. Needs numpy only (the PNGs are decoded here).
+median luminance and its 10th and 90th percentiles, and the median luminance of the lower face
+(the bottom quarter of those rows) over that of the middle (35-60 % of the rows, the cheeks and
+nose). Needs numpy only (the PNGs are decoded here).
 """
 import pathlib
 import struct
@@ -66,14 +69,28 @@ def read_png(path):
     return np.repeat(image, 3, axis=2) if channels == 1 else image
 
 
+LUMINANCE = np.array([0.299, 0.587, 0.114])
+
+
+def band_luminance(image, mask, start, end):
+    """Median luminance of the mask's rows from `start` to `end` (shares of its height)."""
+    rows = np.where(mask.any(axis=1))[0]
+    top, height = rows[0], rows[-1] - rows[0]
+    band = np.zeros_like(mask)
+    band[top + int(start * height):top + int(end * height)] = True
+    return np.median(image[mask & band] @ LUMINANCE)
+
+
 def describe(image, mask):
     pixels = image[mask]
-    luminance = pixels @ np.array([0.299, 0.587, 0.114])
+    luminance = pixels @ LUMINANCE
     keep = (luminance > 50) & (luminance < 235)
     median = np.median(pixels[keep], axis=0)
     lum = luminance[keep]
+    lower = band_luminance(image, mask, 0.75, 1.0) / band_luminance(image, mask, 0.35, 0.6)
     return (f"median RGB {median[0]:.0f} / {median[1]:.0f} / {median[2]:.0f}, luminance median {np.median(lum):.0f}"
-            f" (10th percentile {np.percentile(lum, 10):.0f}, 90th {np.percentile(lum, 90):.0f})")
+            f" (10th percentile {np.percentile(lum, 10):.0f}, 90th {np.percentile(lum, 90):.0f}),"
+            f" lower face / middle {lower:.3f}")
 
 
 def main(directories):
