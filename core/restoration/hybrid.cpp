@@ -24,7 +24,8 @@ constexpr float kBorderReach = 0.45f;
 constexpr double kWarpSmoothing = 4.0;  // sigma of the outline warp's motion, crop pixels
 // Beside the new face the motion may change by at most this many pixels per pixel away from
 // the face's own motion (and towards the still photo around the head): the photo shown there
-// is then stretched or squeezed by at most about 1 / (1 - kMaxMotionSlope) per direction.
+// is then stretched or squeezed by about 1 / (1 - kMaxMotionSlope) at most along a row or a
+// column, and by about 2 at most in any direction (test_pipeline).
 // The model's shape noise can move an ear far more than the cheek beside it (24 px against
 // 2), and the photo between them, an earring, was stretched threefold.
 constexpr float kMaxMotionSlope = 0.35f;
