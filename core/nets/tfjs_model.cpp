@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -28,11 +29,14 @@ std::int64_t elementCount(const std::vector<std::int64_t>& shape) {
 std::string decodeBase64(const std::string& in) {
     static const std::string table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
-    int value = 0, bits = -8;
+    // Only the last 14 bits are ever read (a byte and the 6 bits after it): the rest is
+    // dropped, so the accumulator never overflows (a signed one did after five characters).
+    std::uint32_t value = 0;
+    int bits = -8;
     for (char c : in) {
         const auto p = table.find(c);
         if (p == std::string::npos) break;  // '=' padding ends the data
-        value = (value << 6) + int(p);
+        value = ((value << 6) | std::uint32_t(p)) & 0xFFFFu;
         bits += 6;
         if (bits >= 0) {
             out.push_back(char((value >> bits) & 0xFF));
