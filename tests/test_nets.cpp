@@ -10,6 +10,7 @@
 #include "test_support.h"
 
 #include <QtTest>
+#include <QTemporaryDir>
 
 using namespace ideu;
 using namespace ideu::nets;
@@ -161,6 +162,38 @@ private slots:
             QVERIFY(message.contains("unexpected extra.weight"));
         }
         QVERIFY_THROWS_EXCEPTION(ModelError, loadTensorDict(fixture("bisenet", "names.txt").toStdString()));
+    }
+
+    void aFileThatIsNoArchiveIsRefusedBeforeTorchReadsIt() {
+        // Torch's in-memory reader does not bound its reads: handed a text file it read past
+        // the buffer (AddressSanitizer in test_nets). A text file, a truncated weight file
+        // and an empty one are refused first, with the file's name and what it is not.
+        QTemporaryDir dir;
+        const QByteArray weights = [] {
+            QFile file(fixture("bisenet", "weights.pt"));
+            return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+        }();
+        QVERIFY(weights.size() > 1000);
+        const std::vector<std::pair<QString, QByteArray>> cases = {
+            {fixture("bisenet", "names.txt"), {}},
+            {dir.filePath("truncated.pt"), weights.left(weights.size() - 100)},
+            {dir.filePath("empty.pt"), QByteArray()},
+        };
+        for (const auto& [path, contents] : cases) {
+            if (path.startsWith(dir.path())) {
+                QFile file(path);
+                QVERIFY(file.open(QIODevice::WriteOnly));
+                file.write(contents);
+            }
+            try {
+                loadTensorDict(path.toStdString());
+                QFAIL(qPrintable("no error for " + path));
+            } catch (const ModelError& e) {
+                const QString message = e.what();
+                QVERIFY2(message.contains(path) && message.contains("not a PyTorch weight file"), qPrintable(message));
+            }
+        }
+        QVERIFY(!loadTensorDict(fixture("bisenet", "weights.pt").toStdString()).empty());
     }
 };
 

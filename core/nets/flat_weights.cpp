@@ -8,6 +8,30 @@
 
 namespace ideu::nets {
 
+namespace {
+
+// Whether `bytes` are laid out as a zip archive, as torch.save writes them: a local file header
+// first, and an end-of-central-directory record whose comment reaches exactly the end. Torch's
+// in-memory reader does not bound its reads: handed anything else (a text file, a truncated
+// download) it read past the buffer (AddressSanitizer, test_nets), so it gets only archives.
+bool looksLikeZipArchive(const std::vector<std::uint8_t>& bytes) {
+    constexpr std::size_t kEndRecord = 22, kLongestComment = 0xFFFF;
+    const auto signatureAt = [&](std::size_t at, std::uint8_t third, std::uint8_t fourth) {
+        return bytes[at] == 'P' && bytes[at + 1] == 'K' && bytes[at + 2] == third && bytes[at + 3] == fourth;
+    };
+    if (bytes.size() < kEndRecord || !signatureAt(0, 3, 4)) return false;
+    const std::size_t last = bytes.size() - kEndRecord;
+    const std::size_t first = last > kLongestComment ? last - kLongestComment : 0;
+    for (std::size_t at = last + 1; at-- > first;) {
+        if (!signatureAt(at, 5, 6)) continue;
+        const std::size_t comment = std::size_t(bytes[at + 20]) | (std::size_t(bytes[at + 21]) << 8);
+        if (at + kEndRecord + comment == bytes.size()) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 TensorDict loadTensorDict(const std::string& path) {
     std::vector<std::uint8_t> bytes;
     try {
@@ -15,6 +39,9 @@ TensorDict loadTensorDict(const std::string& path) {
     } catch (const Error& e) {
         throw ModelError(e.what());
     }
+    if (!looksLikeZipArchive(bytes))
+        throw ModelError("'" + path + "' is not a PyTorch weight file (a torch.save zip archive; is it truncated, or another "
+                         "file?); convert official checkpoints with models/convert_weights.py");
     TensorDict out;
     try {
         const c10::IValue value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
