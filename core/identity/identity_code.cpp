@@ -3,31 +3,46 @@
 #include "identity/seeded_noise.h"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <stdexcept>
 
 namespace ideu {
 
+namespace {
+// Each component's name and its switch in NoiseSettings: the one table the names, the
+// enabled list and the parser read.
+constexpr std::array<std::pair<const char*, bool NoiseSettings::*>, 3> kComponents{
+    {{"shape", &NoiseSettings::shape}, {"albedo", &NoiseSettings::albedo}, {"detail", &NoiseSettings::detail}}};
+}  // namespace
+
 const std::vector<std::string>& identityComponentNames() {
-    static const std::vector<std::string> names = {"shape", "albedo", "detail"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> all;
+        for (const auto& [name, flag] : kComponents) all.emplace_back(name);
+        return all;
+    }();
     return names;
 }
 
 std::vector<std::string> enabledIdentityComponents(const NoiseSettings& s) {
     std::vector<std::string> names;
-    for (const auto& [name, on] : {std::pair{"shape", s.shape}, {"albedo", s.albedo}, {"detail", s.detail}})
-        if (on) names.emplace_back(name);
+    for (const auto& [name, flag] : kComponents)
+        if (s.*flag) names.emplace_back(name);
     return names;
 }
 
 void setIdentityComponents(NoiseSettings& s, const std::vector<std::string>& names) {
-    s.shape = s.albedo = s.detail = false;
+    for (const auto& [name, flag] : kComponents) s.*flag = false;
     for (const std::string& n : names) {
-        if (n == "all") s.shape = s.albedo = s.detail = true;
-        else if (n == "none") continue;
-        else if (n == "shape") s.shape = true;
-        else if (n == "albedo") s.albedo = true;
-        else if (n == "detail") s.detail = true;
-        else throw std::invalid_argument("unknown identity component '" + n + "'");
+        if (n == "none") continue;
+        bool known = false;
+        for (const auto& [name, flag] : kComponents)
+            if (n == "all" || n == name) {
+                s.*flag = true;
+                known = true;
+            }
+        if (!known) throw std::invalid_argument("unknown identity component '" + n + "'");
     }
 }
 

@@ -167,6 +167,7 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
             for (int y = rows.start; y < rows.end; ++y) {
                 cv::Vec2f* d = displacement.ptr<cv::Vec2f>(y);
                 float* w = weight.ptr<float>(y);
+                std::uint8_t* onFace = newFace.ptr<std::uint8_t>(y);
                 const float cy = 2.f * float(y) + 0.5f;
                 for (int x = 0; x < width; ++x) {
                     const std::size_t i = raster.index(x, y);
@@ -183,7 +184,7 @@ cv::Mat shapeWarpMap(const FaceModelContext& context, const FittedFace& face, co
                     if (sz > frontDepth(fittedRaster, 0.5f * sx - 0.25f, 0.5f * sy - 0.25f) + kHiddenDepth) continue;
                     d[x] = cv::Vec2f(sx - (2.f * float(x) + 0.5f), sy - cy);
                     w[x] = 1;
-                    if (faceTriangles[std::size_t(raster.triangle[i])]) newFace.at<std::uint8_t>(y, x) = 255;
+                    if (faceTriangles[std::size_t(raster.triangle[i])]) onFace[x] = 255;
                 }
             }
         });
