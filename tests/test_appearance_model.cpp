@@ -220,6 +220,49 @@ private slots:
         QVERIFY(ownSum < 0.6 * meanSum);
     }
 
+    // A black-and-white photo shows luminance only. Its code is fitted to the luminance the
+    // model predicts, with the colour left to the prior: the colour face it reconstructs is
+    // nearer the face's own than the one a fit asking every channel for the luminance gives
+    // (that fit pales red lips and dark make-up), and it explains the luminance better.
+    void aGreyPhotosCodeIsFittedToItsLuminance() {
+        const AppearanceModel& model = sharedAppearanceModel();
+        const FaceModelContext& context = FaceModelContext::shared();
+        const AlbedoPca& pca = model.pca;
+        auto luminanceOf = [](const cv::Mat& bgr) {
+            std::vector<cv::Mat> c;
+            cv::split(bgr, c);
+            return cv::Mat(0.114f * c[0] + 0.587f * c[1] + 0.299f * c[2]);
+        };
+        for (int i : {0, 50, 100, 150}) {
+            const Image image = loadImage((gallery() + "/" + QString::fromStdString(model.bank[std::size_t(i)].file)).toStdString());
+            const FittedFace face = fitFaceGeometry(context, image.bgr, FaceDetector::shared()->detect(image.bgr).faces.at(0));
+            const cv::Mat& albedo = face.texture.albedo;
+            const cv::Mat& visibility = face.texture.visibility;
+            const cv::Vec3f tone = skinTone(context, albedo, visibility);
+            const RelativeAlbedo colour = relativeAlbedo(context, albedo, visibility, tone, false, pca.uvSize, pca.roi);
+            // The same face photographed in black and white: its luminance, and a grey tone.
+            cv::Mat grey;
+            cv::merge(std::vector<cv::Mat>(3, luminanceOf(albedo)), grey);
+            const float level = 0.114f * tone[0] + 0.587f * tone[1] + 0.299f * tone[2];
+            const RelativeAlbedo photo = relativeAlbedo(context, grey, visibility, cv::Vec3f(level, level, level), true,
+                                                        pca.uvSize, pca.roi);
+            const cv::Mat fitted = pca.toImage(pca.reconstruct(fitAlbedoCode(pca, photo.structure, photo.weight, true)));
+            const cv::Mat allChannels = pca.toImage(pca.reconstruct(fitAlbedoCode(pca, photo.structure, photo.weight, false)));
+            auto luminanceError = [&](const cv::Mat& reconstruction) {
+                cv::Mat l;
+                cv::merge(std::vector<cv::Mat>(3, luminanceOf(reconstruction)), l);
+                return rms(photo.structure, l, photo.weight);
+            };
+            const double colourFitted = rms(colour.structure, fitted, colour.weight);
+            const double colourAllChannels = rms(colour.structure, allChannels, colour.weight);
+            qInfo("bank face %d in black and white: colour error %.4f (luminance fit) vs %.4f (every channel), "
+                  "luminance error %.4f vs %.4f",
+                  i, colourFitted, colourAllChannels, luminanceError(fitted), luminanceError(allChannels));
+            QVERIFY(colourFitted < colourAllChannels);
+            QVERIFY(luminanceError(fitted) < luminanceError(allChannels));
+        }
+    }
+
     // The slider path reuses the noise's product with the basis: its values are still the
     // model's reconstruction of z'_id, and a reused (or evicted and remade) product gives
     // the same bytes as a fresh one. z'_id keeps of the photo's β only its part along the age

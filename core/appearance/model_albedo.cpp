@@ -36,10 +36,13 @@ constexpr int kDetailFaces = 3;        // mixed per code (their median, medianRe
 // texels outside the eye region to full strength at the second.
 constexpr float kEyeMarginStart = 3.f, kEyeMarginFull = 14.f;
 
+// Luminance weights of the B, G and R channels (ITU-R BT.601, as OpenCV's grey conversion).
+constexpr float kLumaB = 0.114f, kLumaG = 0.587f, kLumaR = 0.299f;
+
 cv::Mat luminance(const cv::Mat& bgr) {
     std::vector<cv::Mat> c;
     cv::split(bgr, c);
-    return 0.114f * c[0] + 0.587f * c[1] + 0.299f * c[2];
+    return kLumaB * c[0] + kLumaG * c[1] + kLumaR * c[2];
 }
 
 // Pixels with weight 0 filled from their neighbours, on the atlas region `atlasRoi`.
@@ -349,37 +352,54 @@ float reliefSd(const cv::Mat& relief, const cv::Mat& weight) {
     return float(sd[0]);
 }
 
-Eigen::VectorXf fitAlbedoCode(const AlbedoPca& pca, const cv::Mat& relative, const cv::Mat& weight,
+Eigen::VectorXf fitAlbedoCode(const AlbedoPca& pca, const cv::Mat& relative, const cv::Mat& weight, bool grey,
                               const AlbedoFitOptions& options) {
     const int k = pca.components();
     // On every other texel in x and y (pca.fitTexels): β is smooth in what it explains, and
     // the normal matrix costs K² per value.
     const std::size_t m = pca.fitTexels.size();
-    const Eigen::MatrixXf& basis = pca.fitBasis;
-    Eigen::VectorXf target(3 * Eigen::Index(m));
+    // A grey photo shows each texel's luminance only: β is fitted to the luminance the model
+    // predicts there (one value per texel), and its colour is left to the prior, instead of
+    // asking every channel for that luminance (which pales red lips and dark make-up).
+    const int channels = grey ? 1 : 3;
+    Eigen::MatrixXf luminanceBasis;
+    if (grey) {
+        luminanceBasis.resize(Eigen::Index(m), k);
+        for (int r = 0; r < k; ++r)
+            for (Eigen::Index i = 0; i < Eigen::Index(m); ++i)
+                luminanceBasis(i, r) = kLumaB * pca.fitBasis(3 * i, r) + kLumaG * pca.fitBasis(3 * i + 1, r) +
+                                       kLumaR * pca.fitBasis(3 * i + 2, r);
+    }
+    const Eigen::MatrixXf& basis = grey ? luminanceBasis : pca.fitBasis;
+    Eigen::VectorXf target(channels * Eigen::Index(m));
     Eigen::VectorXf trust(static_cast<Eigen::Index>(m));
     int seen = 0;
     for (std::size_t i = 0; i < m; ++i) {
         const int t = pca.fitTexels[i], pixel = pca.texels[std::size_t(t)];
         const int x = pixel % pca.roi.width, y = pixel / pca.roi.width;
         const cv::Vec3f v = relative.at<cv::Vec3f>(y, x);
-        for (int c = 0; c < 3; ++c) target(Eigen::Index(3 * i) + c) = v[c] - pca.mean(3 * t + c);
+        if (grey)
+            target(Eigen::Index(i)) = kLumaB * (v[0] - pca.mean(3 * t)) + kLumaG * (v[1] - pca.mean(3 * t + 1)) +
+                                      kLumaR * (v[2] - pca.mean(3 * t + 2));
+        else
+            for (int c = 0; c < 3; ++c) target(Eigen::Index(3 * i) + c) = v[c] - pca.mean(3 * t + c);
         trust(Eigen::Index(i)) = std::clamp(weight.at<float>(y, x), 0.f, 1.f);
         seen += trust(Eigen::Index(i)) > 0.5f;
     }
     if (seen < k) return Eigen::VectorXf::Zero(k);  // the photo saw too little of the face
-    // The data term stands for four texels per used one (the prior keeps its weight).
+    // The data term stands for four texels per used one (the prior keeps its weight). A
+    // luminance residual is taken to vary as one channel's (the channels' residuals move together).
     const float noise = std::max(pca.residualVariance, 1e-6f) / 4.f;
-    const float scale2 = options.outlierScale * options.outlierScale * 3.f * std::max(pca.residualVariance, 1e-6f);
+    const float scale2 = options.outlierScale * options.outlierScale * float(channels) * std::max(pca.residualVariance, 1e-6f);
     Eigen::VectorXf code = Eigen::VectorXf::Zero(k);
-    Eigen::VectorXf w = trust, perValue(3 * Eigen::Index(m));
+    Eigen::VectorXf w = trust, perValue(channels * Eigen::Index(m));
     // The products run in BLAS (OpenBLAS chooses its kernels by the CPU at run time and uses
-    // every core); the basis is K rows of 3m values there (Eigen's 3m x K, column-major).
+    // every core); the basis is K rows of n values there (Eigen's n x K, column-major).
     const int n = int(target.size());
     std::vector<float> scaled(std::size_t(k) * std::size_t(n)), normal(std::size_t(k) * std::size_t(k));
     std::vector<float> scaledTarget(static_cast<std::size_t>(n)), rhs(static_cast<std::size_t>(k));
     for (int iteration = 0; iteration < std::max(1, options.iterations); ++iteration) {
-        for (Eigen::Index i = 0; i < Eigen::Index(m); ++i) perValue.segment<3>(3 * i).setConstant(std::sqrt(w(i) / noise));
+        for (Eigen::Index i = 0; i < Eigen::Index(m); ++i) perValue.segment(channels * i, channels).setConstant(std::sqrt(w(i) / noise));
         cv::parallel_for_(cv::Range(0, k), [&](const cv::Range& rows) {
             for (int r = rows.start; r < rows.end; ++r) {
                 const float* in = basis.data() + std::size_t(r) * std::size_t(n);
@@ -398,8 +418,11 @@ Eigen::VectorXf fitAlbedoCode(const AlbedoPca& pca, const cv::Mat& relative, con
         // Cauchy weights on each texel's residual: occluders, moles, make-up are outliers.
         Eigen::VectorXf residual = target;
         cblas_sgemv(CblasColMajor, CblasNoTrans, n, k, -1.f, basis.data(), n, code.data(), 1, 1.f, residual.data(), 1);
-        for (Eigen::Index i = 0; i < Eigen::Index(m); ++i)
-            w(i) = trust(i) / (1.f + residual.segment<3>(3 * i).squaredNorm() / scale2);
+        for (Eigen::Index i = 0; i < Eigen::Index(m); ++i) {
+            // A colour texel: a fixed-size sum, in the order the colour fit has always summed in.
+            const float squared = grey ? residual(i) * residual(i) : residual.segment<3>(3 * i).squaredNorm();
+            w(i) = trust(i) / (1.f + squared / scale2);
+        }
     }
     return code;
 }
@@ -429,7 +452,7 @@ AppearanceFit fitAppearance(const FaceModelContext& context, const AppearanceMod
     fit.light = relative.light;
     sub.reset();
     sub.emplace("fit: appearance code: code (least squares)");
-    fit.code = fitAlbedoCode(pca, relative.structure, relative.weight);
+    fit.code = fitAlbedoCode(pca, relative.structure, relative.weight, fit.grey);
     sub.reset();
     fit.reliefSd = reliefLater.get();
     sub.emplace("fit: appearance code: neighbours");

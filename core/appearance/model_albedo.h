@@ -72,8 +72,10 @@ struct AlbedoFitOptions {
 
 // β: the code whose relative albedo best explains `relative` (roi-sized CV_32FC3, the photo's
 // albedo over its skin tone) where `weight` (roi-sized CV_32F) is high: regularised least
-// squares with the PCA prior N(0, I) and the model's residual variance as the noise.
-Eigen::VectorXf fitAlbedoCode(const AlbedoPca& pca, const cv::Mat& relative, const cv::Mat& weight,
+// squares with the PCA prior N(0, I) and the model's residual variance as the noise. `grey`:
+// the photo is black and white (`relative` holds its luminance in every channel), and β is
+// fitted to the luminance the model predicts, its colour left to the prior.
+Eigen::VectorXf fitAlbedoCode(const AlbedoPca& pca, const cv::Mat& relative, const cv::Mat& weight, bool grey = false,
                               const AlbedoFitOptions& options = {});
 
 struct ApparentAttributes {
