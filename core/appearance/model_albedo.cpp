@@ -39,10 +39,13 @@ constexpr float kEyeMarginStart = 3.f, kEyeMarginFull = 14.f;
 // Luminance weights of the B, G and R channels (ITU-R BT.601, as OpenCV's grey conversion).
 constexpr float kLumaB = 0.114f, kLumaG = 0.587f, kLumaR = 0.299f;
 
+// Luminance of an image's B, G and R planes.
+cv::Mat luminance(const std::vector<cv::Mat>& c) { return kLumaB * c[0] + kLumaG * c[1] + kLumaR * c[2]; }
+
 cv::Mat luminance(const cv::Mat& bgr) {
     std::vector<cv::Mat> c;
     cv::split(bgr, c);
-    return kLumaB * c[0] + kLumaG * c[1] + kLumaR * c[2];
+    return luminance(c);
 }
 
 // Pixels with weight 0 filled from their neighbours, on the atlas region `atlasRoi`.
@@ -184,7 +187,7 @@ RelativeAlbedo relativeAlbedo(const FaceModelContext& context, const cv::Mat& al
         cv::split(toGrid(albedo, weight, context.uvSize(), gridSize, gridRoi), c);
         for (int i = 0; i < 3; ++i) c[std::size_t(i)] /= tone[i];
         if (grey) {
-            const cv::Mat lum = 0.114f * c[0] + 0.587f * c[1] + 0.299f * c[2];
+            const cv::Mat lum = luminance(c);
             c = {lum, lum.clone(), lum.clone()};
         }
         cv::merge(c, relative);
@@ -542,7 +545,7 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
     std::vector<cv::Mat> c;
     cv::split(albedo, c);
     if (fit.grey) {
-        const cv::Mat lum = 0.114f * c[0] + 0.587f * c[1] + 0.299f * c[2];
+        const cv::Mat lum = luminance(c);
         c = {lum.clone(), lum.clone(), lum.clone()};
     }
     sub.reset();
