@@ -1,6 +1,7 @@
 // Step I: fitting on synthetic ground truth, and the perturbed render on a real photo (the
 // model fit and scale 0 are in test_appearance_model).
 #include "deid/fitted_face.h"
+#include "deid/hole_fill.h"
 #include "deid/perturbed_face.h"
 #include "identity/seeded_noise.h"
 #include "io/image_io.h"
@@ -51,6 +52,46 @@ Landmarks68 projectTruth(const LandmarkFitter& fitter, const Truth& t, const Cam
 
 double angleError(const Pose& a, const Pose& b) {
     return Eigen::AngleAxisd(a.rotation.transpose() * b.rotation).angle() * 180 / CV_PI;
+}
+
+// A mouth for the opening fill: landmarks whose inner lips are `gap` px apart about y = 150
+// between corners at x = 60 and 140 (the eyes far above it, the nose's base at y = 120), and
+// a render of uniform `lips` colour with the mesh's hole where the target's inner lips open.
+using Points68 = std::array<Eigen::Vector2d, 68>;
+Points68 mouthLandmarks(double gap) {
+    Points68 p;
+    for (int i = 0; i < 68; ++i) p[std::size_t(i)] = {100, 40};
+    for (int i = 36; i < 48; ++i) p[std::size_t(i)] = {60.0 + 2 * i, i < 42 ? 40.0 : 44.0};
+    p[33] = {100, 120};
+    p[60] = {60, 150};
+    p[64] = {140, 150};
+    const double xs[3] = {80, 100, 120};
+    for (int k = 0; k < 3; ++k) {
+        p[std::size_t(61 + k)] = {xs[k], 150 - gap / 2};   // upper inner lip, left to right
+        p[std::size_t(67 - k)] = {xs[k], 150 + gap / 2};   // lower inner lip
+    }
+    return p;
+}
+
+struct MouthRender {
+    cv::Mat image, mask, hole;
+};
+
+MouthRender mouthRender(const Points68& target, const cv::Vec3f& lips) {
+    MouthRender r;
+    r.image = cv::Mat(200, 200, CV_32FC3, cv::Scalar(lips[0], lips[1], lips[2]));
+    std::vector<cv::Point> polygon;
+    for (int i = 60; i < 68; ++i) polygon.emplace_back(cvRound(target[std::size_t(i)].x()), cvRound(target[std::size_t(i)].y()));
+    r.hole = cv::Mat::zeros(200, 200, CV_8U);
+    cv::fillPoly(r.hole, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(255));
+    r.mask = ~r.hole;
+    r.image.setTo(cv::Scalar::all(0), r.hole);
+    return r;
+}
+
+cv::Vec3f meanOver(const cv::Mat& image, const cv::Mat& where) {
+    const cv::Scalar m = cv::mean(image, where);
+    return {float(m[0]), float(m[1]), float(m[2])};
 }
 
 }  // namespace
@@ -211,6 +252,49 @@ private slots:
         QVERIFY((areas.transpose() * (p.identity.albedo - peerMean)).cwiseAbs().maxCoeff() < 1e-4f);
         QVERIFY((areas.transpose() * (face.identity.albedo - peerMean)).norm() > 0.1f);
         QVERIFY((areas.transpose() * (meanOf(face.appearance.neighbours) - peerMean)).norm() > 0.01f);
+    }
+
+    // The model opens the mouth of a photo whose lips are closed (its "opening" is 2 px of its
+    // own lips): the gap takes the new lips' tone instead of showing the photo's lips as a
+    // slot of another tone (a flat grey slot on bbt_stuart/stuart5.png at seed 6).
+    void aMouthTheModelOpensShowsThePhotosLipsInTheNewLipsTone() {
+        const cv::Vec3f photoLips(70, 60, 120), newLips(105, 95, 175);
+        const Points68 source = mouthLandmarks(2), target = mouthLandmarks(16);
+        cv::Mat crop(200, 200, CV_8UC3, cv::Scalar(photoLips[0], photoLips[1], photoLips[2]));
+        MouthRender r = mouthRender(target, newLips);
+        fillHolesFromCrop(crop, source, target, r.image, r.mask);
+        QCOMPARE(cv::countNonZero(r.mask), 200 * 200);
+        cv::Mat inside;
+        cv::erode(r.hole, inside, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+        QVERIFY(cv::countNonZero(inside) > 300);
+        const cv::Vec3f filled = meanOver(r.image, inside);
+        qInfo("gap filled with %.1f %.1f %.1f (new lips %.0f %.0f %.0f, photo's %.0f %.0f %.0f)", filled[0], filled[1],
+              filled[2], newLips[0], newLips[1], newLips[2], photoLips[0], photoLips[1], photoLips[2]);
+        for (int c = 0; c < 3; ++c) QVERIFY(std::abs(filled[c] - newLips[c]) < 3);
+    }
+
+    // Teeth in the photo's open mouth are not lips: they keep the photo's tone (taking the new
+    // lips' ratio blew them out on obama2.jpg), and the mesh's aliased edge round the opening
+    // is softened by a pixel or so, no further.
+    void teethKeepThePhotosToneAndTheOpeningsEdgeIsSoftened() {
+        const cv::Vec3f photoLips(70, 60, 120), newLips(105, 95, 175);
+        const Points68 source = mouthLandmarks(16), target = mouthLandmarks(16);
+        cv::Mat crop(200, 200, CV_8UC3, cv::Scalar(photoLips[0], photoLips[1], photoLips[2]));
+        MouthRender r = mouthRender(target, newLips);
+        crop.setTo(cv::Scalar::all(230), r.hole);  // the photo's teeth fill its opening
+        const cv::Mat before = r.image.clone();
+        fillHolesFromCrop(crop, source, target, r.image, r.mask);
+        cv::Mat inside;
+        cv::erode(r.hole, inside, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+        const cv::Vec3f teeth = meanOver(r.image, inside);
+        qInfo("teeth %.1f %.1f %.1f (photo's 230)", teeth[0], teeth[1], teeth[2]);
+        for (int c = 0; c < 3; ++c) QVERIFY(std::abs(teeth[c] - 230) < 3);
+        // Just above the upper lip's edge the render moves towards the teeth; 6 px above it
+        // is the render's own.
+        const cv::Vec3f atEdge = r.image.at<cv::Vec3f>(141, 100), away = r.image.at<cv::Vec3f>(135, 100);
+        QVERIFY(r.hole.at<std::uint8_t>(142, 100) && !r.hole.at<std::uint8_t>(141, 100));
+        QVERIFY(atEdge[0] > newLips[0] + 5);
+        QCOMPARE(away, before.at<cv::Vec3f>(135, 100));
     }
 
     void thePerturbedFaceKeepsItsSizeAndPlace() {
