@@ -40,6 +40,10 @@ Eigen::Matrix<double, 2, 3> openingMap(const Landmarks& source, const Landmarks&
     return affineFit(to, from);
 }
 
+cv::Rect grownWithin(const cv::Rect& r, int by, const cv::Size& frame) {
+    return cv::Rect(r.x - by, r.y - by, r.width + 2 * by, r.height + 2 * by) & cv::Rect(cv::Point(), frame);
+}
+
 // The opening's uncovered pixels: its polygon in `target`, grown by 3 px, where the render has
 // no mesh.
 cv::Mat openingHoles(const Landmarks& target, const std::vector<int>& ids, const cv::Mat& mask) {
@@ -47,8 +51,12 @@ cv::Mat openingHoles(const Landmarks& target, const std::vector<int>& ids, const
     for (int i : ids) polygon.emplace_back(cvRound(target[std::size_t(i)].x()), cvRound(target[std::size_t(i)].y()));
     cv::Mat region = cv::Mat::zeros(mask.size(), CV_8U);
     cv::fillPoly(region, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(255));
-    cv::dilate(region, region, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
-    region.setTo(0, mask);
+    // Only the polygon's box, grown by the dilation's reach, can change (the rest is 0).
+    const cv::Rect box = grownWithin(cv::boundingRect(polygon), 4, mask.size());
+    if (box.empty()) return region;
+    cv::Mat inBox = region(box);
+    cv::dilate(inBox, inBox, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
+    inBox.setTo(0, mask(box));
     return region;
 }
 
@@ -62,7 +70,7 @@ cv::Vec3f photoAt(const cv::Mat& cropF, const Eigen::Matrix<double, 2, 3>& map, 
 void softenOpeningEdge(const cv::Mat& holes, cv::Mat& image, const cv::Mat& mask) {
     const cv::Rect box = cv::boundingRect(holes);
     if (box.empty()) return;
-    const cv::Rect around = (box + cv::Size(8, 8) - cv::Point(4, 4)) & cv::Rect(cv::Point(), mask.size());
+    const cv::Rect around = grownWithin(box, 4, mask.size());
     cv::Mat grown, shrunk, edge, blurred, soft;
     cv::dilate(holes(around), grown, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
     cv::erode(holes(around), shrunk, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
@@ -107,14 +115,16 @@ void fillMouth(const cv::Mat& cropF, const Landmarks& source, const Landmarks& t
     if (cv::countNonZero(holes) == 0) return;
     // The render's lips on a rim round the gap, against the photo's there (its own lips, round
     // its opening): their log ratio per channel, as a plane over the rim by least squares.
-    cv::Mat rim;
-    cv::dilate(holes, rim, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kMouthRimPx + 1, 2 * kMouthRimPx + 1)));
-    rim &= mask;
     const cv::Rect box = cv::boundingRect(holes);
+    const cv::Rect rimBox = grownWithin(box, kMouthRimPx + 1, mask.size());
+    cv::Mat rim = cv::Mat::zeros(mask.size(), CV_8U), rimInBox = rim(rimBox);
+    cv::dilate(holes(rimBox), rimInBox, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kMouthRimPx + 1, 2 * kMouthRimPx + 1)));
+    rimInBox &= mask(rimBox);
     const Eigen::Vector2d centre(box.x + box.width / 2.0, box.y + box.height / 2.0);
     const double unit = std::max(1, std::max(box.width, box.height));
     std::vector<cv::Point> rimPixels;
-    cv::findNonZero(rim, rimPixels);
+    cv::findNonZero(rim(rimBox), rimPixels);
+    for (cv::Point& q : rimPixels) q += rimBox.tl();
     Eigen::Matrix3d ratioPlane = Eigen::Matrix3d::Zero();  // column c: channel c's offset and slopes
     Eigen::Vector3d photoLips = Eigen::Vector3d::Zero();    // the photo's mean colour on the rim
     if (rimPixels.size() >= 3) {
