@@ -10,8 +10,9 @@
 namespace ideu {
 
 // `image` (CV_32FC3) and `mask` (CV_8U) are the render; uncovered pixels inside the eye and
-// inner-mouth polygons of `target` are filled from `crop` and added to the mask. The mouth's
-// fill is fillMouth's.
+// inner-mouth polygons of `target` are filled from `crop` and added to the mask (the mouth's
+// as fillMouth says), and the mesh's hard, aliased edge round each opening is softened by
+// about a pixel (a Gaussian of sigma 1 of the render, normalised by its coverage).
 void fillHolesFromCrop(const cv::Mat& crop, const std::array<Eigen::Vector2d, 68>& source,
                        const std::array<Eigen::Vector2d, 68>& target, cv::Mat& image, cv::Mat& mask);
 
