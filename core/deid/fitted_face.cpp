@@ -96,9 +96,6 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
 
 namespace {
 
-cv::Rect grown(const cv::Rect& r, int by, const cv::Size& frame) {
-    return cv::Rect(r.x - by, r.y - by, r.width + 2 * by, r.height + 2 * by) & cv::Rect(cv::Point(), frame);
-}
 
 // Where one part of the mesh lies in front of another (the nose's wings over the cheeks, the
 // chin over the neck) the raster draws a hard, aliased edge that no photo shows: the render is
@@ -110,7 +107,7 @@ void softenDepthEdges(RenderedFace& render) {
     const RasterBuffers& r = render.raster;
     const cv::Size frame(r.width, r.height);
     // The mesh's box with room for every filter's reach (Sobel 1, erode 1, dilate 1, blur 5).
-    const cv::Rect box = grown(cv::boundingRect(render.mask), 8, frame);
+    const cv::Rect box = grownWithin(cv::boundingRect(render.mask), 8, frame);
     if (box.empty()) return;
     const cv::Mat depth = cv::Mat(frame, CV_32F, const_cast<float*>(r.depth.data()))(box);
     cv::Mat finite = render.mask(box) > 0, d = depth.clone(), gx, gy;
@@ -125,7 +122,7 @@ void softenDepthEdges(RenderedFace& render) {
     cv::Mat softBox;
     jump.convertTo(softBox, CV_32F, 1.0 / 255.0);
     // The blur of the edges reaches 4 pixels (sigma 1): only there does the render change.
-    const cv::Rect edges = grown(cv::boundingRect(jump), 4, box.size());
+    const cv::Rect edges = grownWithin(cv::boundingRect(jump), 4, box.size());
     cv::Mat soft, blurred;
     cv::GaussianBlur(softBox(edges), soft, cv::Size(0, 0), 1.0);
     const cv::Rect inFrame = edges + box.tl();

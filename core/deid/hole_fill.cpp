@@ -40,10 +40,6 @@ Eigen::Matrix<double, 2, 3> openingMap(const Landmarks& source, const Landmarks&
     return affineFit(to, from);
 }
 
-cv::Rect grownWithin(const cv::Rect& r, int by, const cv::Size& frame) {
-    return cv::Rect(r.x - by, r.y - by, r.width + 2 * by, r.height + 2 * by) & cv::Rect(cv::Point(), frame);
-}
-
 // The opening's uncovered pixels: its polygon in `target`, grown by 3 px, where the render has
 // no mesh.
 cv::Mat openingHoles(const Landmarks& target, const std::vector<int>& ids, const cv::Mat& mask) {
@@ -67,8 +63,8 @@ cv::Vec3f photoAt(const cv::Mat& cropF, const Eigen::Matrix<double, 2, 3>& map, 
 
 // The mesh's edge round a filled opening is a hard, aliased step: softened by about a pixel
 // (a Gaussian of sigma 1 over the few pixels either side of it), as the render's depth edges are.
-void softenOpeningEdge(const cv::Mat& holes, cv::Mat& image, const cv::Mat& mask) {
-    const cv::Rect box = cv::boundingRect(holes);
+// `box` bounds the holes.
+void softenOpeningEdge(const cv::Mat& holes, const cv::Rect& box, cv::Mat& image, const cv::Mat& mask) {
     if (box.empty()) return;
     const cv::Rect around = grownWithin(box, 4, mask.size());
     cv::Mat grown, shrunk, edge, blurred, soft;
@@ -103,7 +99,7 @@ void fillEye(const cv::Mat& cropF, const Landmarks& source, const Landmarks& tar
             image.at<cv::Vec3f>(y, x) = photoAt(cropF, map, x, y);
             mask.at<std::uint8_t>(y, x) = 255;
         }
-    softenOpeningEdge(holes, image, mask);
+    softenOpeningEdge(holes, bounds, image, mask);
 }
 
 }  // namespace
@@ -112,18 +108,18 @@ void fillMouth(const cv::Mat& cropF, const Landmarks& source, const Landmarks& t
     const std::vector<int> ids = {60, 61, 62, 63, 64, 65, 66, 67};
     const Eigen::Matrix<double, 2, 3> map = openingMap(source, target, ids);
     const cv::Mat holes = openingHoles(target, ids, mask);
-    if (cv::countNonZero(holes) == 0) return;
+    const cv::Rect box = cv::boundingRect(holes);
+    if (box.empty()) return;
     // The render's lips on a rim round the gap, against the photo's there (its own lips, round
     // its opening): their log ratio per channel, as a plane over the rim by least squares.
-    const cv::Rect box = cv::boundingRect(holes);
     const cv::Rect rimBox = grownWithin(box, kMouthRimPx + 1, mask.size());
-    cv::Mat rim = cv::Mat::zeros(mask.size(), CV_8U), rimInBox = rim(rimBox);
-    cv::dilate(holes(rimBox), rimInBox, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kMouthRimPx + 1, 2 * kMouthRimPx + 1)));
-    rimInBox &= mask(rimBox);
+    cv::Mat rim;
+    cv::dilate(holes(rimBox), rim, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kMouthRimPx + 1, 2 * kMouthRimPx + 1)));
+    rim &= mask(rimBox);
     const Eigen::Vector2d centre(box.x + box.width / 2.0, box.y + box.height / 2.0);
     const double unit = std::max(1, std::max(box.width, box.height));
     std::vector<cv::Point> rimPixels;
-    cv::findNonZero(rim(rimBox), rimPixels);
+    cv::findNonZero(rim, rimPixels);
     for (cv::Point& q : rimPixels) q += rimBox.tl();
     Eigen::Matrix3d ratioPlane = Eigen::Matrix3d::Zero();  // column c: channel c's offset and slopes
     Eigen::Vector3d photoLips = Eigen::Vector3d::Zero();    // the photo's mean colour on the rim
@@ -158,7 +154,7 @@ void fillMouth(const cv::Mat& cropF, const Landmarks& source, const Landmarks& t
             }
             mask.at<std::uint8_t>(y, x) = 255;
         }
-    softenOpeningEdge(holes, image, mask);
+    softenOpeningEdge(holes, box, image, mask);
 }
 
 void fillHolesFromCrop(const cv::Mat& crop, const Landmarks& source, const Landmarks& target, cv::Mat& image,

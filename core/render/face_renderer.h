@@ -69,6 +69,11 @@ Eigen::Vector3f interpolate(const Matrix& perVertex, const MorphableModel& model
     return b[0] * perVertex.col(t[0]) + b[1] * perVertex.col(t[1]) + b[2] * perVertex.col(t[2]);
 }
 
+// `r` grown by `by` pixels on every side, clipped to a frame of `frame`'s size.
+inline cv::Rect grownWithin(const cv::Rect& r, int by, const cv::Size& frame) {
+    return cv::Rect(r.x - by, r.y - by, r.width + 2 * by, r.height + 2 * by) & cv::Rect(cv::Point(), frame);
+}
+
 // Bilinear sample of a CV_32FC3 image (clamped at the border).
 // (Inline: the renderer calls it twice per pixel.)
 inline cv::Vec3f sampleBilinear(const cv::Mat& image, float x, float y) {
