@@ -133,7 +133,8 @@ cv::Mat eyeMarginFade(const FaceModelContext& context, int detailUvSize, const c
 // seed's bank faces (medianRelief) faded out at the eyes (eyeMarginFade), where the field goes from
 // the photo's broad field (lightOnly 0) to its light alone (lightOnly 1), the detail as
 // strong as in its bank faces (age-appropriate) or as the photo's relief where that is weaker
-// (a soft or small face), scaled so its skin tone (as skinTone measures it) is the photo's.
+// (a soft or small face) — the median of the faces at that strength, so what they share keeps
+// its depth — scaled so its skin tone (as skinTone measures it) is the photo's.
 // detailAmount 0 is the plain model fit (X_f).
 cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel& model, const AppearanceFit& fit,
                          const Eigen::VectorXf& values, float detailAmount, std::uint64_t detailSeed, float lightOnly = 0);
