@@ -551,8 +551,8 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
         // At the bank faces' own strength, or less where the photo is softer (a blurred or small
         // face shows less relief). The median is not brought back to unit variance: it keeps
         // what the faces share (creases, folds) at their strength and what each has alone
-        // (pores) weaker, about 0.7 of it; rescaled, the creases came out 1.3-1.45 times as
-        // deep as in any of the three, and the faces read older.
+        // (pores) weaker; rescaled, the creases came out about a third deeper than in any of
+        // the three, and the faces read older.
         detail = unit * (detailAmount * std::min(bankSd, fit.reliefSd));
         detail = detail.mul(eyeMarginFade(context, model.detailUvSize, model.detailRoi));
     }
