@@ -106,6 +106,26 @@ double meanDarkening(const cv::Mat& with, const cv::Mat& without, const cv::Poin
     return cv::mean(grey, disc)[0];
 }
 
+// obama.jpg fitted, and the three bank faces a seed picks for its detail.
+struct SeedDetail {
+    FittedFace face;
+    DetailMix mix;
+};
+SeedDetail obamaAndSeedDetail(std::uint64_t seed) {
+    const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+    SeedDetail out;
+    out.face = fitFace(FaceModelContext::shared(), sharedAppearanceModel(), image.bgr,
+                       FaceDetector::shared()->detect(image.bgr).faces.at(0));
+    out.mix = chooseDetail(out.face.appearance, seed);
+    return out;
+}
+
+// A landmark's position on the model's detail grid, relative to the detail roi.
+cv::Point2f onDetailGrid(const FaceModelContext& context, const AppearanceModel& model, int landmark) {
+    const int f = context.uvSize() / model.detailUvSize;
+    return context.landmarkUv(landmark) / f - cv::Point2f(model.detailRoi.tl());
+}
+
 }  // namespace
 
 class TestAppearanceModel : public QObject {
@@ -566,16 +586,15 @@ private slots:
         // three, it shows.
         const AppearanceModel& shared = sharedAppearanceModel();
         const FaceModelContext& context = FaceModelContext::shared();
-        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
-        const FittedFace face = fitFace(context, shared, image.bgr, FaceDetector::shared()->detect(image.bgr).faces.at(0));
         const std::uint64_t seed = 77;
-        const DetailMix mix = chooseDetail(face.appearance, seed);
+        const SeedDetail run = obamaAndSeedDetail(seed);
+        const FittedFace& face = run.face;
+        const DetailMix& mix = run.mix;
         QCOMPARE(int(mix.faces.size()), 3);
         // A line across the left cheek, in the detail grid: from below the eye towards the jaw.
-        const int f = context.uvSize() / shared.detailUvSize;
-        const cv::Point2f from = context.landmarkUv(41) / f, to = context.landmarkUv(2) / f;
-        const cv::Point line0(cvRound(from.x) - shared.detailRoi.x, cvRound(0.5f * (from.y + to.y)) - shared.detailRoi.y);
-        const cv::Point line1(cvRound(to.x) - shared.detailRoi.x, line0.y);
+        const cv::Point2f from = onDetailGrid(context, shared, 41), to = onDetailGrid(context, shared, 2);
+        const cv::Point line0(cvRound(from.x), cvRound(0.5f * (from.y + to.y)));
+        const cv::Point line1(cvRound(to.x), line0.y);
         auto withFrame = [&](int faces) {
             AppearanceModel model = shared;
             for (int i = 0; i < faces; ++i) {
@@ -601,24 +620,23 @@ private slots:
     void aCreaseTheBankFacesShareKeepsTheirStrength() {
         // A crease drawn into all three of the seed's bank faces, at the same depth in each,
         // shows in X_p's albedo at that depth: the median of the three keeps what they share
-        // as they have it. (Brought back to unit variance, it came out about 1.4 times as deep,
+        // as they have it. (Brought back to unit variance, it came out about a third deeper,
         // since the median of three faces' own texture varies less than each.)
         const AppearanceModel& shared = sharedAppearanceModel();
         const FaceModelContext& context = FaceModelContext::shared();
-        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
-        const FittedFace face = fitFace(context, shared, image.bgr, FaceDetector::shared()->detect(image.bgr).faces.at(0));
         const std::uint64_t seed = 77;
-        const DetailMix mix = chooseDetail(face.appearance, seed);
+        const SeedDetail run = obamaAndSeedDetail(seed);
+        const FittedFace& face = run.face;
+        const DetailMix& mix = run.mix;
         QCOMPARE(int(mix.faces.size()), 3);
         // One strength for the three, below the photo's, so the crease's depth is the
         // quantised value drawn.
         AppearanceModel model = shared;
         const float strength = std::min(face.appearance.reliefSd, 0.04f);
         for (int i : mix.faces) model.bank.at(std::size_t(i)).detailSd = strength;
-        const int f = context.uvSize() / shared.detailUvSize;
-        const cv::Point2f from = context.landmarkUv(31) / f, to = context.landmarkUv(3) / f;  // nostril to jaw
-        const cv::Point line0(cvRound(from.x) - shared.detailRoi.x, cvRound(to.y) - shared.detailRoi.y);
-        const cv::Point line1(cvRound(to.x) - shared.detailRoi.x, line0.y);
+        const cv::Point2f from = onDetailGrid(context, shared, 31), to = onDetailGrid(context, shared, 3);  // nostril to jaw
+        const cv::Point line0(cvRound(from.x), cvRound(to.y));
+        const cv::Point line1(cvRound(to.x), line0.y);
         const cv::Mat clean = synthesizeAlbedo(context, model, face.appearance, face.albedoValues, 1.f, seed);
         const int depth = -40;  // quanta
         for (int i : mix.faces) {

@@ -303,7 +303,7 @@ namespace {
 // scale, so the last few are kept and a slider drag makes it once. Kept entries hold the faces'
 // detail buffers they were made from, so a buffer's address cannot be reused by another (a
 // painted copy of a model is another buffer).
-cv::Mat unitDetail(const AppearanceModel& model, const std::vector<int>& faces) {
+cv::Mat medianUnitRelief(const AppearanceModel& model, const std::vector<int>& faces) {
     struct Kept {
         std::vector<cv::Mat> sources;
         std::vector<float> strengths;
@@ -545,7 +545,7 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
     if (detailAmount > 0 && detailSeed != 0 && !fit.neighbours.empty()) {
         const DetailMix mix = chooseDetail(fit, detailSeed);
         // The median of the bank faces' relief, each at unit strength (medianRelief).
-        const cv::Mat unit = unitDetail(model, mix.faces);
+        const cv::Mat median = medianUnitRelief(model, mix.faces);
         float bankSd = 0;
         for (std::size_t i = 0; i < mix.faces.size(); ++i) bankSd += mix.weights[i] * model.bank[std::size_t(mix.faces[i])].detailSd;
         // At the bank faces' own strength, or less where the photo is softer (a blurred or small
@@ -553,7 +553,7 @@ cv::Mat synthesizeAlbedo(const FaceModelContext& context, const AppearanceModel&
         // what the faces share (creases, folds) at their strength and what each has alone
         // (pores) weaker; rescaled, the creases came out about a third deeper than in any of
         // the three, and the faces read older.
-        detail = unit * (detailAmount * std::min(bankSd, fit.reliefSd));
+        detail = median * (detailAmount * std::min(bankSd, fit.reliefSd));
         detail = detail.mul(eyeMarginFade(context, model.detailUvSize, model.detailRoi));
     }
     for (int i = 0; i < 3; ++i) {

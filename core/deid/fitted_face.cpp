@@ -96,7 +96,6 @@ FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceMo
 
 namespace {
 
-
 // Where one part of the mesh lies in front of another (the nose's wings over the cheeks, the
 // chin over the neck) the raster draws a hard, aliased edge that no photo shows: the render is
 // softened there by a pixel or so. Only the mesh's box is searched and only the edges' box
