@@ -1,4 +1,5 @@
-// FFHQ-style alignment and paste-back: geometry, round trip, border and rotated faces.
+// FFHQ-style alignment and paste-back: geometry, round trip, border and rotated faces; the
+// paste as a layer for a zoomed-out view.
 #include "align/face_align.h"
 #include "face/face_detector.h"
 #include "io/image_io.h"
@@ -29,6 +30,18 @@ Landmarks68 syntheticLandmarks(cv::Point2d centre, double eyeDistance, double mo
     const double r = degrees * CV_PI / 180;
     for (auto& q : p) q = centre + cv::Point2d(q.x * std::cos(r) - q.y * std::sin(r), q.x * std::sin(r) + q.y * std::cos(r));
     return p;
+}
+
+// `layer` (BGRA, alpha 0..255) laid over `photo` at `origin`, alpha-over.
+cv::Mat overlay(const cv::Mat& photo, const cv::Mat& layer, cv::Point origin) {
+    cv::Mat out = photo.clone();
+    for (int y = 0; y < layer.rows; ++y)
+        for (int x = 0; x < layer.cols; ++x) {
+            const cv::Vec4b l = layer.at<cv::Vec4b>(y, x);
+            cv::Vec3b& d = out.at<cv::Vec3b>(origin.y + y, origin.x + x);
+            for (int c = 0; c < 3; ++c) d[c] = cv::saturate_cast<uchar>(d[c] + l[3] / 255.0 * (l[c] - d[c]));
+        }
+    return out;
 }
 
 cv::Point2d centroidOfBright(const cv::Mat& bgr) {
@@ -135,6 +148,65 @@ private slots:
             }
         QVERIFY(inside > 100);
         QVERIFY(outside > 1000);
+    }
+
+    // Laid over the photo scaled alike, the layer is the paste at the view's scale; at scale
+    // 1 up to its 8-bit alpha. It fades out to nothing at its edge (no seam against the photo
+    // drawn around it), and an unchanged crop gives none.
+    void pasteLayerOverThePhotoIsThePaste_data() {
+        QTest::addColumn<double>("scale");
+        QTest::addColumn<double>("tolerance");  // mean absolute difference over the layer, grey levels
+        QTest::newRow("full resolution") << 1.0 << 0.05;
+        QTest::newRow("a third") << 0.33 << 1.5;
+        QTest::newRow("a tenth (the crop halved twice first)") << 0.1 << 1.5;
+    }
+    void pasteLayerOverThePhotoIsThePaste() {
+        QFETCH(double, scale);
+        QFETCH(double, tolerance);
+        const cv::Mat photo = test::syntheticPicture(1280, 960, 5);
+        const FaceAlignment a = computeAlignment(syntheticLandmarks({600, 500}, 300, 330, 20), 512);
+        const AlignedCrop crop = alignFace(photo, a);
+        cv::Mat edited = crop.image.clone();
+        cv::circle(edited, {256, 280}, 120, cv::Scalar(10, 200, 60), cv::FILLED);
+        cv::Mat pasted = photo.clone();
+        pasteChanges(pasted, edited, crop.image, a, 8);
+
+        cv::Point origin;
+        const cv::Mat layer = pasteLayer(edited, crop.image, a, 8, photo.size(), scale, &origin);
+        QCOMPARE(layer.type(), CV_8UC4);
+        const cv::Size scaledSize(int(std::ceil(photo.cols * scale)), int(std::ceil(photo.rows * scale)));
+        QVERIFY(cv::Rect(cv::Point(), scaledSize).contains(origin));
+        QVERIFY(origin.x + layer.cols <= scaledSize.width && origin.y + layer.rows <= scaledSize.height);
+        cv::Mat alpha;
+        cv::extractChannel(layer, alpha, 3);
+        QVERIFY(cv::countNonZero(alpha == 255) > 0.02 * alpha.total());
+        // Where it lies, to a tenth of a pixel: the alpha's centroid is the edit's centre (the
+        // scaled photo's pixel u is centred on the photo's (u + 0.5) / scale - 0.5).
+        const cv::Moments m = cv::moments(alpha);
+        const cv::Point2d centre = (toImage(a, {256, 280}) + cv::Point2d(0.5, 0.5)) * scale - cv::Point2d(0.5, 0.5);
+        const cv::Point2d found = cv::Point2d(origin) + cv::Point2d(m.m10 / m.m00, m.m01 / m.m00);
+        QVERIFY2(cv::norm(found - centre) < 0.1, qPrintable(QString("%1 %2 against %3 %4").arg(found.x).arg(found.y).arg(centre.x).arg(centre.y)));
+        cv::Mat edge = alpha.clone();
+        edge(cv::Rect(1, 1, edge.cols - 2, edge.rows - 2)).setTo(0);
+        QCOMPARE(cv::countNonZero(edge), 0);
+
+        cv::Mat photoScaled = photo, pastedScaled = pasted;
+        if (scale < 1) {
+            cv::resize(photo, photoScaled, scaledSize, 0, 0, cv::INTER_AREA);
+            cv::resize(pasted, pastedScaled, scaledSize, 0, 0, cv::INTER_AREA);
+        }
+        const cv::Rect where(origin, layer.size());
+        const cv::Mat shown = overlay(photoScaled, layer, origin);
+        cv::Mat difference;
+        cv::absdiff(shown(where), pastedScaled(where), difference);
+        if (scale == 1) QVERIFY(test::maxAbsDiff(shown, pasted) <= 1);
+        const double mean = cv::mean(difference.reshape(1))[0];
+        QVERIFY2(mean <= tolerance, qPrintable(QString::number(mean)));
+        // ... and the paste is there: far from the photo as it was.
+        cv::absdiff(photoScaled(where), pastedScaled(where), difference);
+        QVERIFY(cv::mean(difference.reshape(1))[0] > 10 * tolerance);
+
+        QVERIFY(pasteLayer(crop.image, crop.image, a, 8, photo.size(), scale, &origin).empty());
     }
 
     void validMaskMarksPixelsOutsideThePhoto() {

@@ -22,35 +22,49 @@ ImageView::ImageView(QWidget* parent) : QGraphicsView(parent) {
 
 void ImageView::setImage(const QImage& image) {
     const bool sizeChanged = image.size() != image_.size();
-    for (QGraphicsPixmapItem* patch : patches_) delete patch;
-    patches_.clear();
+    for (QGraphicsPixmapItem* layer : layers_) delete layer;
+    layers_.clear();
     // The same image again (the fit's stage panels come with every result): nothing to do.
     if (!sizeChanged && image.cacheKey() == image_.cacheKey() && !image.isNull()) return;
     image_ = image;
-    item_->setPixmap(QPixmap::fromImage(image));
+    QPixmap pixmap;
+    for (int i = 0; i < pixmaps_.size(); ++i)
+        if (pixmaps_[i].first == image.cacheKey()) {
+            pixmap = pixmaps_.takeAt(i).second;
+            break;
+        }
+    if (pixmap.isNull() && !image.isNull()) pixmap = QPixmap::fromImage(image);
+    if (!image.isNull()) pixmaps_.prepend({image.cacheKey(), pixmap});
+    while (pixmaps_.size() > 2) pixmaps_.removeLast();
+    item_->setPixmap(pixmap);
     scene()->setSceneRect(QRectF(QPointF(0, 0), QSizeF(image.size())));
     if (sizeChanged || fit_) zoomToFit();
     viewport()->update();
 }
 
 QImage ImageView::image() const {
-    if (patches_.isEmpty()) return image_;
+    if (layers_.isEmpty()) return image_;
     QImage shown = image_.convertToFormat(QImage::Format_RGB888);
     QPainter painter(&shown);
-    for (const QGraphicsPixmapItem* patch : patches_) painter.drawPixmap(patch->offset(), patch->pixmap());
+    painter.setRenderHint(QPainter::SmoothPixmapTransform);
+    for (const QGraphicsPixmapItem* layer : layers_)
+        painter.drawPixmap(QRectF(layer->pos(), QSizeF(layer->pixmap().size()) * layer->scale()), layer->pixmap(),
+                           QRectF(layer->pixmap().rect()));
     return shown;
 }
 
-void ImageView::setPatches(const QVector<QPair<QPoint, QImage>>& patches) {
-    while (patches_.size() > patches.size()) delete patches_.takeLast();
-    while (patches_.size() < patches.size()) {
-        auto* patch = new QGraphicsPixmapItem(item_);
-        patch->setTransformationMode(Qt::SmoothTransformation);
-        patches_.push_back(patch);
+void ImageView::setLayers(const QVector<Layer>& layers) {
+    while (layers_.size() > layers.size()) delete layers_.takeLast();
+    while (layers_.size() < layers.size()) {
+        auto* layer = new QGraphicsPixmapItem(item_);
+        layer->setTransformationMode(Qt::SmoothTransformation);
+        layers_.push_back(layer);
     }
-    for (int i = 0; i < patches.size(); ++i) {
-        patches_[i]->setOffset(patches[i].first);
-        patches_[i]->setPixmap(QPixmap::fromImage(patches[i].second));
+    for (int i = 0; i < layers.size(); ++i) {
+        // The layer's pixel u covers the image's [u, u + 1) / scale.
+        layers_[i]->setScale(1 / layers[i].scale);
+        layers_[i]->setPos(QPointF(layers[i].origin) / layers[i].scale);
+        layers_[i]->setPixmap(QPixmap::fromImage(layers[i].image));
     }
 }
 

@@ -14,12 +14,23 @@ class ViewSync;
 class ImageView : public QGraphicsView {
     Q_OBJECT
 public:
+    // An image laid over the one shown, with `scale` of its pixels per image pixel (≤ 1: a
+    // layer made for a zoomed-out view has fewer pixels than the region it covers); `origin`
+    // is its top-left pixel on that scaled grid. Its alpha shows the image through.
+    struct Layer {
+        QPoint origin;
+        QImage image;
+        double scale = 1;
+    };
+
     explicit ImageView(QWidget* parent = nullptr);
+    // Shows `image` (and removes the layers). The last two images' pixmaps are kept, so
+    // going back and forth between two (a result and the original) converts neither again.
     void setImage(const QImage& image);
-    // Lays regions over the image shown, replacing earlier ones (only they are converted and
+    // Lays layers over the image shown, replacing earlier ones (only they are converted and
     // repainted); setImage removes them.
-    void setPatches(const QVector<QPair<QPoint, QImage>>& patches);
-    // What the view shows: the image with the patches laid over it.
+    void setLayers(const QVector<Layer>& layers);
+    // What the view shows at the image's resolution: the image with the layers over it.
     QImage image() const;
     void setPlaceholder(const QString& text);
     void setSync(ViewSync* sync);
@@ -44,8 +55,9 @@ private:
     void applyView(double scale, QPointF centre);
     void announce();
     QGraphicsPixmapItem* item_ = nullptr;
-    QVector<QGraphicsPixmapItem*> patches_;  // children of item_
+    QVector<QGraphicsPixmapItem*> layers_;  // children of item_
     QImage image_;
+    QList<QPair<qint64, QPixmap>> pixmaps_;  // by the images' cache keys, the latest first
     QString placeholder_;
     bool fit_ = true;
     bool applying_ = false;

@@ -62,6 +62,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     photoView_ = new ImageView;
     photoView_->setPlaceholder(tr("Open a photo (Ctrl+O) or drop one here.\nEvery face in it is de-identified."));
     setCentralWidget(photoView_);
+    // Previews are made at the photo view's resolution (its device pixels per photo pixel).
+    connect(photoView_, &ImageView::viewChanged, this, [this](double scale) {
+        controller_->setPreviewScale(scale * photoView_->devicePixelRatioF());
+    });
 
     buildDocks();
     buildMenus();
@@ -425,6 +429,8 @@ void MainWindow::onPhotoOpened(const QString& path, QSize size, const QVector<Fa
     addRecent(path);
     setWindowTitle(tr("%1 — IDEudemon").arg(QFileInfo(path).fileName()));
     original_ = controller_->originalImage();
+    // The photo as it is until its first result: its pixmap is then kept for the previews.
+    photoView_->setImage(original_);
     updatingFaces_ = true;
     faceList_->clear();
     for (const FaceSummary& f : faces) {
@@ -455,13 +461,13 @@ void MainWindow::onPhotoOpened(const QString& path, QSize size, const QVector<Fa
 
 void MainWindow::onResult(const PipelineResult& result) {
     if (result.preview) {
-        // The faces' regions laid over the photo on screen: the same pixels as the full
-        // result, at a fraction of the conversion and painting.
-        if (lastResult_.photo.isNull()) return;  // nothing to lay them on (the full result follows)
-        const QImage base = lastResult_.photo;  // the last full result: the patches go over it
+        // The faces laid over the original at the view's resolution: the full result at the
+        // screen's pixels, for a fraction of the conversion and painting.
+        if (lastResult_.photo.isNull()) return;  // the full result follows
+        const QImage base = lastResult_.photo;  // the last full result, for the before/after toggle
         lastResult_ = result;
         lastResult_.photo = base;
-        if (!beforeAfter_->isChecked()) showPatches();
+        if (!beforeAfter_->isChecked()) showLayers();
     } else {
         const bool first = lastResult_.photo.isNull() || lastResult_.photo.size() != result.photo.size();
         lastResult_ = result;
@@ -485,14 +491,15 @@ void MainWindow::onResult(const PipelineResult& result) {
 
 void MainWindow::showBeforeAfter(bool original) {
     if (lastResult_.photo.isNull()) return;
-    photoView_->setImage(original ? original_ : lastResult_.photo);
-    if (!original && lastResult_.preview) showPatches();
+    if (!original && lastResult_.preview) showLayers();
+    else photoView_->setImage(original ? original_ : lastResult_.photo);
 }
 
-void MainWindow::showPatches() {
-    QVector<QPair<QPoint, QImage>> patches;
-    for (const PhotoPatch& p : lastResult_.patches) patches.push_back({p.origin, p.image});
-    photoView_->setPatches(patches);
+void MainWindow::showLayers() {
+    QVector<ImageView::Layer> layers;
+    for (const PreviewLayer& p : lastResult_.layers) layers.push_back({p.origin, p.image, p.scale});
+    photoView_->setImage(original_);  // the layers go over the original (its pixmap is kept)
+    photoView_->setLayers(layers);
 }
 
 void MainWindow::onFailed(const QString& message) {

@@ -72,7 +72,7 @@ private slots:
     void onBusy(const QString& stage);
 
 private:
-    void showPatches();  // the preview's patches over the last full result
+    void showLayers();  // the preview's layers over the original
     void buildMenus();
     void buildDocks();
     QWidget* buildBackendBox();

@@ -165,20 +165,21 @@ public slots:
                 return true;
             });
             emit busy(tr("Pasting %1 face(s) into the photo").arg(results.size()));
-            const cv::Mat photo = p->compose(results);
             const int count = int(p->faces().size());
             result.preview = request.preview;
             if (request.preview) {
-                // Every face's region, excluded ones too (the earlier result under them may
-                // have had them anonymized): converting and painting these is far cheaper
-                // than the whole photo.
-                for (int i = 0; i < count; ++i) {
-                    const std::shared_ptr<const FittedFace> f = p->fitted(i);
-                    const cv::Rect box = cropBoundsInImage(f->crop.alignment, photo.size());
-                    if (!box.empty()) result.patches.push_back({QPoint(box.x, box.y), toQImage(photo(box))});
-                }
+                // The faces as layers at the view's resolution: on a large photo, resampling
+                // them to the screen's pixels is far cheaper than pasting, converting and
+                // painting the photo's.
+                for (const PasteLayer& layer : p->pasteLayers(results, request.previewScale))
+                    result.layers.push_back({QPoint(layer.origin.x, layer.origin.y), toQImage(layer.bgra), request.previewScale});
             } else {
+                const cv::Mat photo = p->compose(results);
                 result.photo = toQImage(photo);
+                std::lock_guard<std::mutex> lock(mutex);
+                lastPhoto = photo;  // what an export writes and the readout checks
+                lastResults = results;
+                lastRequest = request;
             }
             const int face = std::clamp(request.selectedFace, 0, std::max(0, count - 1));
             result.selectedFace = count ? face : -1;
@@ -187,17 +188,12 @@ public slots:
                 result.stages = fixedStages.value(face);
                 if (const FaceResult* mine = resultOf(results, face)) result.stages += toViews(runStageImages(*mine));
             }
-            {
-                std::lock_guard<std::mutex> lock(mutex);
-                lastPhoto = photo;
-                lastResults = results;
-                lastRequest = request;
-            }
             result.milliseconds = double(timer.nsecsElapsed()) / 1e6;
             result.backends = tr("mesh parser, blend, 3DMM head");
             emit finished(result);
         } catch (const std::exception& e) {
             emit failed(QString::fromUtf8(e.what()));
+            result.preview = false;  // neither a photo nor a preview: nothing to show
             emit finished(result);
         }
     }
@@ -478,6 +474,8 @@ void PipelineController::setDragging(bool dragging) {
     if (!dragging && previewSent_) schedule();  // the full result of the last value
 }
 
+void PipelineController::setPreviewScale(double scale) { request_.previewScale = std::clamp(scale, 1e-3, 1.0); }
+
 void PipelineController::schedule() {
     if (!photoOpen_) return;
     refineCancel_.cancel();    // a newer request makes the refinement stale
@@ -502,7 +500,7 @@ void PipelineController::onResult(const PipelineResult& result) {
     busy_ = false;
     if (pending_) dispatch();
     // Results arrive in request order; one older than what is on screen is never shown.
-    if (result.generation <= shown_ || (result.photo.isNull() && result.patches.isEmpty())) return;
+    if (result.generation <= shown_ || (result.photo.isNull() && !result.preview)) return;  // older, or failed
     shown_ = result.generation;
     emit resultReady(result);
     if (result.preview) return;  // the release brings the full result and its checks
@@ -523,8 +521,10 @@ void PipelineController::checkIdentityLater(quint64 generation) {
     if (request_.excluded.contains(face)) return;
     cv::Mat photo;
     {
+        // Shared, not copied (a 12-MP photo: about 10 ms of the GUI thread): the worker
+        // replaces lastPhoto with each new result and never writes into it.
         std::lock_guard<std::mutex> lock(worker_->mutex);
-        photo = worker_->lastPhoto.clone();
+        photo = worker_->lastPhoto;
     }
     const CancelToken cancel = renew(identityCancel_);
     QPointer<PipelineController> self(this);

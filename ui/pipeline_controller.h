@@ -57,9 +57,11 @@ struct PipelineRequest {
     ParserChoice parser = ParserChoice::Mesh;
     RestorerChoice restorer = RestorerChoice::Blend;
     HeadChoice head = HeadChoice::Mesh;
-    // While a slider is held: the result is a preview (the faces' regions of the photo only,
+    // While a slider is held: the result is a preview (the faces as layers over the photo,
     // no readout check, no refinement); its release asks for the full result.
     bool preview = false;
+    // The photo view's screen pixels per photo pixel, at most 1: previews are made at it.
+    double previewScale = 1;
     bool wantsRefinement() const {
         return parser != ParserChoice::Mesh || restorer != RestorerChoice::Blend || head != HeadChoice::Mesh;
     }
@@ -71,10 +73,13 @@ struct BackendState {
     QString licence;
 };
 
-// A region of the anonymized photo (photo coordinates).
-struct PhotoPatch {
+// A face of a preview: its paste as a layer over the original photo (alpha the paste
+// weight), with `scale` of its pixels per photo pixel; `origin` is its top-left pixel on
+// that scaled grid.
+struct PreviewLayer {
     QPoint origin;
     QImage image;
+    double scale = 1;
 };
 
 struct PipelineResult {
@@ -83,11 +88,10 @@ struct PipelineResult {
     quint64 seed = 0;
     int selectedFace = -1;
     QImage photo;               // the anonymized photo (null in a preview)
-    // A preview's photo: every face's region of the anonymized photo, in face order (outside
-    // them the anonymized photo is the original), so any earlier result of the same photo with
-    // these laid over it is this one.
+    // A preview's photo: the original with these laid over it in order (the faces anonymized,
+    // at the view's resolution; faces left out have none).
     bool preview = false;
-    QVector<PhotoPatch> patches;
+    QVector<PreviewLayer> layers;
     QVector<StageView> stages;  // of the selected face
     double milliseconds = 0;    // time the worker spent on this request
     bool refined = false;       // the "final quality" pass with the neural backends
@@ -163,6 +167,8 @@ public slots:
     void setFaceIncluded(int face, bool included);
     // A slider is held (previews while dragging) or released (the full result follows).
     void setDragging(bool dragging);
+    // The photo view's screen pixels per photo pixel (previews are made at it, up to 1).
+    void setPreviewScale(double scale);
     void exportPhoto(const ExportOptions& options);
     void startPrivacySweep();
     // Applies the current scale and seed to every photo under `inputFolder`, mirroring the

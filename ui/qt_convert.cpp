@@ -1,21 +1,35 @@
 #include "qt_convert.h"
 
+#include <QtEndian>
+
 #include <opencv2/imgproc.hpp>
 
 namespace ideu::ui {
 
+// QImage's 32-bit formats are 0xAARRGGBB words: bytes B, G, R, A in memory here, as OpenCV's BGRA.
+static_assert(Q_BYTE_ORDER == Q_LITTLE_ENDIAN, "toQImage writes 32-bit pixels as BGRA bytes");
+
 QImage toQImage(const cv::Mat& mat) {
     if (mat.empty()) return {};
-    cv::Mat rgb;
-    if (mat.type() == CV_8UC3) cv::cvtColor(mat, rgb, cv::COLOR_BGR2RGB);
-    else if (mat.type() == CV_8UC1) cv::cvtColor(mat, rgb, cv::COLOR_GRAY2RGB);
-    else if (mat.type() == CV_32FC3) {
-        mat.convertTo(rgb, CV_8UC3);
-        cv::cvtColor(rgb, rgb, cv::COLOR_BGR2RGB);
+    // RGB32 is the raster pixmap's own format: making the pixmap on the GUI thread then
+    // shares these pixels instead of converting them (a 12-MP photo: about 25 ms there).
+    const bool alpha = mat.type() == CV_8UC4;
+    QImage out(mat.cols, mat.rows, alpha ? QImage::Format_ARGB32 : QImage::Format_RGB32);
+    cv::Mat pixels(out.height(), out.width(), CV_8UC4, out.bits(), std::size_t(out.bytesPerLine()));
+    if (mat.type() == CV_8UC3) {
+        cv::cvtColor(mat, pixels, cv::COLOR_BGR2BGRA);
+    } else if (mat.type() == CV_8UC1) {
+        cv::cvtColor(mat, pixels, cv::COLOR_GRAY2BGRA);
+    } else if (mat.type() == CV_32FC3) {
+        cv::Mat bgr;
+        mat.convertTo(bgr, CV_8UC3);
+        cv::cvtColor(bgr, pixels, cv::COLOR_BGR2BGRA);
+    } else if (alpha) {
+        mat.copyTo(pixels);
     } else {
         return {};
     }
-    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
+    return out;
 }
 
 cv::Mat toMat(const QImage& image) {

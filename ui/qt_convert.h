@@ -1,5 +1,5 @@
 #pragma once
-// cv::Mat (BGR / grey) <-> QImage, deep copies so the result outlives the source.
+// cv::Mat (BGR, BGRA, grey) <-> QImage, deep copies so the result outlives the source.
 #include <QImage>
 
 #include <opencv2/core.hpp>

@@ -176,4 +176,42 @@ void pasteChanges(cv::Mat& photo, const cv::Mat& edited, const cv::Mat& original
     pasteBack(photo, edited, weight, a);
 }
 
+cv::Mat pasteLayer(const cv::Mat& edited, const cv::Mat& original, const FaceAlignment& a, double featherPx,
+                   const cv::Size& photoSize, double scale, cv::Point* origin) {
+    CV_Assert(edited.type() == CV_8UC3 && scale > 0 && scale <= 1);
+    const cv::Mat changed = changedPixels(edited, original);
+    if (cv::countNonZero(changed) == 0) return {};
+    cv::Mat crop = edited, weight = pasteWeight(changed, featherPx);
+    // The scaled photo's pixel u is centred on the photo's x = (u + 0.5) / scale - 0.5.
+    FaceAlignment scaled = a;
+    for (cv::Point2d& q : scaled.quad) q = (q + cv::Point2d(0.5, 0.5)) * scale - cv::Point2d(0.5, 0.5);
+    const cv::Size scaledSize(int(std::ceil(photoSize.width * scale)), int(std::ceil(photoSize.height * scale)));
+    const cv::Rect roi = cropBoundsInImage(scaled, scaledSize);
+    if (roi.area() == 0) return {};
+    const double offset = 0.5 / scale - 0.5;
+    cv::Matx23d map = a.cropFromImage;  // scaled-photo pixel (from the ROI's origin) -> crop pixel
+    map(0, 2) += map(0, 0) * offset + map(0, 1) * offset;
+    map(1, 2) += map(1, 0) * offset + map(1, 1) * offset;
+    for (int r = 0; r < 2; ++r) map(r, 0) /= scale, map(r, 1) /= scale;
+    map(0, 2) += map(0, 0) * roi.x + map(0, 1) * roi.y;
+    map(1, 2) += map(1, 0) * roi.x + map(1, 1) * roi.y;
+    // The view shrinks the paste by 1 / scale: beyond 2x, bilinear sampling would alias, so
+    // the crop is halved first, as alignFace does (pyrDown's pixel x' is centred on the finer
+    // level's 2x'). At scale 1 the layer samples the crop as pasteBack does.
+    for (double shrink = 1 / scale; shrink > 2 && crop.cols > 2 && crop.rows > 2; shrink /= 2) {
+        cv::pyrDown(crop, crop);
+        cv::pyrDown(weight, weight);
+        map *= 0.5;
+    }
+    cv::Mat warped, w, alpha, layer;
+    cv::warpAffine(crop, warped, map, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
+    cv::warpAffine(weight, w, map, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
+    w.convertTo(alpha, CV_8U, 255.0);
+    cv::cvtColor(warped, layer, cv::COLOR_BGR2BGRA);
+    const int alphaToLayer[] = {0, 3};
+    cv::mixChannels(&alpha, 1, &layer, 1, alphaToLayer, 1);
+    if (origin) *origin = roi.tl();
+    return layer;
+}
+
 }  // namespace ideu

@@ -50,4 +50,13 @@ void pasteChanges(cv::Mat& photo, const cv::Mat& edited, const cv::Mat& original
 // Bounding box (clipped to the photo) of the crop square in image coordinates.
 cv::Rect cropBoundsInImage(const FaceAlignment& a, const cv::Size& imageSize);
 
+// pasteChanges as a layer for a view of the photo scaled by `scale` (0 < scale ≤ 1): a BGRA
+// image (CV_8UC4) covering the crop's bounds in the scaled photo, colour the edited crop
+// resampled there, alpha the paste weight. Laid over the photo scaled alike (alpha-over, in
+// paste order), it is the pasted photo at that scale, up to the 8-bit alpha; it costs a
+// resample of the crop to the view's pixels instead of a blend at the photo's. `origin`
+// receives its top-left pixel in the scaled photo. Empty when nothing changed.
+cv::Mat pasteLayer(const cv::Mat& edited, const cv::Mat& original, const FaceAlignment& alignment, double featherPx,
+                   const cv::Size& photoSize, double scale, cv::Point* origin);
+
 }  // namespace ideu

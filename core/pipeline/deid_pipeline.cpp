@@ -309,6 +309,18 @@ cv::Mat DeidPipeline::compose(const std::vector<FaceResult>& results) const {
     return out;
 }
 
+std::vector<PasteLayer> DeidPipeline::pasteLayers(const std::vector<FaceResult>& results, double scale) const {
+    ScopedStage stage("paste layers");
+    std::vector<PasteLayer> layers;
+    for (const FaceResult& r : results) {
+        PasteLayer layer;
+        layer.bgra = pasteLayer(r.final, r.fitted->crop.image, r.fitted->crop.alignment, kPasteFeather, photo_.bgr.size(),
+                                scale, &layer.origin);
+        if (!layer.bgra.empty()) layers.push_back(std::move(layer));
+    }
+    return layers;
+}
+
 cv::Mat DeidPipeline::anonymize(const DeidSettings& settings, const std::set<int>& selected, const CancelToken& cancel,
                                 std::vector<FaceResult>* results, std::vector<FaceOutcome>* outcomes) {
     std::vector<FaceResult> done;

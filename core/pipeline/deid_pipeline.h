@@ -75,6 +75,12 @@ const char* protectionName(FaceProtection protection);
 // the face is blurred instead. Fits of the developer set stay below 0.08 (bench fit).
 constexpr double kMaxFitError = 0.15;
 
+// A face's paste as a BGRA layer (CV_8UC4, alpha the paste weight) over a scaled photo.
+struct PasteLayer {
+    cv::Point origin;  // top-left pixel in the scaled photo
+    cv::Mat bgra;
+};
+
 // The stage images the GUI and `--stages` show, in display order.
 struct StageImage {
     std::string key;    // file-name friendly: X, landmarks, fit, X_f, X_p, masks, X_l, X_final
@@ -128,6 +134,10 @@ public:
     const DetectionOptions& detectionOptions() const { return detection_; }
     // Pastes already processed faces into a copy of the photo (in the given order).
     cv::Mat compose(const std::vector<FaceResult>& results) const;
+    // The same faces as layers for a view of the photo scaled by `scale` (≤ 1), in paste
+    // order (pasteLayer): laid over the photo so scaled, they show compose's result at the
+    // view's resolution, for a fraction of its work on a large photo.
+    std::vector<PasteLayer> pasteLayers(const std::vector<FaceResult>& results, double scale) const;
 
     void setParser(std::shared_ptr<const FaceParser> parser);
     void setRestorer(std::shared_ptr<const Restorer> restorer);
