@@ -209,6 +209,23 @@ private slots:
         QCOMPARE(verdictText(check.recognisers), std::string("matched by both"));
     }
 
+    void aLargeFaceIsSearchedForScaledDownAndReadAtFullSize() {
+        // A face of about 540 px: the check searches for it at kCheckFaceSide and places its
+        // landmarks on the photo itself, so the unchanged copy reads as the same face. Within
+        // the detector's own jitter: the search's box comes from other pyramid levels (dlib
+        // 0.05 here; searched at full size, the copy shifted by one pixel read 0.035 and
+        // re-encoded as JPEG 0.042).
+        Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        cv::resize(image.bgr, image.bgr, cv::Size(), 2, 2, cv::INTER_CUBIC);
+        DeidPipeline pipeline(std::move(image));
+        QVERIFY(pipeline.faces()[0].box.width > 1.3 * kCheckFaceSide);
+        const IdentityCheck check = checkIdentity(pipeline, 0, pipeline.photo().bgr.clone());
+        QVERIFY(check.detected);
+        QVERIFY2(check.recognisers.dlib.distance < 0.1, qPrintable(QString::number(check.recognisers.dlib.distance)));
+        QVERIFY2(check.recognisers.faceres.distance < 0.1, qPrintable(QString::number(check.recognisers.faceres.distance)));
+        QCOMPARE(verdictText(check.recognisers), std::string("matched by both"));
+    }
+
     void brokenFilesGiveOneClearError() {
         QTemporaryDir dir;
         const QString graph = dir.filePath("faceres.json"), weights = dir.filePath("faceres.bin");

@@ -19,7 +19,9 @@ struct IdentityCheck {
 };
 
 // Detects the face again in `output` near face `face` of the pipeline's photo (searching only
-// around it) and compares what both recognisers read from the two faces.
+// around it, scaled so the face is at most kCheckFaceSide pixels) and compares what both
+// recognisers read from the two faces.
+constexpr double kCheckFaceSide = 200;
 IdentityCheck checkIdentity(DeidPipeline& pipeline, int face, const cv::Mat& output, const CancelToken& cancel = {});
 
 struct SweepPoint {
