@@ -27,16 +27,7 @@ void ImageView::setImage(const QImage& image) {
     // The same image again (the fit's stage panels come with every result): nothing to do.
     if (!sizeChanged && image.cacheKey() == image_.cacheKey() && !image.isNull()) return;
     image_ = image;
-    QPixmap pixmap;
-    for (int i = 0; i < pixmaps_.size(); ++i)
-        if (pixmaps_[i].first == image.cacheKey()) {
-            pixmap = pixmaps_.takeAt(i).second;
-            break;
-        }
-    if (pixmap.isNull() && !image.isNull()) pixmap = QPixmap::fromImage(image);
-    if (!image.isNull()) pixmaps_.prepend({image.cacheKey(), pixmap});
-    while (pixmaps_.size() > 2) pixmaps_.removeLast();
-    item_->setPixmap(pixmap);
+    item_->setPixmap(QPixmap::fromImage(image));
     scene()->setSceneRect(QRectF(QPointF(0, 0), QSizeF(image.size())));
     if (sizeChanged || fit_) zoomToFit();
     viewport()->update();

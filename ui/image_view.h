@@ -24,8 +24,8 @@ public:
     };
 
     explicit ImageView(QWidget* parent = nullptr);
-    // Shows `image` (and removes the layers). The last two images' pixmaps are kept, so
-    // going back and forth between two (a result and the original) converts neither again.
+    // Shows `image` (and removes the layers). An image in the pixmap's own format (RGB32,
+    // as toQImage makes them) is shown without a copy.
     void setImage(const QImage& image);
     // Lays layers over the image shown, replacing earlier ones (only they are converted and
     // repainted); setImage removes them.
@@ -57,7 +57,6 @@ private:
     QGraphicsPixmapItem* item_ = nullptr;
     QVector<QGraphicsPixmapItem*> layers_;  // children of item_
     QImage image_;
-    QList<QPair<qint64, QPixmap>> pixmaps_;  // by the images' cache keys, the latest first
     QString placeholder_;
     bool fit_ = true;
     bool applying_ = false;

@@ -429,8 +429,7 @@ void MainWindow::onPhotoOpened(const QString& path, QSize size, const QVector<Fa
     addRecent(path);
     setWindowTitle(tr("%1 — IDEudemon").arg(QFileInfo(path).fileName()));
     original_ = controller_->originalImage();
-    // The photo as it is until its first result: its pixmap is then kept for the previews.
-    photoView_->setImage(original_);
+    photoView_->setImage(original_);  // the photo as it is until its first result
     updatingFaces_ = true;
     faceList_->clear();
     for (const FaceSummary& f : faces) {
@@ -498,7 +497,7 @@ void MainWindow::showBeforeAfter(bool original) {
 void MainWindow::showLayers() {
     QVector<ImageView::Layer> layers;
     for (const PreviewLayer& p : lastResult_.layers) layers.push_back({p.origin, p.image, p.scale});
-    photoView_->setImage(original_);  // the layers go over the original (its pixmap is kept)
+    photoView_->setImage(original_);  // the layers go over the original
     photoView_->setLayers(layers);
 }
 
