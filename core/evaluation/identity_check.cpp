@@ -27,10 +27,13 @@ IdentityCheck checkIdentity(DeidPipeline& pipeline, int face, const cv::Mat& out
         f.box = cv::Rect2d(f.box.x / shrink + region.x, f.box.y / shrink + region.y, f.box.width / shrink, f.box.height / shrink);
     const DetectedFace* best = sameFace(found, box, 0.3);
     if (!best) return result;
-    Landmarks68 landmarks = best->landmarks;
-    if (shrink < 1) landmarks = FaceDetector::shared()->landmarks(output, best->box);
-    else
+    Landmarks68 landmarks;
+    if (shrink < 1) {
+        landmarks = FaceDetector::shared()->landmarks(output, best->box);
+    } else {
+        landmarks = best->landmarks;
         for (auto& p : landmarks) p += cv::Point2d(region.x, region.y);
+    }
     const FaceIdentity before = pipeline.originalIdentity(face, cancel);
     cancel.check();
     result.detected = true;
