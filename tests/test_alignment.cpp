@@ -156,15 +156,21 @@ private slots:
     void pasteLayerOverThePhotoIsThePaste_data() {
         QTest::addColumn<double>("scale");
         QTest::addColumn<double>("tolerance");  // mean absolute difference over the layer, grey levels
-        QTest::newRow("full resolution") << 1.0 << 0.05;
-        QTest::newRow("a third") << 0.33 << 1.5;
-        QTest::newRow("a tenth (the crop halved twice first)") << 0.1 << 1.5;
+        QTest::addColumn<double>("eyeDistance");  // photo pixels
+        // A large face (the crop, larger than the photo, enlarged 2.3x by the paste) ...
+        QTest::newRow("large face, full resolution") << 1.0 << 0.05 << 300.0;
+        QTest::newRow("large face, a third") << 0.33 << 1.5 << 300.0;
+        QTest::newRow("large face, a tenth (the crop halved twice first)") << 0.1 << 1.5 << 300.0;
+        // ... and a small one (the crop shrunk 2.1x by the paste).
+        QTest::newRow("small face, full resolution") << 1.0 << 0.05 << 60.0;
+        QTest::newRow("small face, a third") << 0.33 << 1.5 << 60.0;
     }
     void pasteLayerOverThePhotoIsThePaste() {
         QFETCH(double, scale);
         QFETCH(double, tolerance);
+        QFETCH(double, eyeDistance);
         const cv::Mat photo = test::syntheticPicture(1280, 960, 5);
-        const FaceAlignment a = computeAlignment(syntheticLandmarks({600, 500}, 300, 330, 20), 512);
+        const FaceAlignment a = computeAlignment(syntheticLandmarks({600, 500}, eyeDistance, 1.1 * eyeDistance, 20), 512);
         const AlignedCrop crop = alignFace(photo, a);
         cv::Mat edited = crop.image.clone();
         cv::circle(edited, {256, 280}, 120, cv::Scalar(10, 200, 60), cv::FILLED);
@@ -202,9 +208,9 @@ private slots:
         if (scale == 1) QVERIFY(test::maxAbsDiff(shown, pasted) <= 1);
         const double mean = cv::mean(difference.reshape(1))[0];
         QVERIFY2(mean <= tolerance, qPrintable(QString::number(mean)));
-        // ... and the paste is there: far from the photo as it was.
+        // ... and the paste is there: where the layer is opaque, far from the photo as it was.
         cv::absdiff(photoScaled(where), pastedScaled(where), difference);
-        QVERIFY(cv::mean(difference.reshape(1))[0] > 10 * tolerance);
+        QVERIFY(cv::mean(difference, alpha == 255)[1] > 10 * tolerance);
 
         QVERIFY(pasteLayer(crop.image, crop.image, a, 8, photo.size(), scale, &origin).empty());
     }
