@@ -1,6 +1,8 @@
 // The learned appearance model: the builder (determinism, screening reasons, a validating
 // reader), the albedo code (projection, scale 0), and what it means for the output: nothing
-// of the photo's own skin marks reaches X', occluders such as glasses frames stay.
+// of the photo's own skin marks on the face reaches X' (above the face model, on the upper
+// forehead, they still do: an expected failure, a known defect), occluders such as glasses
+// frames stay.
 #include "align/face_align.h"
 #include "appearance/appearance_builder.h"
 #include "appearance/model_albedo.h"
@@ -710,6 +712,43 @@ private slots:
             qInfo("cheek mark: %.1f levels darker than the skin in X, %.1f at most in X' (seed %zu)", before, after, i + 1);
             QVERIFY(after < 0.15 * before);
         }
+    }
+
+    void aMarkOnTheUpperForeheadReachesTheOutput() {
+        // KNOWN DEFECT (README, Privacy: what stays of the person): the face model ends about
+        // halfway up the forehead, and between it and the hairline X' keeps the photo's skin.
+        // A dark 12-px disc there, on biden2.jpg (a high hairline), stays in X'.
+        const Image clean = loadImage(test::facePhoto("biden/biden2.jpg").toStdString());
+        DeidPipeline reference(clean);
+        const FittedFace& fitted = *reference.fitted(0);
+        const FaceAlignment& alignment = fitted.crop.alignment;
+        // Above the brows' middle by 0.85 of their distance to the nose's tip: between the new
+        // face's top and the hairline (crop y 106 of 512; the face mask begins at about 144).
+        const cv::Point2d brows = (fitted.landmarks[19] + fitted.landmarks[24]) * 0.5;
+        const cv::Point2d at = brows + (brows - fitted.landmarks[30]) * 0.85;
+        Image painted = clean;
+        painted.bgr = clean.bgr.clone();
+        paintCheekMark(painted.bgr, toImage(alignment, at), alignment);
+        DeidPipeline withPaint(painted);
+        const cv::Rect window(cvRound(at.x) - 14, cvRound(at.y) - 14, 29, 29);
+        auto darkest = [&](const cv::Mat& with, const cv::Mat& without) {
+            cv::Mat d;
+            cv::subtract(without(window), with(window), d, cv::noArray(), CV_32FC3);
+            cv::cvtColor(d, d, cv::COLOR_BGR2GRAY);
+            cv::GaussianBlur(d, d, cv::Size(0, 0), 2.0);
+            double maxDark = 0;
+            cv::minMaxLoc(d, nullptr, &maxDark);
+            return maxDark;
+        };
+        DeidSettings settings;
+        const FaceResult before = reference.processFace(0, settings), after = withPaint.processFace(0, settings);
+        const double inX = darkest(withPaint.fitted(0)->crop.image, fitted.crop.image);
+        const double inOutput = darkest(after.final, before.final);
+        qInfo("upper-forehead mark: %.1f levels darker than the skin in X, %.1f at most in X'", inX, inOutput);
+        QVERIFY(inX > 40);
+        QVERIFY(cv::countNonZero(before.hybrid.faceMask(window)) == 0);  // above the new face
+        QEXPECT_FAIL("", "the skin above the face mesh is the photo's (README, Privacy); not fixed", Continue);
+        QVERIFY(inOutput < 0.15 * inX);
     }
 
     void aBroadStainOnTheCheekDoesNotReachTheOutput() {
