@@ -44,10 +44,11 @@ cv::Point2d cheekPoint(const DetectedFace& face, int jaw, int nostril) {
            (face.landmarks[29] - face.landmarks[30]) * 0.3;
 }
 
-// A dark disc painted on the subject's left cheek, 12 px across in the aligned crop.
-void paintCheekMark(cv::Mat& bgr, const cv::Point2d& cheek, const FaceAlignment& alignment) {
+// A dark disc painted at `at` (the subject's left cheek, its upper forehead), 12 px across in
+// the aligned crop.
+void paintMark(cv::Mat& bgr, const cv::Point2d& at, const FaceAlignment& alignment) {
     const double radius = 6.0 / alignment.scale();
-    cv::circle(bgr, cheek, int(std::lround(radius)), cv::Scalar(40, 45, 60), cv::FILLED, cv::LINE_AA);
+    cv::circle(bgr, at, int(std::lround(radius)), cv::Scalar(40, 45, 60), cv::FILLED, cv::LINE_AA);
 }
 
 // A broad, soft darkening there instead (a birthmark or a stain; a Gaussian of 20 px in the
@@ -96,6 +97,22 @@ PaintedRun anonymizeWithPaint(void (*paint)(cv::Mat&, const cv::Point2d&, const 
     run.at = toCrop(alignment, cheekPoint(face, 13, 35));
     run.other = toCrop(alignment, cheekPoint(face, 3, 31));
     return run;
+}
+
+// Where a mark painted at `at` is measured: 14 px round it.
+cv::Rect markWindow(const cv::Point2d& at) { return {cvRound(at.x) - 14, cvRound(at.y) - 14, 29, 29}; }
+
+// How much darker `with` is than `without` at most in markWindow(at) (grey levels, smoothed by
+// a Gaussian of 2 px): a painted mark's contrast.
+double darkestNear(const cv::Mat& with, const cv::Mat& without, const cv::Point2d& at) {
+    const cv::Rect window = markWindow(at);
+    cv::Mat d;
+    cv::subtract(without(window), with(window), d, cv::noArray(), CV_32FC3);
+    cv::cvtColor(d, d, cv::COLOR_BGR2GRAY);
+    cv::GaussianBlur(d, d, cv::Size(0, 0), 2.0);
+    double maxDark = 0;
+    cv::minMaxLoc(d, nullptr, &maxDark);
+    return maxDark;
 }
 
 // How much darker `with` is than `without` on average within `radius` of `at`.
@@ -686,18 +703,9 @@ private slots:
     void aMarkOnTheCheekDoesNotReachTheOutput() {
         // The photo's own skin (here a dark 12-px disc on the cheek) is not in X_p: the albedo
         // is the model's, the mark is neither projected nor kept as an occluder.
-        const PaintedRun run = anonymizeWithPaint(paintCheekMark);
+        const PaintedRun run = anonymizeWithPaint(paintMark);
         // In the crop: the mark's contrast before, and what differs at its place after.
-        const cv::Rect window(cvRound(run.at.x) - 14, cvRound(run.at.y) - 14, 29, 29);
-        auto darkest = [&](const cv::Mat& with, const cv::Mat& without) {
-            cv::Mat d;
-            cv::subtract(without(window), with(window), d, cv::noArray(), CV_32FC3);
-            cv::cvtColor(d, d, cv::COLOR_BGR2GRAY);
-            cv::GaussianBlur(d, d, cv::Size(0, 0), 2.0);
-            double maxDark = 0;
-            cv::minMaxLoc(d, nullptr, &maxDark);
-            return maxDark;
-        };
+        auto darkest = [&](const cv::Mat& with, const cv::Mat& without) { return darkestNear(with, without, run.at); };
         const double before = darkest(run.painted[0].fitted->crop.image, run.clean[0].fitted->crop.image);
         QVERIFY(before > 40);
         // The mark moves the photo's code a little; the bank faces its detail is mixed from
@@ -728,25 +736,16 @@ private slots:
         const cv::Point2d at = brows + (brows - fitted.landmarks[30]) * 0.85;
         Image painted = clean;
         painted.bgr = clean.bgr.clone();
-        paintCheekMark(painted.bgr, toImage(alignment, at), alignment);
+        paintMark(painted.bgr, toImage(alignment, at), alignment);
         DeidPipeline withPaint(painted);
-        const cv::Rect window(cvRound(at.x) - 14, cvRound(at.y) - 14, 29, 29);
-        auto darkest = [&](const cv::Mat& with, const cv::Mat& without) {
-            cv::Mat d;
-            cv::subtract(without(window), with(window), d, cv::noArray(), CV_32FC3);
-            cv::cvtColor(d, d, cv::COLOR_BGR2GRAY);
-            cv::GaussianBlur(d, d, cv::Size(0, 0), 2.0);
-            double maxDark = 0;
-            cv::minMaxLoc(d, nullptr, &maxDark);
-            return maxDark;
-        };
+        auto darkest = [&](const cv::Mat& with, const cv::Mat& without) { return darkestNear(with, without, at); };
         DeidSettings settings;
         const FaceResult before = reference.processFace(0, settings), after = withPaint.processFace(0, settings);
         const double inX = darkest(withPaint.fitted(0)->crop.image, fitted.crop.image);
         const double inOutput = darkest(after.final, before.final);
         qInfo("upper-forehead mark: %.1f levels darker than the skin in X, %.1f at most in X'", inX, inOutput);
         QVERIFY(inX > 40);
-        QVERIFY(cv::countNonZero(before.hybrid.faceMask(window)) == 0);  // above the new face
+        QVERIFY(cv::countNonZero(before.hybrid.faceMask(markWindow(at))) == 0);  // above the new face
         QEXPECT_FAIL("", "the skin above the face mesh is the photo's (README, Privacy); not fixed", Continue);
         QVERIFY(inOutput < 0.15 * inX);
     }

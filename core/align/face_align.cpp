@@ -11,6 +11,12 @@
 namespace ideu {
 namespace {
 
+// `map` (pixel -> crop pixel) for pixels counted from (x, y) instead of from 0.
+void moveOrigin(cv::Matx23d& map, double x, double y) {
+    map(0, 2) += map(0, 0) * x + map(0, 1) * y;
+    map(1, 2) += map(1, 0) * x + map(1, 1) * y;
+}
+
 cv::Point2d apply(const cv::Matx23d& m, const cv::Point2d& p) {
     return {m(0, 0) * p.x + m(0, 1) * p.y + m(0, 2), m(1, 0) * p.x + m(1, 1) * p.y + m(1, 2)};
 }
@@ -78,8 +84,7 @@ AlignedCrop alignFace(const cv::Mat& bgr, const FaceAlignment& alignment) {
     const cv::Rect roi = cropBoundsInImage(alignment, bgr.size());
     if (scale < 0.5 && roi.area() > 0) {
         source = bgr(roi).clone();
-        map(0, 2) += map(0, 0) * roi.x + map(0, 1) * roi.y;
-        map(1, 2) += map(1, 0) * roi.x + map(1, 1) * roi.y;
+        moveOrigin(map, roi.x, roi.y);
         while (scale < 0.5 && source.cols > 2 && source.rows > 2) {
             cv::pyrDown(source, source);
             // pyrDown's output pixel x' is centred on source pixel 2x'.
@@ -136,8 +141,7 @@ void pasteBack(cv::Mat& photo, const cv::Mat& crop, const cv::Mat& weight, const
     const cv::Rect roi = cropBoundsInImage(a, photo.size());
     if (roi.area() == 0) return;
     cv::Matx23d map = a.cropFromImage;  // image -> crop, shifted to the ROI origin
-    map(0, 2) += map(0, 0) * roi.x + map(0, 1) * roi.y;
-    map(1, 2) += map(1, 0) * roi.x + map(1, 1) * roi.y;
+    moveOrigin(map, roi.x, roi.y);
     cv::Mat warped, w;
     cv::warpAffine(crop, warped, map, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
     cv::warpAffine(weight, w, map, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
@@ -190,11 +194,9 @@ cv::Mat pasteLayer(const cv::Mat& edited, const cv::Mat& original, const FaceAli
     if (roi.area() == 0) return {};
     const double offset = 0.5 / scale - 0.5;
     cv::Matx23d map = a.cropFromImage;  // scaled-photo pixel (from the ROI's origin) -> crop pixel
-    map(0, 2) += map(0, 0) * offset + map(0, 1) * offset;
-    map(1, 2) += map(1, 0) * offset + map(1, 1) * offset;
+    moveOrigin(map, offset, offset);
     for (int r = 0; r < 2; ++r) map(r, 0) /= scale, map(r, 1) /= scale;
-    map(0, 2) += map(0, 0) * roi.x + map(0, 1) * roi.y;
-    map(1, 2) += map(1, 0) * roi.x + map(1, 1) * roi.y;
+    moveOrigin(map, roi.x, roi.y);
     // The view shrinks the paste by 1 / scale: beyond 2x, bilinear sampling would alias, so
     // the crop is halved first, as alignFace does (pyrDown's pixel x' is centred on the finer
     // level's 2x'). At scale 1 the layer samples the crop as pasteBack does.
