@@ -802,13 +802,21 @@ private slots:
         QVERIFY(std::abs(mean) < 0.25 * before);
     }
 
+    void glassesFramesStayCrispInTheOutput_data() {
+        QTest::addColumn<QString>("photo");
+        QTest::addColumn<int>("seed");
+        QTest::newRow("leonard1") << "bbt_leonard/leonard1.png" << 5;
+        QTest::newRow("bernadette1") << "bbt_bernadette/bernadette1.png" << 6;
+    }
     void glassesFramesStayCrispInTheOutput() {
         // The frames, found as occluders the model cannot explain, are kept from the photo (moved
         // with the new head shape like the rest of it: the warped photo of the hybrid).
-        DeidPipeline p(loadImage(test::facePhoto("bbt_leonard/leonard1.png").toStdString()));
+        QFETCH(QString, photo);
+        QFETCH(int, seed);
+        DeidPipeline p(loadImage(test::facePhoto(photo).toStdString()));
         std::vector<FaceResult> results;
         DeidSettings settings;
-        settings.seed = 5;
+        settings.seed = std::uint64_t(seed);
         p.anonymize(settings, {}, {}, &results);
         const FaceResult& r = results[0];
         const FittedFace& f = *r.fitted;
@@ -863,6 +871,11 @@ private slots:
         const double before = edgeEnergy(r.hybrid.warped), after = edgeEnergy(r.final);
         qInfo("glasses frame: %.0f %% of it kept as an occluder, mean |X' - photo| %.2f levels on it, edge energy %.0f %% of "
               "the photo's", 100 * found, opaque, 100 * after / before);
+        // KNOWN DEFECT (README, Privacy: occluders): bernadette1's dark frames lie where the
+        // model draws brows and sockets, and X_f takes up most of their darkness (the albedo
+        // code and the broad field fit them), so the comparison of X with X_f finds no frame
+        // and X' shows her without glasses.
+        QEXPECT_FAIL("bernadette1", "the default parser misses frames that X_f fits as brows and sockets", Abort);
         QVERIFY(found > 0.7);
         QVERIFY(opaque < 2.0);
         QVERIFY(after > 0.85 * before);
