@@ -260,6 +260,41 @@ private slots:
         QVERIFY(cv::countNonZero(r.hybrid.faceMask) > 20000);
     }
 
+    void aLensRimIsKeptOnlyRoundTheEyesOfAFaceWithGlasses() {
+        // A piece of a frame, shorter than the long occluders the parser keeps on any face
+        // (half the outer eye corners' distance): kept under an eye when the face wears
+        // glasses, replaced like a mark on a bare face and on the cheek.
+        DeidPipeline p(photo("rose_leslie/img1.jpg"));
+        const FaceResult r = p.processFace(0, {});
+        const FittedFace& f = *r.fitted;
+        const auto& q = f.landmarks;
+        const double eyeWidth = cv::norm(q[39] - q[36]), length = 0.25 * cv::norm(q[45] - q[36]);
+        const double eyeBottom = std::max(q[40].y, q[41].y);
+        auto paintedShare = [&](cv::Point2d centre, bool glasses) {
+            ParsingInput in;
+            in.image = f.crop.image.clone();
+            const cv::Point a(cvRound(centre.x - length / 2), cvRound(centre.y)), b(cvRound(centre.x + length / 2), cvRound(centre.y));
+            cv::line(in.image, a, b, cv::Scalar::all(15), 3);
+            cv::Mat painted = cv::Mat::zeros(in.image.size(), CV_8U);
+            cv::line(painted, a, b, cv::Scalar(255), 1);
+            in.faceArea = f.faceArea;
+            for (int i = 0; i < 68; ++i) in.landmarks[std::size_t(i)] = {q[std::size_t(i)].x, q[std::size_t(i)].y};
+            in.expected = f.fittedImage;
+            in.expectedMask = f.fittedMask;
+            in.glasses = glasses;
+            const cv::Mat occluders = MeshLandmarkParser().parse(in) == kLabelOther;
+            return double(cv::countNonZero(occluders & painted)) / cv::countNonZero(painted);
+        };
+        const cv::Point2d underTheEye(0.5 * (q[36].x + q[39].x), eyeBottom + 0.45 * eyeWidth);
+        const cv::Point2d onTheCheek(0.5 * (q[36].x + q[39].x), eyeBottom + 1.6 * eyeWidth);
+        const double rimWithGlasses = paintedShare(underTheEye, true), rimBare = paintedShare(underTheEye, false),
+                     cheekWithGlasses = paintedShare(onTheCheek, true);
+        qInfo("a dark %.0f-px line kept: under an eye %.0f %% (glasses), %.0f %% (bare face); on the cheek %.0f %% (glasses)",
+              length, 100 * rimWithGlasses, 100 * rimBare, 100 * cheekWithGlasses);
+        QVERIFY(rimWithGlasses > 0.9);
+        QVERIFY(rimBare < 0.1);
+        QVERIFY(cheekWithGlasses < 0.1);
+    }
     void theOutlineWarpDoesNotTearThePhoto() {
         // The outline warp's backward map must be smooth: where it jumps between neighbouring
         // pixels, the warped photo repeats or loses a strip along a hard line. The exact motion

@@ -5,6 +5,7 @@
 // the surface; the unseen side mirror-filled). Then a PCA of the relative albedos, each face's
 // coefficients, and the detail bank. Deterministic: the same gallery gives the same bytes.
 #include "appearance/appearance_model.h"
+#include "appearance/face_screening.h"
 #include "common/cancel.h"
 #include "deid/fitted_face.h"
 
@@ -28,7 +29,7 @@ constexpr int kAppearanceBuilderRevision = 5;
 //  - turned: |yaw| or |pitch| of the fitted head above 20°;
 //  - mouth open: the inner lips apart by more than 20 % of the mouth's width;
 //  - glasses: a frame's bridge between the eyes (a horizontal edge across the nose bridge,
-//    where skin is smooth) together with a rim under an eye (see glassesScore);
+//    where skin is smooth) together with a rim under an eye (see face_screening.h);
 //  - hair or a hat over the brows: more than a third of the forehead band just above the brows
 //    darker than the cheeks' skin (by 12 L*), of another colour (25 in a*b*) or textured like
 //    strands (L* varying by more than 6 within 5 pixels); a paler or shinier forehead is skin.
@@ -36,7 +37,7 @@ struct GalleryScreening {
     double maxNme = 0.045;
     double maxTurnDegrees = 20;
     double maxMouthOpening = 0.2;
-    double glassesThreshold = 0.85;
+    double glassesThreshold = kGlassesThreshold;
     double maxForeheadCover = 0.33;
 };
 
@@ -59,13 +60,6 @@ struct AppearanceBuildResult {
     std::vector<GalleryVerdict> verdicts;  // every gallery photo, in file order
     nlohmann::json info;                   // what goes into the pack's header
 };
-
-// Glasses score of a fitted face (> GalleryScreening::glassesThreshold: glasses): the
-// strongest horizontal edge across the nose bridge and under the eyes, relative to the
-// cheeks' own texture.
-double glassesScore(const FittedFace& face);
-// Share of the forehead band above the brows unlike the cheeks' skin colour.
-double foreheadCover(const FittedFace& face);
 
 // `progress(done, total)` after each photo. Throws Error when no photo is usable.
 AppearanceBuildResult buildAppearanceModel(const std::string& galleryDir, const AppearanceBuildOptions& options,

@@ -2,6 +2,7 @@
 
 #include "common/profile.h"
 
+#include "appearance/face_screening.h"
 #include "common/error.h"
 #include "deid/hole_fill.h"
 
@@ -58,11 +59,39 @@ FittedFace fitFace(const FaceModelContext& context, const AppearanceModel& model
     return fitAppearanceCode(context, model, fitFaceGeometry(context, photo, detection, cropSize), attributes);
 }
 
+namespace {
+
+// The texels the appearance code is fitted to: what the photo saw, less glasses frames. On a
+// face the screen finds glasses on, a ring round each eye (its outline grown by 0.9 of its
+// width sideways and half that up and down, in UV) is left out. Fitted, β and the broad field
+// take the frames in as brows and sockets; X_f then shows them, the occluder test (what X
+// has and X_f lacks) cannot find them, and X' loses them.
+cv::Mat skinToFit(const FaceModelContext& context, const FittedFace& face) {
+    if (!face.glasses) return face.texture.visibility;
+    cv::Mat rims = cv::Mat::zeros(face.texture.visibility.size(), CV_8U);
+    for (const auto& [first, last] : {std::pair{36, 41}, std::pair{42, 47}}) {
+        std::vector<cv::Point> eye;
+        for (int i = first; i <= last; ++i) eye.emplace_back(cv::Point(context.landmarkUv(i)));
+        cv::Mat outline = cv::Mat::zeros(rims.size(), CV_8U);
+        cv::fillConvexPoly(outline, eye, cv::Scalar(255));
+        const int corner = first == 36 ? 39 : 45;  // the eye's other corner
+        const int reach = std::abs(int(0.9 * (context.landmarkUv(corner).x - context.landmarkUv(first).x)));
+        cv::dilate(outline, outline, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * reach + 1, reach + 1)));
+        rims |= outline;
+    }
+    cv::Mat trust = face.texture.visibility.clone();
+    trust.setTo(0, rims);
+    return trust;
+}
+
+}  // namespace
+
 FittedFace fitAppearanceCode(const FaceModelContext& context, const AppearanceModel& model, FittedFace face,
                              const std::optional<ApparentAttributes>& attributes) {
     {
         ScopedStage stage("fit: appearance code");
-        face.appearance = fitAppearance(context, model, face.texture.albedo, face.texture.visibility, attributes);
+        face.glasses = wearsGlasses(face);
+        face.appearance = fitAppearance(context, model, face.texture.albedo, skinToFit(context, face), attributes);
     }
     std::optional<ScopedStage> stage(std::in_place, "fit: X_f render");
     face.identity.albedo = face.appearance.code;

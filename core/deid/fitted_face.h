@@ -27,6 +27,7 @@ struct FittedFace {
     // the photo shows, for the outline warp (1.3 MB).
     RasterBuffers headRaster;
     cv::Mat faceArea;              // CV_8U, 255 where the fitted mesh covers the crop
+    bool glasses = false;          // the glasses screen fired (face_screening.h): frames are not skin
     ShCoefficients lighting;       // 27 SH numbers
     cv::Vec3f skinColour;          // median visible skin colour (BGR)
     PhotoTexture texture;          // the photo's texture in UV: fitFace keeps only its shading (detail grid)

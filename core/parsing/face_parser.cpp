@@ -118,11 +118,19 @@ cv::Mat findOccluders(const ParsingInput& in) {
     const int count = cv::connectedComponentsWithStats(occluder, components, stats, centroids, 8);
     const double span = 0.5 * (p[45] - p[36]).norm();  // half the outer eye corners' distance
     const int minArea = std::max(12, int(0.02 * eyeBrow * eyeBrow));
+    // Where a frame's rims lie: from the brows to an eye's width below the eyes, an eye's
+    // width and more to either side. The features cut a frame into rims, and a lens's top rim
+    // alone is shorter than `span`.
+    const double eyeWidth = 0.5 * ((p[39] - p[36]).norm() + (p[45] - p[42]).norm());
+    const cv::Rect2d rims(cv::Point2d(p[36].x() - 0.6 * eyeWidth, std::min(p[19].y(), p[24].y())),
+                          cv::Point2d(p[45].x() + 0.6 * eyeWidth, std::max(p[41].y(), p[46].y()) + eyeWidth));
     std::vector<char> keep(std::size_t(count), 0);
     for (int c = 1; c < count; ++c) {
         const int area = stats.at<int>(c, cv::CC_STAT_AREA);
         const int extent = std::max(stats.at<int>(c, cv::CC_STAT_WIDTH), stats.at<int>(c, cv::CC_STAT_HEIGHT));
-        keep[std::size_t(c)] = area >= minArea && extent >= span;
+        const bool rim = in.glasses && extent >= span / 3 &&
+                         rims.contains(cv::Point2d(centroids.at<double>(c, 0), centroids.at<double>(c, 1)));
+        keep[std::size_t(c)] = area >= minArea && (extent >= span || rim);
     }
     for (int y = 0; y < occluder.rows; ++y) {
         const int* label = components.ptr<int>(y);

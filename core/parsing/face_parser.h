@@ -34,6 +34,9 @@ struct ParsingInput {
     // unoccluded face would look like here. With it, occluders over the face (hair strands,
     // glasses frames, hands) are found as what the model cannot explain.
     cv::Mat expected, expectedMask;
+    // The face wears glasses: a frame's rims, broken into pieces by the features the test
+    // leaves out, are kept as occluders round the eyes (see findOccluders).
+    bool glasses = false;
 };
 
 class FaceParser {

@@ -226,6 +226,7 @@ FaceResult DeidPipeline::processFace(int face, const DeidSettings& settings, con
             for (int i = 0; i < 68; ++i) in.landmarks[std::size_t(i)] = {f.landmarks[std::size_t(i)].x, f.landmarks[std::size_t(i)].y};
             in.expected = f.fittedImage;
             in.expectedMask = f.fittedMask;
+            in.glasses = f.glasses;
             labels = parser->parse(in);
         }
         parsingX = labels;
