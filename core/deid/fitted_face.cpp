@@ -63,9 +63,9 @@ namespace {
 
 // The texels the appearance code is fitted to: what the photo saw, less glasses frames. On a
 // face the screen finds glasses on, a ring round each eye (its outline grown by 0.9 of its
-// width sideways and half that up and down, in UV) is left out. Fitted, β and the broad field
-// take the frames in as brows and sockets; X_f then shows them, the occluder test (what X
-// has and X_f lacks) cannot find them, and X' loses them.
+// width sideways and half that up and down, in UV) is left out. Fitted to the frames, β and
+// the broad field take them in as brows and sockets; X_f then shows them, the occluder test
+// (what X has and X_f lacks) cannot find them, and X' loses them.
 cv::Mat skinToFit(const FaceModelContext& context, const FittedFace& face) {
     if (!face.glasses) return face.texture.visibility;
     cv::Mat rims = cv::Mat::zeros(face.texture.visibility.size(), CV_8U);

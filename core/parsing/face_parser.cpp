@@ -118,9 +118,9 @@ cv::Mat findOccluders(const ParsingInput& in) {
     const int count = cv::connectedComponentsWithStats(occluder, components, stats, centroids, 8);
     const double span = 0.5 * (p[45] - p[36]).norm();  // half the outer eye corners' distance
     const int minArea = std::max(12, int(0.02 * eyeBrow * eyeBrow));
-    // Where a frame's rims lie: from the brows to an eye's width below the eyes, an eye's
-    // width and more to either side. The features cut a frame into rims, and a lens's top rim
-    // alone is shorter than `span`.
+    // Where a frame's rims lie: from the brows to an eye's width below the eyes, and 0.6 of an
+    // eye's width beyond the outer corners. The features cut a frame into rims, and a lens's
+    // top rim alone is shorter than `span`.
     const double eyeWidth = 0.5 * ((p[39] - p[36]).norm() + (p[45] - p[42]).norm());
     const cv::Rect2d rims(cv::Point2d(p[36].x() - 0.6 * eyeWidth, std::min(p[19].y(), p[24].y())),
                           cv::Point2d(p[45].x() + 0.6 * eyeWidth, std::max(p[41].y(), p[46].y()) + eyeWidth));
