@@ -263,13 +263,27 @@ Hybrid buildHybrid(const FittedFace& face, const PerturbedFace& perturbed, const
     cv::erode(out.faceMask, out.faceMask, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
 
     // X_p where it has content (the model covers the whole face, seen by the photo or not),
-    // the warped photo elsewhere.
-    out.warped.convertTo(out.foreground, CV_32FC3);
-    perturbed.image.copyTo(out.foreground, perturbed.mask);
-    cv::Mat foreground8;
-    out.foreground.convertTo(foreground8, CV_8UC3);
-    out.hybrid = out.warped.clone();
-    foreground8.copyTo(out.hybrid, out.faceMask);
+    // the warped photo elsewhere; X_l is that rounded to 8 bits inside the face mask and the
+    // warped photo outside it. One pass makes both.
+    out.foreground.create(out.warped.size(), CV_32FC3);
+    out.hybrid.create(out.warped.size(), CV_8UC3);
+    cv::parallel_for_(cv::Range(0, out.warped.rows), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y) {
+            const cv::Vec3b* warped = out.warped.ptr<cv::Vec3b>(y);
+            const cv::Vec3f* rendered = perturbed.image.ptr<cv::Vec3f>(y);
+            const std::uint8_t* hasContent = perturbed.mask.ptr<std::uint8_t>(y);
+            const std::uint8_t* inFace = out.faceMask.ptr<std::uint8_t>(y);
+            cv::Vec3f* foreground = out.foreground.ptr<cv::Vec3f>(y);
+            cv::Vec3b* hybrid = out.hybrid.ptr<cv::Vec3b>(y);
+            for (int x = 0; x < out.warped.cols; ++x) {
+                const cv::Vec3f f = hasContent[x] ? rendered[x] : cv::Vec3f(warped[x]);
+                foreground[x] = f;
+                hybrid[x] = inFace[x] ? cv::Vec3b(cv::saturate_cast<uchar>(f[0]), cv::saturate_cast<uchar>(f[1]),
+                                                  cv::saturate_cast<uchar>(f[2]))
+                                      : warped[x];
+            }
+        }
+    });
     return out;
 }
 

@@ -113,9 +113,20 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
 
     // The foreground is X_l (X_p inside the face mask, the warped photo around it), so the
     // pyramids of both differ only where the face differs.
-    cv::Mat foreground = hybrid.foreground(box).clone(), background;
-    hybrid.warped(box).convertTo(background, CV_32FC3);
-    background.copyTo(foreground, faceMask == 0);
+    cv::Mat foreground(box.size(), CV_32FC3), background(box.size(), CV_32FC3);
+    cv::parallel_for_(cv::Range(0, box.height), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y) {
+            const cv::Vec3b* warped = hybrid.warped.ptr<cv::Vec3b>(box.y + y) + box.x;
+            const cv::Vec3f* layered = hybrid.foreground.ptr<cv::Vec3f>(box.y + y) + box.x;
+            const std::uint8_t* inFace = faceMask.ptr<std::uint8_t>(y);
+            cv::Vec3f* f = foreground.ptr<cv::Vec3f>(y);
+            cv::Vec3f* b = background.ptr<cv::Vec3f>(y);
+            for (int x = 0; x < box.width; ++x) {
+                b[x] = cv::Vec3f(warped[x]);
+                f[x] = inFace[x] ? layered[x] : b[x];
+            }
+        }
+    });
 
     std::optional<ScopedStage> sub(std::in_place, "restore: grain");
     // Grain: the render is a little smoother than the photo; add the missing noise, seeded.
@@ -182,24 +193,25 @@ cv::Mat BlendRestorer::restore(const RestoreInput& in) const {
     if (occluded) cv::GaussianBlur(occluders, occluders, cv::Size(0, 0), 0.7);
     // result = background + (blended - background) * fade, then the occluders' pixels back
     // over it: result + (background - result) * alpha.
-    cv::Mat result(background.size(), CV_32FC3), result8;
-    cv::parallel_for_(cv::Range(0, result.rows), [&](const cv::Range& rows) {
+    // Rounded to 8 bits where the fade or the occluders reach; the warped photo elsewhere.
+    cv::Mat target = out(box);
+    cv::parallel_for_(cv::Range(0, box.height), [&](const cv::Range& rows) {
         for (int y = rows.start; y < rows.end; ++y) {
             const cv::Vec3f* bg = background.ptr<cv::Vec3f>(y);
             const cv::Vec3f* bl = blended.ptr<cv::Vec3f>(y);
             const float* f = fade.ptr<float>(y);
             const float* a = occluders.ptr<float>(y);
-            cv::Vec3f* r = result.ptr<cv::Vec3f>(y);
-            for (int x = 0; x < result.cols; ++x)
+            cv::Vec3b* r = target.ptr<cv::Vec3b>(y);
+            for (int x = 0; x < box.width; ++x) {
+                if (!(f[x] > 0) && !(a[x] > 0)) continue;
                 for (int c = 0; c < 3; ++c) {
                     float v = bg[x][c] + (bl[x][c] - bg[x][c]) * f[x];
                     if (occluded) v = v + (bg[x][c] - v) * a[x];
-                    r[x][c] = v;
+                    r[x][c] = cv::saturate_cast<uchar>(v);
                 }
+            }
         }
     });
-    result.convertTo(result8, CV_8UC3);
-    result8.copyTo(out(box), (fade > 0) | (occluders > 0));
     return out;
 }
 
