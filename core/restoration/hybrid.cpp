@@ -265,6 +265,8 @@ Hybrid buildHybrid(const FittedFace& face, const PerturbedFace& perturbed, const
     // X_p where it has content (the model covers the whole face, seen by the photo or not),
     // the warped photo elsewhere; X_l is that rounded to 8 bits inside the face mask and the
     // warped photo outside it. One pass makes both.
+    CV_Assert(perturbed.image.type() == CV_32FC3 && perturbed.mask.type() == CV_8U && out.warped.type() == CV_8UC3 &&
+              perturbed.image.size() == out.warped.size() && perturbed.mask.size() == out.warped.size());
     out.foreground.create(out.warped.size(), CV_32FC3);
     out.hybrid.create(out.warped.size(), CV_8UC3);
     cv::parallel_for_(cv::Range(0, out.warped.rows), [&](const cv::Range& rows) {
