@@ -19,7 +19,7 @@ struct Entry {
 };
 const Entry kBenchmarks[] = {
     {"detect", "face detection + landmarks: ms per megapixel, smallest face found [IMAGES]", ideu::bench::benchDetect},
-    {"recall", "detection recall on synthetic canvases: face size x roll x canvas MP, mirrored [--min-face PX] [--canvases 2,12,24] [--sizes 40,60,100,200] [--save DIR] [IMAGES]", ideu::bench::benchRecall},
+    {"recall", "detection recall on synthetic canvases: face size x roll x canvas MP, mirrored [--min-face PX] [--rolled-min-face PX (0: none)] [--canvases 2,12,24] [--sizes 40,60,100,200] [--rolls 0,30,-30,45,-45] [--save DIR] [IMAGES]", ideu::bench::benchRecall},
     {"fit", "3DMM landmark fit: NME of the 51 inner points (distribution) and time [IMAGES]", ideu::bench::benchFit},
     {"probe", "research probe: Step I alone pasted back, recogniser distance [--scale S] [--seeds N] [--save DIR]", ideu::bench::benchProbe},
     {"nets", "CPU/GPU time of BiSeNet, GFPGAN and HeadNeRF at official sizes [REPEATS]", ideu::bench::benchNets},

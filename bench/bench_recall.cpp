@@ -13,11 +13,12 @@
 
 namespace ideu::bench {
 
-// ideudemon-bench recall [--min-face PX] [--canvases 2,12,24] [--sizes 40,60,100,200] [--save DIR] [IMAGES]
+// ideudemon-bench recall [--min-face PX] [--rolled-min-face PX] [--canvases 2,12,24] [--sizes 40,60,100,200] [--rolls 0,30,...] [--save DIR] [IMAGES]
 int benchRecall(const std::vector<std::string>& argsIn) {
     std::vector<std::string> args;
     std::vector<double> canvases = {2, 12, 24};
     std::vector<int> sizes = {40, 60, 100, 200};
+    std::vector<double> rolls = {0, 30, -30, 45, -45};
     DetectionOptions options;
     std::string saveDir;
     auto list = [](const std::string& text) {
@@ -31,8 +32,10 @@ int benchRecall(const std::vector<std::string>& argsIn) {
     };
     for (std::size_t i = 0; i < argsIn.size(); ++i) {
         if (argsIn[i] == "--min-face" && i + 1 < argsIn.size()) options.minFaceSize = std::atof(argsIn[++i].c_str());
+        else if (argsIn[i] == "--rolled-min-face" && i + 1 < argsIn.size()) options.rolledMinFaceSize = std::atof(argsIn[++i].c_str());
         else if (argsIn[i] == "--save" && i + 1 < argsIn.size()) saveDir = argsIn[++i];
         else if (argsIn[i] == "--canvases" && i + 1 < argsIn.size()) canvases = list(argsIn[++i]);
+        else if (argsIn[i] == "--rolls" && i + 1 < argsIn.size()) rolls = list(argsIn[++i]);
         else if (argsIn[i] == "--sizes" && i + 1 < argsIn.size()) {
             sizes.clear();
             for (double s : list(argsIn[++i])) sizes.push_back(int(s));
@@ -43,10 +46,13 @@ int benchRecall(const std::vector<std::string>& argsIn) {
     const std::vector<RecallSource> sources = recallSources(collectImages(args));
     if (sources.empty()) throw std::runtime_error("no face found in the source photos");
     const auto detector = FaceDetector::shared();
-    const std::vector<double> rolls = {0, 30, -30, 45, -45};
 
     std::printf("min face %.0f px, %zu source faces, each case mirrored too\n\n", options.minFaceSize, sources.size());
-    std::printf("%6s %6s | found, by roll:  0     +30   -30   +45   -45  | %9s %7s %8s\n", "canvas", "face", "mirrored", "extra", "ms/MP");
+    // Each roll's column: found / placed, and in brackets how many the frontal detector found
+    // (upright or in a turned pass: fitted; the rest the SSD alone found: blurred).
+    std::printf("%6s %6s | found (fitted) / placed, by roll (degrees counter-clockwise):", "canvas", "face");
+    for (double roll : rolls) std::printf(" %+5.0f      ", roll);
+    std::printf("| %9s %7s %8s\n", "mirrored", "extra", "ms/MP");
     std::vector<double> msPerMp;
     int canvasCount = 0;
     const auto save = [&](const RecallCanvas& canvas, const RecallOutcome& out) {
@@ -60,8 +66,8 @@ int benchRecall(const std::vector<std::string>& argsIn) {
             for (const PlacedFace& f : out.faces)
                 matched = matched || cv::norm(cv::Point2d(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2) - f.centre) <= 0.5 * f.size;
             if (!matched)
-                std::printf("  extra detection: x=%.0f y=%.0f w=%.0f HOG %.2f SSD %.2f%s\n", d.box.x, d.box.y, d.box.width, d.score,
-                            d.ssdScore, d.turned ? " (SSD only)" : "");
+                std::printf("  extra detection (canvas %d): x=%.0f y=%.0f w=%.0f HOG %.2f SSD %.2f%s, roll %d\n", canvasCount + 1, d.box.x,
+                            d.box.y, d.box.width, d.score, d.ssdScore, d.turned ? " (SSD only)" : "", d.roll);
         }
         char name[64];
         std::snprintf(name, sizeof name, "/recall_%03d.jpg", ++canvasCount);
@@ -71,7 +77,9 @@ int benchRecall(const std::vector<std::string>& argsIn) {
         std::printf("%4.0fMP %4dpx |                ", row.megapixels, row.faceSize);
         for (double roll : rolls) {
             const auto it = row.byRoll.find(roll);
-            std::printf(" %2d/%-2d", it == row.byRoll.end() ? 0 : it->second.first, it == row.byRoll.end() ? 0 : it->second.second);
+            const auto fitted = row.fittedByRoll.find(roll);
+            std::printf(" %2d (%2d)/%-2d", it == row.byRoll.end() ? 0 : it->second.first, fitted == row.fittedByRoll.end() ? 0 : fitted->second,
+                        it == row.byRoll.end() ? 0 : it->second.second);
         }
         std::printf(" | %4d/%-4d %7d %8.0f\n", row.mirrored.first, row.mirrored.second, row.extraDetections, row.msPerMegapixel);
         msPerMp.push_back(row.msPerMegapixel);

@@ -167,6 +167,49 @@ private slots:
         QVERIFY(cv::countNonZero(mask(box)) > 0.4 * box.area());
     }
 
+    // A face rolled beyond the HOG detector's +-45 degrees (a head on its side, a photo stored
+    // sideways or upside down): the SSD sees it, the HOG detector finds it in the region turned
+    // upright, and it comes back as a frontal face with the roll and its landmarks where the
+    // upright photo's landmarks land after the same turn, so it is fitted, not blurred.
+    void rolledFacesAreFoundUpright_data() {
+        QTest::addColumn<int>("turn");  // cv::RotateFlags applied to the photo
+        QTest::addColumn<int>("roll");
+        QTest::newRow("+90") << int(cv::ROTATE_90_CLOCKWISE) << 90;
+        QTest::newRow("-90") << int(cv::ROTATE_90_COUNTERCLOCKWISE) << -90;
+        QTest::newRow("180") << int(cv::ROTATE_180) << 180;
+    }
+    void rolledFacesAreFoundUpright() {
+        QFETCH(int, turn);
+        QFETCH(int, roll);
+        const Image image = loadImage(test::facePhoto("obama/obama.jpg").toStdString());
+        const DetectionResult upright = detector_->detect(image.bgr);
+        QCOMPARE(int(upright.faces.size()), 1);
+        QCOMPARE(upright.faces[0].roll, 0);
+        cv::Mat rolled;
+        cv::rotate(image.bgr, rolled, turn);
+        const DetectionResult result = detector_->detect(rolled);
+        QCOMPARE(int(result.faces.size()), 1);
+        const DetectedFace& face = result.faces[0];
+        qInfo("roll %+d: HOG score %.2f, SSD score %.2f", face.roll, face.score, face.ssdScore);
+        QVERIFY(!face.turned);
+        QCOMPARE(face.roll, roll);
+        checkFaceGeometry(face);
+        // The upright photo's landmarks, turned as the photo was (pixel centres map to pixel
+        // centres): every point within 5 % of the eye distance of the rolled face's.
+        const int w = image.bgr.cols, h = image.bgr.rows;
+        const Landmarks68& before = upright.faces[0].landmarks;
+        double worst = 0;
+        for (int i = 0; i < 68; ++i) {
+            const cv::Point2d& p = before[std::size_t(i)];
+            const cv::Point2d expected = turn == cv::ROTATE_90_CLOCKWISE        ? cv::Point2d(h - 1 - p.y, p.x)
+                                         : turn == cv::ROTATE_90_COUNTERCLOCKWISE ? cv::Point2d(p.y, w - 1 - p.x)
+                                                                                   : cv::Point2d(w - 1 - p.x, h - 1 - p.y);
+            worst = std::max(worst, cv::norm(face.landmarks[std::size_t(i)] - expected));
+        }
+        qInfo("largest landmark offset %.2f px (eye distance %.1f px)", worst, lm::interOcular(before));
+        QVERIFY(worst < 0.05 * lm::interOcular(before));
+    }
+
     void sharedDetectorIsThreadSafe() {
         const Image image = loadImage(test::facePhoto("bbt_amy/amy1.png").toStdString());
         const DetectedFace reference = detector_->detect(image.bgr).faces.at(0);

@@ -234,6 +234,31 @@ private slots:
         QCOMPARE(int(FaceDetector::shared()->detect(outRotated).faces.size()), 1);
     }
 
+    // A photo stored sideways: the face, rolled by a quarter turn, is fitted and anonymized like
+    // an upright one (its crop is aligned on its landmarks), not blurred, and only its crop
+    // changes.
+    void aFaceOnItsSideIsAnonymizedNotBlurred() {
+        Image sideways;
+        cv::rotate(photo("kit_harington/john1.jpg").bgr, sideways.bgr, cv::ROTATE_90_COUNTERCLOCKWISE);
+        DeidPipeline p(sideways);
+        QCOMPARE(int(p.faces().size()), 1);
+        QCOMPARE(p.faces()[0].roll, -90);
+        std::vector<FaceResult> results;
+        std::vector<FaceOutcome> outcomes;
+        const cv::Mat out = p.anonymize({}, {}, {}, &results, &outcomes);
+        QCOMPARE(int(outcomes.size()), 1);
+        QCOMPARE(outcomes[0].protection, FaceProtection::Anonymized);
+        QVERIFY(changedShare(out, sideways.bgr, p.faces()[0].box) > 0.4);
+        cv::Mat diff;
+        cv::absdiff(out, sideways.bgr, diff);
+        cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+        QCOMPARE(cv::countNonZero(diff & ~mayChange(p, results)), 0);
+        // The new face is a face, on its side as the old one.
+        const DetectionResult again = FaceDetector::shared()->detect(out);
+        QCOMPARE(int(again.faces.size()), 1);
+        QCOMPARE(again.faces[0].roll, -90);
+    }
+
     void fitIsCachedAndCancellationWorks() {
         DeidPipeline p(photo("biden/biden.jpg"));
         const auto first = p.fitted(0);

@@ -34,7 +34,7 @@ int runDetect(const QStringList& args) {
             nlohmann::json points = nlohmann::json::array();
             for (const cv::Point2d& p : f.landmarks) points.push_back(toJson(p));
             faces.push_back({{"box", toJson(f.box)}, {"score", f.score}, {"ssd_score", f.ssdScore}, {"turned", f.turned},
-                             {"landmarks", points}});
+                             {"roll", f.roll}, {"landmarks", points}});
         }
         nlohmann::json rejected = nlohmann::json::array();
         for (const RejectedCandidate& r : result.rejected)
@@ -48,8 +48,10 @@ int runDetect(const QStringList& args) {
                 image.bgr.rows, result.faces.size(), result.minFaceSize, seconds);
     for (std::size_t i = 0; i < result.faces.size(); ++i) {
         const DetectedFace& f = result.faces[i];
-        std::printf("  face %zu: box x=%.0f y=%.0f w=%.0f h=%.0f, HOG score %.2f, SSD score %.2f%s, eyes (%.1f, %.1f) (%.1f, %.1f)\n", i,
-                    f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.ssdScore, f.turned ? " (turned: profile detector only)" : "",
+        char rolled[48] = "";
+        if (f.roll != 0) std::snprintf(rolled, sizeof rolled, " (rolled %+d°: found turned upright)", f.roll);
+        std::printf("  face %zu: box x=%.0f y=%.0f w=%.0f h=%.0f, HOG score %.2f, SSD score %.2f%s%s, eyes (%.1f, %.1f) (%.1f, %.1f)\n", i,
+                    f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.ssdScore, f.turned ? " (turned: profile detector only)" : "", rolled,
                     lm::rightEyeCentre(f.landmarks).x, lm::rightEyeCentre(f.landmarks).y, lm::leftEyeCentre(f.landmarks).x,
                     lm::leftEyeCentre(f.landmarks).y);
     }

@@ -31,6 +31,20 @@ double threadCpuMs() {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
 }
+// How long the calling thread has waited, ready to run, for a CPU (Linux's schedstat: its
+// second field, in ns); -1 where the kernel does not say. A gap the thread neither worked nor
+// waited for a CPU in, it was blocked or asleep.
+double threadRunQueueWaitMs() {
+#ifdef __linux__
+    if (std::FILE* f = std::fopen("/proc/thread-self/schedstat", "r")) {
+        unsigned long long run = 0, wait = 0;
+        const bool read = std::fscanf(f, "%llu %llu", &run, &wait) == 2;
+        std::fclose(f);
+        if (read) return double(wait) / 1e6;
+    }
+#endif
+    return -1;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,6 +104,8 @@ int main(int argc, char** argv) {
             // The GUI thread's CPU time: in the longest gap (a gap it hardly worked in is time it
             // was not run: the machine's other load), the most between two turns, and per move.
             double workInLongestGapMs = 0, longestWorkMs = 0, lastCpuMs = 0, dragCpuMs = 0;
+            // The time it waited, ready, for a CPU: in the longest gap, and the last reading.
+            double readyInLongestGapMs = -1, lastReadyMs = 0;
         };
         auto bench = std::make_shared<Bench>();
         bench->moves = std::max(1, parser.value("bench-slider").toInt());
@@ -98,8 +114,11 @@ int main(int argc, char** argv) {
         QObject::connect(ticker, &QTimer::timeout, [bench] {
             const qint64 gap = bench->loopClock.restart();
             const double cpu = threadCpuMs(), work = cpu - bench->lastCpuMs;
+            const double ready = threadRunQueueWaitMs(), waited = ready - bench->lastReadyMs;
             bench->lastCpuMs = cpu;
-            if (gap > bench->longestGap) bench->longestGap = gap, bench->workInLongestGapMs = work;
+            bench->lastReadyMs = ready;
+            if (gap > bench->longestGap)
+                bench->longestGap = gap, bench->workInLongestGapMs = work, bench->readyInLongestGapMs = ready < 0 ? -1 : waited;
             bench->longestWorkMs = std::max(bench->longestWorkMs, work);
         });
         auto median = [](std::vector<double> v) {
@@ -123,8 +142,10 @@ int main(int argc, char** argv) {
                             median(bench->moveMs), bench->moveMs.size(), *std::min_element(bench->moveMs.begin(), bench->moveMs.end()),
                             worst, median(bench->workerMs));
                 std::printf("slider release -> full result on screen: %.1f ms\n", releaseMs);
-                std::printf("longest event-loop gap on the GUI thread during the drag: %lld ms (the GUI thread worked %.1f ms of it)\n",
+                std::printf("longest event-loop gap on the GUI thread during the drag: %lld ms (the GUI thread worked %.1f ms of it",
                             static_cast<long long>(bench->longestGap), bench->workInLongestGapMs);
+                if (bench->readyInLongestGapMs >= 0) std::printf(" and waited %.1f ms, ready, for a CPU", bench->readyInLongestGapMs);
+                std::printf(")\n");
                 std::printf("the GUI thread's longest work between two turns of its event loop: %.1f ms; its CPU time per move: %.1f ms "
                             "(the 1-ms watch included)\n",
                             bench->longestWorkMs, bench->dragCpuMs / double(bench->moves));
@@ -140,6 +161,7 @@ int main(int argc, char** argv) {
                 slider->setSliderDown(true);
                 bench->loopClock.start();
                 bench->lastCpuMs = bench->dragCpuMs = threadCpuMs();
+                bench->lastReadyMs = threadRunQueueWaitMs();
                 ticker->start();
             }
             const int value = 10 + (bench->step * 7) % 31;  // 0.10 .. 0.40, always a change

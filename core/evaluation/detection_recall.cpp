@@ -138,6 +138,7 @@ RecallOutcome measureRecall(const FaceDetector& detector, const RecallCanvas& ca
         for (PlacedFace& f : outcome.faces) {
             if (cv::norm(c - f.centre) > 0.5 * f.size || d.box.width < 0.5 * f.size || d.box.width > 2.0 * f.size) continue;
             f.found = true;
+            f.fitted = f.fitted || !d.turned;
             matched = true;
         }
         if (!matched) ++outcome.extraDetections;
@@ -173,6 +174,7 @@ std::vector<RecallRow> measureRecallTable(const FaceDetector& detector, const st
                     auto& r = row.byRoll[f.roll];
                     ++r.second;
                     r.first += f.found;
+                    row.fittedByRoll[f.roll] += f.fitted;
                     if (f.flipped) ++row.mirrored.second, row.mirrored.first += f.found;
                 }
                 if (onCanvas) onCanvas(canvas, out);

@@ -39,6 +39,7 @@ struct PlacedFace {
     bool flipped = false;
     std::string source;
     bool found = false;
+    bool fitted = false;  // found by the frontal (HOG) detector, upright or turned: fitted, not blurred
 };
 
 struct RecallCanvas {
@@ -66,6 +67,7 @@ struct RecallRow {
     double megapixels = 0;
     int faceSize = 0;
     std::map<double, std::pair<int, int>> byRoll;  // roll -> (found, placed)
+    std::map<double, int> fittedByRoll;            // roll -> found by the frontal detector (fitted, not blurred)
     std::pair<int, int> mirrored{0, 0};            // (found, placed) among the mirrored faces
     int extraDetections = 0;
     double msPerMegapixel = 0;

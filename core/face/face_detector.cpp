@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <utility>
 
@@ -62,6 +63,7 @@ namespace {
 struct Candidate {
     cv::Rect2d box;
     double score = 0;
+    int roll = 0;  // found by a pass over the photo turned upright for a face of this roll
 };
 
 double intersectionOverUnion(const cv::Rect2d& a, const cv::Rect2d& b) {
@@ -123,6 +125,38 @@ std::vector<cv::Rect> tiles(const cv::Size& size, int tile, int overlap) {
     return out;
 }
 
+// Whether a HOG box and an SSD box are the same face: they overlap, and neither is a face
+// inside a much larger (false) box.
+bool sameFaceBoxes(const cv::Rect2d& hog, const cv::Rect2d& ssd) {
+    return overlapOfSmaller(hog, ssd) > 0.5 && ssd.area() > 0.25 * hog.area() && ssd.area() < 4 * hog.area();
+}
+
+// The turns a region is looked at in for a face rolled beyond the HOG detector's range.
+struct RegionTurn {
+    cv::RotateFlags code;
+    int roll;  // DetectedFace::roll of a face found upright after this turn
+};
+constexpr std::array<RegionTurn, 3> kRegionTurns{{{cv::ROTATE_90_CLOCKWISE, -90},
+                                                  {cv::ROTATE_90_COUNTERCLOCKWISE, 90},
+                                                  {cv::ROTATE_180, 180}}};
+
+// A point of an image of `size` turned by `turn` (cv::rotate), back in the image's pixels.
+cv::Point2d turnedBack(const RegionTurn& turn, const cv::Point2d& p, const cv::Size& size) {
+    switch (turn.code) {
+    case cv::ROTATE_90_CLOCKWISE: return {p.y, size.height - 1 - p.x};
+    case cv::ROTATE_90_COUNTERCLOCKWISE: return {size.width - 1 - p.y, p.x};
+    default: return {size.width - 1 - p.x, size.height - 1 - p.y};
+    }
+}
+
+// A box of the turned image, back in the image: the box spanning its turned corners.
+cv::Rect2d turnedBack(const RegionTurn& turn, const cv::Rect2d& box, const cv::Size& size) {
+    // Corners at pixel centres: a box [x, x + w) covers the centres x .. x + w - 1.
+    const cv::Point2d a = turnedBack(turn, {box.x, box.y}, size);
+    const cv::Point2d b = turnedBack(turn, {box.x + box.width - 1, box.y + box.height - 1}, size);
+    return {std::min(a.x, b.x), std::min(a.y, b.y), std::abs(a.x - b.x) + 1, std::abs(a.y - b.y) + 1};
+}
+
 }  // namespace
 
 cv::Rect2d FaceDetector::hogBoxFromSsd(const cv::Rect2d& b) {
@@ -177,19 +211,23 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
     // HOG: one pass at the scale the minimum face needs, or a coarse pass for the large faces
     // and overlapping tiles at that scale for the small ones.
     std::vector<Candidate> hog;
-    auto hogPass = [&](const cv::Rect& region, double scale, std::vector<Candidate>& into) {
+    // A pass over `image` (boxes in its pixels) and over a region of the photo.
+    auto hogOn = [&](const cv::Mat& image, double scale, std::vector<Candidate>& into, cv::Point2d offset = {}) {
         ScopedStage stage("detect: HOG passes");
         // Colour HOG: grey is only ~15 % faster and loses the weakest face of the developer set.
-        cv::Mat work = bgr(region);
+        cv::Mat work = image;
         if (std::abs(scale - 1.0) > 1e-3)
-            cv::resize(bgr(region), work, cv::Size(), scale, scale, scale > 1 ? cv::INTER_LINEAR : cv::INTER_AREA);
+            cv::resize(image, work, cv::Size(), scale, scale, scale > 1 ? cv::INTER_LINEAR : cv::INTER_AREA);
         const std::vector<dlib::rect_detection> detections =
             scanHogPyramid(impl_->detector, work, options.threshold, [&] { return !ssdLater.valid() || ssdLater.ready(); });
         for (const dlib::rect_detection& d : detections)
-            into.push_back({cv::Rect2d(region.x + d.rect.left() / scale, region.y + d.rect.top() / scale, d.rect.width() / scale,
+            into.push_back({cv::Rect2d(offset.x + d.rect.left() / scale, offset.y + d.rect.top() / scale, d.rect.width() / scale,
                                        d.rect.height() / scale),
                             d.detection_confidence});
         ++result.hogPasses;
+    };
+    auto hogPass = [&](const cv::Rect& region, double scale, std::vector<Candidate>& into) {
+        hogOn(bgr(region), scale, into, cv::Point2d(region.x, region.y));
     };
     const cv::Rect whole(0, 0, bgr.cols, bgr.rows);
     if (pixels * fine * fine <= options.maxWorkPixels) {
@@ -202,7 +240,22 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
         const int overlap = std::min(tile / 2, int(std::ceil(1.25 * 80.0 / coarse)));
         for (const cv::Rect& t : tiles(bgr.size(), tile, overlap)) hogPass(t, fine, hog);
     }
-    hog = suppress(hog, 0.4);
+    // Faces on their side (a person lying down, a photo stored sideways) lie beyond the HOG
+    // detector's ±45° of roll, and the SSD misses many of them: one more pass over the photo
+    // turned by a quarter turn each way finds those of at least rolledMinFaceSize (a coarser
+    // pass than the upright one's: each costs about a quarter of it).
+    std::vector<Candidate> rolledHog;
+    if (options.rolledMinFaceSize > 0) {
+        const double rolledScale = std::min(80.0 / options.rolledMinFaceSize, std::sqrt(options.maxWorkPixels / pixels));
+        for (const RegionTurn& turn : kRegionTurns) {
+            if (turn.roll == 180) continue;  // upside down: rare; found around an SSD box (below)
+            cv::Mat turned;
+            cv::rotate(bgr, turned, turn.code);
+            std::vector<Candidate> found;
+            hogOn(turned, rolledScale, found);
+            for (const Candidate& c : found) rolledHog.push_back({turnedBack(turn, c.box, bgr.size()), c.score, turn.roll});
+        }
+    }
 
     std::vector<Candidate> ssd;
     if (ssdLater.valid()) {
@@ -210,6 +263,15 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
         ssd = std::move(found.candidates);
         result.ssdPasses = found.passes;
     }
+    // A face the turned passes found is a candidate when it scores as a face held the right way
+    // up does (turnedAlone), or when the SSD sees it too; then it competes with the upright
+    // candidates over it.
+    for (const Candidate& r : rolledHog) {
+        bool confirmed = r.score >= options.turnedAlone;
+        for (const Candidate& d : ssd) confirmed = confirmed || (d.score >= options.ssdConfirm && sameFaceBoxes(r.box, d.box));
+        if (confirmed) hog.push_back(r);
+    }
+    hog = suppress(hog, 0.4);
 
     // Decide: a HOG candidate needs a strong score or the SSD's confirmation; a face only the
     // SSD sees (turned beyond the HOG detector's range) needs a strong SSD score.
@@ -221,19 +283,25 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
     for (const Candidate& h : hog) {
         double confirm = 0;
         for (std::size_t j = 0; j < ssd.size(); ++j)
-            if (overlapOfSmaller(h.box, ssd[j].box) > 0.5 && ssd[j].box.area() > 0.25 * h.box.area() &&
-                ssd[j].box.area() < 4 * h.box.area()) {  // the same face, not a face inside a larger false box
+            if (sameFaceBoxes(h.box, ssd[j].box)) {
                 confirm = std::max(confirm, ssd[j].score);
                 ssdUsed[j] = 1;  // the same face: not a second, turned one
             }
-        const bool strong = h.score >= options.hogAlone || confirm >= options.ssdConfirm;
-        const double skin = colour && !strong ? skinShare(bgr, h.box) : 1.0;
+        // A face of the turned passes needs their stronger score: skin is no evidence of its roll.
+        const bool strong = h.score >= (h.roll == 0 ? options.hogAlone : options.turnedAlone) || confirm >= options.ssdConfirm;
+        const double skin = h.roll != 0 ? 0.0 : colour && !strong ? skinShare(bgr, h.box) : 1.0;
         if (strong || skin >= 0.3) {
             DetectedFace face;
             face.box = h.box;
             face.score = h.score;
             face.ssdScore = confirm;
+            face.roll = h.roll;
             result.faces.push_back(face);
+        } else if (h.roll != 0) {
+            char why[192];
+            std::snprintf(why, sizeof why, "not a face: HOG score %.2f in the photo turned for a roll of %+d°, SSD score %.2f (a face needs %.2f or %.2f)",
+                          h.score, h.roll, confirm, options.turnedAlone, options.ssdConfirm);
+            result.rejected.push_back({h.box, h.score, confirm, why});
         } else {
             char why[192];
             std::snprintf(why, sizeof why, "not a face: HOG score %.2f, SSD score %.2f (a face needs %.2f or %.2f) and only %.0f %% skin colour",
@@ -277,9 +345,80 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
             result.rejected.push_back({ssd[j].box, 0, ssd[j].score, why});
         }
     }
+    // The HOG detector finds faces rolled up to about ±45°, and scores some faces held upside
+    // down as upright ones (weakly: their landmarks then come out upright over the turned
+    // face, and a new face would be drawn the wrong way up). So around every face the region
+    // is also turned by a quarter turn each way and a half turn, with the face at about 100
+    // px, and the HOG detector looks again: where it scores the face higher turned, the face
+    // is rolled that far (a head on its side, a photo stored sideways or upside down), and its
+    // landmarks are found turned and turned back. It is then fitted like any other (its crop
+    // is aligned on its landmarks, whatever their roll): a face only the SSD saw is no longer
+    // blurred as turned.
+    for (DetectedFace& face : result.faces) {
+        if (options.rolledMinFaceSize <= 0) break;
+        ScopedStage stage("detect: rolled faces");
+        const cv::Rect2d g = face.box;
+        const cv::Rect region = cv::Rect(cv::Rect2d(g.x - g.width, g.y - g.height, 3 * g.width, 3 * g.height)) & whole;
+        if (region.area() == 0) continue;
+        const cv::Mat around = bgr(region);
+        const double scale = std::clamp(100.0 / g.width, 0.1, 4.0);
+        // A face the turned passes over the photo found may still be one the HOG detector
+        // finds upright (a face rolled by about 45° is as near to both): it is looked for
+        // upright here too, and must then score as a face on its own (hogAlone).
+        const bool foundRolled = face.roll != 0;
+        double best = face.score;
+        if (foundRolled) {
+            best = -std::numeric_limits<double>::infinity();
+            face.roll = 0;
+            face.turned = true;  // unless found again below: no landmarks to trust, so blurred
+            std::vector<Candidate> local;
+            hogPass(region, scale, local);
+            for (const Candidate& c : local)
+                if (overlapOfSmaller(c.box, g) > 0.5 && c.score >= options.hogAlone && c.score > best) {
+                    best = c.score;
+                    face.box = c.box;
+                    face.score = c.score;
+                    face.turned = false;
+                }
+        }
+        for (const RegionTurn& turn : kRegionTurns) {
+            cv::Mat turned;
+            cv::rotate(around, turned, turn.code);
+            std::vector<Candidate> local;
+            hogOn(turned, scale, local);
+            for (const Candidate& c : local) {
+                const cv::Rect2d back = turnedBack(turn, c.box, around.size()) + cv::Point2d(region.x, region.y);
+                if (overlapOfSmaller(back, g) <= 0.5 || c.score < options.turnedAlone || c.score <= best) continue;
+                best = c.score;
+                face.box = back;
+                face.score = c.score;
+                face.turned = false;
+                face.roll = turn.roll;
+                face.landmarks = landmarks(turned, c.box);
+                for (cv::Point2d& p : face.landmarks) p = turnedBack(turn, p, around.size()) + cv::Point2d(region.x, region.y);
+            }
+        }
+    }
+    // Two candidates may have led to the same face turned (an upright one and one of the
+    // turned passes): the better-scoring one stays.
+    {
+        std::vector<DetectedFace> kept;
+        std::vector<std::size_t> order(result.faces.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return result.faces[a].score > result.faces[b].score;
+        });
+        for (std::size_t i : order) {
+            bool same = false;
+            for (const DetectedFace& k : kept) same = same || intersectionOverUnion(k.box, result.faces[i].box) > 0.4;
+            if (!same) kept.push_back(result.faces[i]);
+        }
+        if (kept.size() < result.faces.size()) result.faces = std::move(kept);
+    }
     {
         ScopedStage stage("detect: landmarks");
-        for (DetectedFace& face : result.faces) face.landmarks = landmarks(bgr, face.box);
+        for (DetectedFace& face : result.faces)
+            if (face.roll == 0) face.landmarks = landmarks(bgr, face.box);  // a rolled face's came with it
     }
     std::stable_sort(result.faces.begin(), result.faces.end(),
                      [](const DetectedFace& a, const DetectedFace& b) { return a.box.area() > b.box.area(); });

@@ -20,6 +20,12 @@ struct DetectedFace {
     double score = 0;     // dlib's HOG score (0 when only the SSD found it)
     double ssdScore = 0;  // the SSD's face probability (0 when it did not find it)
     bool turned = false;  // found by the SSD alone: turned beyond the HOG detector's range
+    // Rolled beyond the HOG detector's ±45° (a head on its side, a photo stored sideways): its
+    // roll in the photo, in degrees clockwise (90: its top points right, -90: left, 180: upside
+    // down), the turn that made it upright for the HOG detector; 0 for an upright face. Its box
+    // then bounds the turned box, and its landmarks were found on the turned photo and
+    // turned back.
+    int roll = 0;
     Landmarks68 landmarks;
 };
 
@@ -48,6 +54,15 @@ struct DetectionOptions {
     double hogAlone = 0.3;
     double ssdConfirm = 0.3;
     double ssdAlone = 0.4;
+    // Faces rolled by about a quarter turn (60–120°) are looked for down to this side in the
+    // photo turned each way (and every face found is looked at turned, see detect). 0: faces
+    // rolled beyond the HOG detector's ±45° are not looked for at all.
+    double rolledMinFaceSize = 80;
+    // The HOG score a face needs turned (by a quarter or half turn) to count as rolled that far:
+    // on the developer set held upright the HOG detector scores the wrong turns of its faces up
+    // to 0.73, and the same photos turned score 0.97–3.0 turned upright, but for two small grey
+    // stills (0.21 and 0.56: blurred, when the SSD sees them).
+    double turnedAlone = 0.85;
 };
 
 struct DetectionResult {
