@@ -381,6 +381,10 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
                     face.turned = false;
                 }
         }
+        // The best turn's image and box: its landmarks are found once, after every turn is seen.
+        cv::Mat bestTurned;
+        cv::Rect2d bestBox;
+        const RegionTurn* bestTurn = nullptr;
         for (const RegionTurn& turn : kRegionTurns) {
             cv::Mat turned;
             cv::rotate(around, turned, turn.code);
@@ -394,9 +398,14 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
                 face.score = c.score;
                 face.turned = false;
                 face.roll = turn.roll;
-                face.landmarks = landmarks(turned, c.box);
-                for (cv::Point2d& p : face.landmarks) p = turnedBack(turn, p, around.size()) + cv::Point2d(region.x, region.y);
+                bestTurned = turned;
+                bestBox = c.box;
+                bestTurn = &turn;
             }
+        }
+        if (bestTurn) {
+            face.landmarks = landmarks(bestTurned, bestBox);
+            for (cv::Point2d& p : face.landmarks) p = turnedBack(*bestTurn, p, around.size()) + cv::Point2d(region.x, region.y);
         }
     }
     // Two candidates may have led to the same face turned (an upright one and one of the
