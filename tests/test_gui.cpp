@@ -2,8 +2,8 @@
 // moves ends on the last value's result without the GUI thread waiting for the pipeline; a
 // drag shows previews and its release the full result, which replaces them; and
 // background work stays off Qt's own thread pool (which painting uses), at a lower priority, and
-// a newer request cancels the stale readout check; export writes a
-// metadata-free file (and the stage images when asked); a bad file gives a message and the app
+// a newer request cancels the stale readout check; a slider move repaints only what changed;
+// export writes a metadata-free file (and the stage images when asked); a bad file gives a message and the app
 // stays usable; the privacy readout and sweep agree with the library; an unticked face stays
 // as it is (in previews too); batch mirrors a folder, counts photos without a face or broken, and cancels.
 #include "common/files.h"
@@ -20,6 +20,8 @@
 #include <qcustomplot.h>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QProgressBar>
+#include <QStatusBar>
 #include <QSemaphore>
 #include <QThreadPool>
 #include <QSignalSpy>
@@ -288,6 +290,68 @@ private slots:
         QVERIFY(meanDifference(originalSmall, fullSmall) > 4);
         w.scaleSlider()->setSliderDown(false);
         QVERIFY(waitUntil([&] { return !w.lastResult().preview; }));
+    }
+
+    // A slider move repaints what changed and nothing more: the window is not laid out again
+    // (the timing's label has a fixed size), the busy bar does not flash for a re-render of a
+    // tenth of a second, the stage panels keep their transform (fitting them again would
+    // scroll every synced panel) and the plot redraws only its current-setting layer. Work
+    // that lasts still shows the busy bar, with its stage, until its result is on screen.
+    void aSliderMoveRepaintsOnlyWhatChanged() {
+        MainWindow w;
+        w.show();
+        w.setBusyDelay(3000);  // longer than any preview here, however loaded the machine
+        QSignalSpy sweepDone(w.controller(), &PipelineController::sweepFinished);
+        QVERIFY(openAndShow(w, test::facePhoto("obama/obama.jpg")));
+        QVERIFY(waitUntil([&] { return !sweepDone.isEmpty(); }));  // its points replot the plot
+        auto newestShown = [&](bool preview) {
+            return waitUntil([&] {
+                return w.lastResult().generation == w.controller()->request().generation && w.lastResult().preview == preview;
+            });
+        };
+        w.scaleSlider()->setSliderDown(true);
+        w.scaleSlider()->setValue(13);  // the first preview: the timing's label takes its width
+        QVERIFY(newestShown(true));
+
+        struct Watch : QObject {
+            QObject *window = nullptr, *statusBar = nullptr, *busyBar = nullptr;
+            int layouts = 0, busyShown = 0;
+            bool eventFilter(QObject* o, QEvent* e) override {
+                if (e->type() == QEvent::LayoutRequest && (o == window || o == statusBar)) ++layouts;
+                if (e->type() == QEvent::Show && o == busyBar) ++busyShown;
+                return false;
+            }
+        } watch;
+        watch.window = &w;
+        watch.statusBar = w.statusBar();
+        watch.busyBar = w.busyIndicator();
+        qApp->installEventFilter(&watch);
+        QSignalSpy refits(w.stageView("X_final"), &ImageView::viewChanged);
+        QSignalSpy replots(w.findChild<PrivacyPlotWidget*>()->plot(), &QCustomPlot::afterReplot);
+        for (int value : {20, 27, 34, 41}) {
+            w.scaleSlider()->setValue(value);
+            QVERIFY(newestShown(true));
+        }
+        w.scaleSlider()->setSliderDown(false);
+        QVERIFY(newestShown(false));
+        qApp->removeEventFilter(&watch);
+        QCOMPARE(w.lastResult().scale, 0.41);
+        QCOMPARE(watch.layouts, 0);
+        QCOMPARE(watch.busyShown, 0);
+        QCOMPARE(refits.count(), 0);
+        QCOMPARE(replots.count(), 0);
+
+        // Work that lasts (loading, detecting, fitting) shows the bar and its stage, until its
+        // result is on screen.
+        w.setBusyDelay(50);
+        QSignalSpy opened(w.controller(), &PipelineController::photoOpened);
+        w.openPhoto(test::facePhoto("jolie/img5.jpg"));
+        QVERIFY(waitUntil([&] { return w.busyIndicator()->isVisible(); }));
+        const QString stage = w.statusStage()->text();
+        QVERIFY2(stage.startsWith("Loading") || stage.startsWith("Detecting") || stage.startsWith("Fitting"), qPrintable(stage));
+        QVERIFY(opened.wait(60000));
+        QVERIFY(waitForLatest(w));
+        QVERIFY(!w.busyIndicator()->isVisible());
     }
 
     // The worker's images are in the raster pixmap's own format: the GUI thread's pixmap

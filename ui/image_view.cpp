@@ -29,7 +29,9 @@ void ImageView::setImage(const QImage& image) {
     image_ = image;
     item_->setPixmap(QPixmap::fromImage(image));
     scene()->setSceneRect(QRectF(QPointF(0, 0), QSizeF(image.size())));
-    if (sizeChanged || fit_) zoomToFit();
+    // An image of the same size keeps the view's transform (fitted or not): fitting again would
+    // re-set it, scroll, and move every synced view, for every stage of every slider move.
+    if (sizeChanged) zoomToFit();
     viewport()->update();
 }
 

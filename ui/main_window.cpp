@@ -35,6 +35,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace ideu::ui {
@@ -75,7 +76,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBusy_->setRange(0, 0);
     statusBusy_->setMaximumWidth(120);
     statusBusy_->setVisible(false);
+    // Work shows as busy once it has lasted a moment: a re-render (a tenth of a second) would
+    // flash the bar and a stage name per face, unreadable, and every flash lays out and
+    // repaints the status bar and the window behind it while the slider is dragged.
+    busyDelay_ = new QTimer(this);
+    busyDelay_->setSingleShot(true);
+    busyDelay_->setInterval(400);
+    connect(busyDelay_, &QTimer::timeout, this, [this] {
+        statusStage_->setText(pendingStage_);
+        statusBusy_->setVisible(true);
+    });
     statusTiming_ = new QLabel;
+    // Of fixed size (a width that only grows, in showTiming), so that its new text on every
+    // slider move does not lay the window out again.
+    statusTiming_->setFixedSize(0, statusTiming_->sizeHint().height());
     statusBar()->addWidget(statusStage_, 1);
     statusBar()->addPermanentWidget(statusTiming_);
     statusBar()->addPermanentWidget(statusBusy_);
@@ -453,7 +467,8 @@ void MainWindow::onPhotoOpened(const QString& path, QSize size, const QVector<Fa
         onFailed(tr("No face found in %1. Nothing to de-identify (the photo is shown unchanged).").arg(QFileInfo(path).fileName()));
         photoView_->setPlaceholder(tr("No face found."));
     } else {
-        statusStage_->setText(tr("%1: %2 x %3, %4 face(s)").arg(QFileInfo(path).fileName()).arg(size.width()).arg(size.height()).arg(faces.size()));
+        photoSummary_ = tr("%1: %2 x %3, %4 face(s)").arg(QFileInfo(path).fileName()).arg(size.width()).arg(size.height()).arg(faces.size());
+        statusStage_->setText(photoSummary_);
         controller_->startPrivacySweep();
     }
 }
@@ -478,7 +493,14 @@ void MainWindow::onResult(const PipelineResult& result) {
         // The dock title says which backend made the stage.
         if (QDockWidget* dock = stageDocks_.value(s.key)) dock->setWindowTitle(s.title);
     }
-    statusTiming_->setText(tr("%1scale %2, seed %3 — %4 ms")
+    // A result on screen is progress the user sees: the busy bar waits again for work that
+    // lasts (while the slider is dragged, results come every tenth of a second).
+    if (statusBusy_->isVisible()) {
+        statusBusy_->setVisible(false);
+        statusStage_->setText(photoSummary_);
+    }
+    if (busyDelay_->isActive()) busyDelay_->start();
+    showTiming(tr("%1scale %2, seed %3 — %4 ms")
                                .arg(result.refined   ? tr("final quality (%1): ").arg(result.backends)
                                     : result.preview ? tr("preview while dragging: ")
                                                      : QString())
@@ -486,6 +508,15 @@ void MainWindow::onResult(const PipelineResult& result) {
                                .arg(result.seed)
                                .arg(result.milliseconds, 0, 'f', 0));
     emit resultShown(result.generation);
+}
+
+void MainWindow::setBusyDelay(int milliseconds) { busyDelay_->setInterval(milliseconds); }
+
+void MainWindow::showTiming(const QString& text) {
+    // Room for a few more digits, so the width settles after the first preview.
+    const int width = statusTiming_->fontMetrics().horizontalAdvance(text + "0000") + 2 * statusTiming_->margin();
+    if (width > statusTiming_->width()) statusTiming_->setFixedWidth(width);
+    statusTiming_->setText(text);
 }
 
 void MainWindow::showBeforeAfter(bool original) {
@@ -504,6 +535,7 @@ void MainWindow::showLayers() {
 void MainWindow::onFailed(const QString& message) {
     lastError_ = message;
     statusStage_->setText(message);
+    busyDelay_->stop();
     statusBusy_->setVisible(false);
     if (!errorBox_) {
         errorBox_ = new QMessageBox(QMessageBox::Warning, tr("IDEudemon"), message, QMessageBox::Ok, this);
@@ -516,8 +548,15 @@ void MainWindow::onFailed(const QString& message) {
 }
 
 void MainWindow::onBusy(const QString& stage) {
-    statusStage_->setText(stage);
-    statusBusy_->setVisible(stage != tr("Ready"));
+    if (stage == tr("Ready")) {
+        busyDelay_->stop();
+        statusStage_->setText(stage);
+        statusBusy_->setVisible(false);
+        return;
+    }
+    pendingStage_ = stage;
+    if (statusBusy_->isVisible()) statusStage_->setText(stage);  // long work: show its progress
+    else if (!busyDelay_->isActive()) busyDelay_->start();
 }
 
 void MainWindow::newSeed() { seedSpin_->setValue(int(QRandomGenerator::global()->bounded(1000000))); }

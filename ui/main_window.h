@@ -21,6 +21,7 @@ class QProgressBar;
 class QPushButton;
 class QSlider;
 class QSpinBox;
+class QTimer;
 
 namespace ideu::ui {
 
@@ -42,6 +43,10 @@ public:
     QDoubleSpinBox* scaleSpin() const { return scaleSpin_; }
     QSpinBox* seedSpin() const { return seedSpin_; }
     QComboBox* restorerBox() const { return restorerBox_; }
+    QProgressBar* busyIndicator() const { return statusBusy_; }
+    QLabel* statusStage() const { return statusStage_; }
+    // Work shows as busy once it has lasted this long (tests set it).
+    void setBusyDelay(int milliseconds);
     const PipelineResult& lastResult() const { return lastResult_; }
     QString lastError() const { return lastError_; }
     static QStringList stageKeys();
@@ -73,6 +78,7 @@ private slots:
 
 private:
     void showLayers();  // the preview's layers over the original
+    void showTiming(const QString& text);
     void buildMenus();
     void buildDocks();
     QWidget* buildBackendBox();
@@ -103,6 +109,9 @@ private:
     QLabel* statusStage_ = nullptr;
     QLabel* statusTiming_ = nullptr;
     QProgressBar* statusBusy_ = nullptr;
+    QTimer* busyDelay_ = nullptr;
+    QString photoSummary_;  // "photo: size, faces", the status while no work is shown
+    QString pendingStage_;  // the stage the busy bar shows with once the delay has passed
     QMenu* recentMenu_ = nullptr;
     QPointer<QMessageBox> errorBox_;
     QImage original_;

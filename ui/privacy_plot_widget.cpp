@@ -9,6 +9,7 @@ namespace ideu::ui {
 namespace {
 
 const QColor kDlibColour(40, 100, 200), kFaceResColour(30, 150, 90), kCurrentColour(230, 140, 20);
+const QString kCurrentLayer = QStringLiteral("current setting");
 
 QCPGraph* addCurve(QCustomPlot* plot, const QColor& colour, const QString& name) {
     QCPGraph* g = plot->addGraph();
@@ -71,6 +72,13 @@ PrivacyPlotWidget::PrivacyPlotWidget(QWidget* parent) : QWidget(parent) {
     current_->setPen(QPen(kCurrentColour, 1, Qt::DotLine));
     current_->point1->setCoords(PipelineController::defaultScale(), 0);
     current_->point2->setCoords(PipelineController::defaultScale(), 1);
+    // The current setting moves with the slider: it and its markers are drawn on a buffered
+    // layer of their own, so a move redraws them alone, not the curves and axes.
+    plot_->addLayer(kCurrentLayer, plot_->layer("main"), QCustomPlot::limAbove);
+    plot_->layer(kCurrentLayer)->setMode(QCPLayer::lmBuffered);
+    current_->setLayer(kCurrentLayer);
+    dlibMarker_->setLayer(kCurrentLayer);
+    faceresMarker_->setLayer(kCurrentLayer);
     plot_->legend->setVisible(true);
     plot_->legend->setFont(QFont(font().family(), 8));
     plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
@@ -91,7 +99,7 @@ void PrivacyPlotWidget::addSweepPoint(double scale, const IdentityReadout& r) {
         dlibCurve_->addData(scale, r.dlibDistance / r.dlibThreshold);
         if (r.faceresAvailable) faceresCurve_->addData(scale, r.faceresDistance / r.faceresThreshold);
     }
-    plot_->replot();
+    plot_->replot(QCustomPlot::rpQueuedReplot);  // points come in bursts: one replot for them
 }
 
 void PrivacyPlotWidget::setCurrentScale(double scale) {
@@ -99,7 +107,7 @@ void PrivacyPlotWidget::setCurrentScale(double scale) {
     current_->point2->setCoords(scale, 1);
     dlibMarker_->data()->clear();
     faceresMarker_->data()->clear();
-    plot_->replot();
+    plot_->layer(kCurrentLayer)->replot();
 }
 
 void PrivacyPlotWidget::setCurrentReadout(const IdentityReadout& r) {
@@ -124,7 +132,7 @@ void PrivacyPlotWidget::setCurrentReadout(const IdentityReadout& r) {
             faceresReadout_->setToolTip(r.faceresUnavailable);
         }
     }
-    plot_->replot();
+    plot_->layer(kCurrentLayer)->replot();
 }
 
 void PrivacyPlotWidget::setComputing(bool computing) {

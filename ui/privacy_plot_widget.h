@@ -25,6 +25,7 @@ public:
     QLabel* verdict() const { return verdict_; }
     QCPGraph* dlibCurve() const { return dlibCurve_; }
     QCPGraph* faceresCurve() const { return faceresCurve_; }
+    QCustomPlot* plot() const { return plot_; }
 
 public slots:
     void clearSweep();
