@@ -328,6 +328,7 @@ private slots:
         qApp->installEventFilter(&watch);
         QSignalSpy refits(w.stageView("X_final"), &ImageView::viewChanged);
         QSignalSpy replots(w.findChild<PrivacyPlotWidget*>()->plot(), &QCustomPlot::afterReplot);
+        QSignalSpy checks(w.controller(), &PipelineController::identityChecked);
         for (int value : {20, 27, 34, 41}) {
             w.scaleSlider()->setValue(value);
             QVERIFY(newestShown(true));
@@ -335,11 +336,18 @@ private slots:
         w.scaleSlider()->setSliderDown(false);
         QVERIFY(newestShown(false));
         qApp->removeEventFilter(&watch);
+        QVERIFY(waitUntil([&] { return !checks.isEmpty(); }));  // the release's readout, on the plot
         QCOMPARE(w.lastResult().scale, 0.41);
         QCOMPARE(watch.layouts, 0);
         QCOMPARE(watch.busyShown, 0);
         QCOMPARE(refits.count(), 0);
         QCOMPARE(replots.count(), 0);
+        // What the plot shows after those layer redraws is what a full redraw shows: the
+        // current setting at 0.41, with its readout's markers.
+        QCustomPlot* plot = w.findChild<PrivacyPlotWidget*>()->plot();
+        const QImage shown = plot->grab().toImage();
+        plot->replot();
+        QCOMPARE(plot->grab().toImage(), shown);
 
         // Work that lasts (loading, detecting, fitting) shows the bar and its stage, until its
         // result is on screen.
