@@ -2,7 +2,8 @@
 // moves ends on the last value's result without the GUI thread waiting for the pipeline; a
 // drag shows previews and its release the full result, which replaces them; and
 // background work stays off Qt's own thread pool (which painting uses), at a lower priority, and
-// a newer request cancels the stale readout check; a slider move repaints only what changed;
+// a newer request cancels the stale readout check, and the privacy sweep waits while the slider
+// is held; a slider move repaints only what changed;
 // export writes a metadata-free file (and the stage images when asked); a bad file gives a message and the app
 // stays usable; the privacy readout and sweep agree with the library; an unticked face stays
 // as it is (in previews too); batch mirrors a folder, counts photos without a face or broken, and cancels.
@@ -360,6 +361,25 @@ private slots:
         QVERIFY(opened.wait(60000));
         QVERIFY(waitForLatest(w));
         QVERIFY(!w.busyIndicator()->isVisible());
+    }
+
+    // While the slider is held the privacy sweep waits between its points, so the previews
+    // have the CPU; on release it goes on and completes.
+    void theSweepWaitsWhileTheSliderIsHeld() {
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndShow(w, test::facePhoto("obama/obama.jpg")));
+        w.scaleSlider()->setSliderDown(true);
+        QSignalSpy points(w.controller(), &PipelineController::sweepPoint);
+        QSignalSpy sweepDone(w.controller(), &PipelineController::sweepFinished);
+        w.seedSpin()->setValue(w.seedSpin()->value() + 1);  // a new sweep, started while held
+        w.scaleSlider()->setValue(30);
+        QTest::qWait(3000);  // unpaused, the sweep makes several of its 9 points in this time
+        QVERIFY2(points.count() <= 1, qPrintable(QString::number(points.count())));
+        QVERIFY(sweepDone.isEmpty());
+        w.scaleSlider()->setSliderDown(false);
+        QVERIFY(waitUntil([&] { return !sweepDone.isEmpty(); }));
+        QCOMPARE(points.count(), 9);
     }
 
     // The worker's images are in the raster pixmap's own format: the GUI thread's pixmap

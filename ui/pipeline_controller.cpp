@@ -471,7 +471,9 @@ void PipelineController::setFaceIncluded(int face, bool included) {
 void PipelineController::setDragging(bool dragging) {
     if (dragging == request_.preview) return;
     request_.preview = dragging;
-    if (!dragging && previewSent_) schedule();  // the full result of the last value
+    if (dragging) *sweepPaused_ = true;
+    else if (previewSent_) schedule();  // the full result of the last value (the sweep waits for it)
+    else *sweepPaused_ = false;
 }
 
 void PipelineController::setPreviewScale(double scale) { request_.previewScale = std::clamp(scale, 1e-3, 1.0); }
@@ -498,6 +500,9 @@ void PipelineController::dispatch() {
 
 void PipelineController::onResult(const PipelineResult& result) {
     busy_ = false;
+    // The sweep, paused while the slider was held, goes on once the release's result is in:
+    // beside it, it would slow the result the user waits for.
+    if (!result.preview && !request_.preview && !pending_) *sweepPaused_ = false;
     if (pending_) dispatch();
     // Results arrive in request order; one older than what is on screen is never shown.
     if (result.generation <= shown_ || (result.photo.isNull() && !result.preview)) return;  // older, or failed
@@ -548,7 +553,7 @@ void PipelineController::startPrivacySweep() {
     const int face = request_.selectedFace;
     emit sweepStarted();
     QPointer<PipelineController> self(this);
-    runInBackground([self, p, face, settings, cancel] {
+    runInBackground([self, p, face, settings, cancel, paused = sweepPaused_] {
         std::vector<double> scales;
         for (int i = 0; i <= 8; ++i) scales.push_back(kMaxScale * i / 8);
         try {
@@ -557,6 +562,7 @@ void PipelineController::startPrivacySweep() {
                     QMetaObject::invokeMethod(self, [self, scale = point.scale, readout = toReadout(point.check), cancel] {
                         if (self && !cancel.cancelled()) emit self->sweepPoint(scale, readout);
                     });
+                while (*paused && !cancel.cancelled()) QThread::msleep(20);
             });
             if (self)
                 QMetaObject::invokeMethod(self, [self, cancel] {

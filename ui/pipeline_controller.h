@@ -14,6 +14,7 @@
 #include <QThreadPool>
 #include <QVector>
 
+#include <atomic>
 #include <functional>
 #include <utility>
 #include <memory>
@@ -221,6 +222,10 @@ private:
     // Each background task watches the token it was started with; starting the next one of its
     // kind (or a newer request, for the refinement and the readout's check) cancels it.
     ideu::CancelToken sweepCancel_;
+    // Set while the slider is held, until the release's result is in: the sweep waits between
+    // its points, so the previews have the CPU (beside a drag it made each preview about a
+    // fifth slower).
+    std::shared_ptr<std::atomic<bool>> sweepPaused_ = std::make_shared<std::atomic<bool>>(false);
     ideu::CancelToken batchCancel_;
     ideu::CancelToken refineCancel_;
     ideu::CancelToken headCancel_;
