@@ -76,13 +76,15 @@ double overlapOfSmaller(const cv::Rect2d& a, const cv::Rect2d& b) {
     return (a & b).area() / std::max(1e-9, std::min(a.area(), b.area()));
 }
 
-// Greedy suppression: the strongest of boxes overlapping by more than `iou` is kept.
-std::vector<Candidate> suppress(std::vector<Candidate> c, double iou) {
-    std::stable_sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
-    std::vector<Candidate> kept;
-    for (const Candidate& x : c) {
+// Greedy suppression: of boxes overlapping by more than `iou`, the strongest is kept; the
+// kept ones come strongest first. Works on anything with a `box` and a `score`.
+template <typename Scored>
+std::vector<Scored> suppress(std::vector<Scored> c, double iou) {
+    std::stable_sort(c.begin(), c.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+    std::vector<Scored> kept;
+    for (const Scored& x : c) {
         bool overlaps = false;
-        for (const Candidate& k : kept) overlaps = overlaps || intersectionOverUnion(x.box, k.box) > iou;
+        for (const Scored& k : kept) overlaps = overlaps || intersectionOverUnion(x.box, k.box) > iou;
         if (!overlaps) kept.push_back(x);
     }
     return kept;
@@ -409,21 +411,9 @@ DetectionResult FaceDetector::detect(const cv::Mat& bgr, const DetectionOptions&
         }
     }
     // Two candidates may have led to the same face turned (an upright one and one of the
-    // turned passes): the better-scoring one stays.
-    {
-        std::vector<DetectedFace> kept;
-        std::vector<std::size_t> order(result.faces.size());
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            return result.faces[a].score > result.faces[b].score;
-        });
-        for (std::size_t i : order) {
-            bool same = false;
-            for (const DetectedFace& k : kept) same = same || intersectionOverUnion(k.box, result.faces[i].box) > 0.4;
-            if (!same) kept.push_back(result.faces[i]);
-        }
-        if (kept.size() < result.faces.size()) result.faces = std::move(kept);
-    }
+    // turned passes): the better-scoring one stays. Faces keep their order when none merge.
+    if (std::vector<DetectedFace> kept = suppress(result.faces, 0.4); kept.size() < result.faces.size())
+        result.faces = std::move(kept);
     {
         ScopedStage stage("detect: landmarks");
         for (DetectedFace& face : result.faces)
@@ -438,9 +428,7 @@ const DetectedFace* sameFace(const std::vector<DetectedFace>& faces, const cv::R
                              cv::Point2d offset) {
     const DetectedFace* best = nullptr;
     for (const DetectedFace& f : faces) {
-        const cv::Rect2d shifted = f.box + offset;
-        const double inter = (shifted & box).area();
-        const double iou = inter / std::max(1e-9, shifted.area() + box.area() - inter);
+        const double iou = intersectionOverUnion(f.box + offset, box);
         if (iou > minOverlap) minOverlap = iou, best = &f;
     }
     return best;
