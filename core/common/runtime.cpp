@@ -53,6 +53,14 @@ void configureAllocator() {
 #endif
 }
 
+bool cpuHasAvx2() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    return __builtin_cpu_supports("avx2");
+#else
+    return false;
+#endif
+}
+
 bool cudaAvailable() { return torch::cuda::is_available(); }
 
 std::string computeDeviceName() { return cudaAvailable() ? "CUDA" : "CPU"; }
@@ -70,7 +78,13 @@ std::string cpuKernels() {
     using CoreName = char* (*)();
     if (auto name = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) blas = name();
 #endif
-    return "OpenCV " + opencv + ", OpenBLAS " + blas;
+    // The HOG scan's build (face/hog_kernel.h): dlib's 8-wide HOG features round differently.
+#ifdef IDEU_HAVE_HOG_AVX2
+    const std::string hog = cpuHasAvx2() ? "AVX2" : "portable";
+#else
+    const std::string hog = "portable";
+#endif
+    return "OpenCV " + opencv + ", OpenBLAS " + blas + ", HOG " + hog;
 }
 
 }  // namespace ideu

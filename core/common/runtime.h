@@ -10,8 +10,10 @@ void configureThreads(int threads);
 // "CUDA (<name>)" when LibTorch sees a GPU, else "CPU".
 std::string computeDeviceName();
 bool cudaAvailable();
+// Whether the CPU (and the OS) can run AVX2 code.
+bool cpuHasAvx2();
 // Which vector kernels the numeric libraries chose on this CPU at run time, e.g. "OpenCV
-// AVX512-SKX, OpenBLAS Cooperlake": outputs are bit-identical only between machines with the
+// AVX512-SKX, OpenBLAS Cooperlake, HOG AVX2": outputs are bit-identical only between machines with the
 // same kernels (OpenCV, Torch and OpenBLAS dispatch by the CPU's vector units and model).
 std::string cpuKernels();
 // Gives the calling thread (and the threads it starts later, e.g. its OpenMP team) a lower

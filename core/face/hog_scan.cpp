@@ -1,10 +1,12 @@
 #include "face/hog_scan.h"
 
+#include "common/error.h"
 #include "common/parallel.h"
+#include "common/runtime.h"
+#include "face/hog_kernel.h"
 
 #include <dlib/opencv/cv_image.h>
 
-#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <utility>
@@ -30,91 +32,110 @@ void forEachTask(int count, const std::function<void(int)>& task, const std::fun
     if (helper.valid()) helper.get();  // deferred (one core, a background thread): nothing is left
 }
 
+std::vector<float> taps(const dlib::matrix<float, 0, 1>& m) { return std::vector<float>(m.begin(), m.end()); }
+
+// The detector's data in the kernel's plain types.
+hog::Detector kernelDetector(const dlib::frontal_face_detector& detector) {
+    const auto& scanner = detector.get_scanner();
+    hog::Detector out;
+    out.cellSize = long(scanner.get_cell_size());
+    out.windowWidth = long(scanner.get_fhog_window_width());
+    out.windowHeight = long(scanner.get_fhog_window_height());
+    out.padding = long(scanner.get_padding());
+    out.minLayerWidth = scanner.get_min_pyramid_layer_width();
+    out.minLayerHeight = scanner.get_min_pyramid_layer_height();
+    out.maxLevels = scanner.get_max_pyramid_levels();
+    out.overlapIou = detector.get_overlap_tester().get_iou_thresh();
+    out.overlapCovered = detector.get_overlap_tester().get_percent_covered_thresh();
+    for (unsigned long d = 0; d < detector.num_detectors(); ++d) {
+        const auto& processed = detector.get_processed_w(d);
+        const auto& bank = processed.get_detect_argument();
+        hog::FilterSet set;
+        set.threshold = processed.w(scanner.get_num_dimensions());
+        for (const dlib::matrix<float>& f : bank.filters) {
+            cv::Mat full(int(f.nr()), int(f.nc()), CV_32F);
+            for (long r = 0; r < f.nr(); ++r)
+                for (long c = 0; c < f.nc(); ++c) full.at<float>(int(r), int(c)) = f(r, c);
+            set.full.push_back(full);
+        }
+        set.separable.resize(bank.row_filters.size());
+        for (std::size_t i = 0; i < bank.row_filters.size(); ++i)
+            for (std::size_t j = 0; j < bank.row_filters[i].size(); ++j)
+                set.separable[i].push_back({taps(bank.row_filters[i][j]), taps(bank.col_filters[i][j])});
+        out.sets.push_back(std::move(set));
+    }
+    return out;
+}
+
 }  // namespace
+
+bool hogKernelAvailable(HogKernel kernel) {
+    if (kernel == HogKernel::Portable) return true;
+#ifdef IDEU_HAVE_HOG_AVX2
+    return cpuHasAvx2();
+#else
+    return false;
+#endif
+}
+
+HogKernel fastestHogKernel() {
+    static const HogKernel fastest = hogKernelAvailable(HogKernel::Avx2) ? HogKernel::Avx2 : HogKernel::Portable;
+    return fastest;
+}
+
+namespace {
+std::vector<dlib::rect_detection> toDlib(const std::vector<hog::Detection>& found) {
+    std::vector<dlib::rect_detection> out;
+    out.reserve(found.size());
+    for (const hog::Detection& d : found) {
+        dlib::rect_detection det;
+        det.rect = dlib::rectangle(d.left, d.top, d.right, d.bottom);
+        det.detection_confidence = d.confidence;
+        det.weight_index = d.filterSet;
+        out.push_back(det);
+    }
+    return out;
+}
+
+void requireAvailable(HogKernel kernel) {
+    if (!hogKernelAvailable(kernel)) throw Error("the AVX2 HOG scan is not available on this build or CPU");
+}
+}  // namespace
+
+std::vector<dlib::rect_detection> dlibReferenceDetections(const cv::Mat& bgr, double adjustThreshold, HogKernel kernel) {
+    CV_Assert(bgr.type() == CV_8UC3);
+    requireAvailable(kernel);
+#ifdef IDEU_HAVE_HOG_AVX2
+    if (kernel == HogKernel::Avx2) return toDlib(hog::dlibDetectorAvx2(bgr, adjustThreshold));
+#endif
+    dlib::frontal_face_detector detector = dlib::get_frontal_face_detector();
+    std::vector<dlib::rect_detection> found;
+    detector(dlib::cv_image<dlib::bgr_pixel>(bgr), found, adjustThreshold);
+    return found;
+}
 
 std::vector<dlib::rect_detection> scanHogPyramid(const dlib::frontal_face_detector& detector, const cv::Mat& bgr,
                                                  double adjustThreshold, const std::function<bool()>& secondCoreFree) {
+    return scanHogPyramid(detector, bgr, adjustThreshold, fastestHogKernel(), secondCoreFree);
+}
+
+std::vector<dlib::rect_detection> scanHogPyramid(const dlib::frontal_face_detector& detector, const cv::Mat& bgr,
+                                                 double adjustThreshold, HogKernel kernel,
+                                                 const std::function<bool()>& secondCoreFree) {
     CV_Assert(bgr.type() == CV_8UC3);
-    using Pyramid = dlib::pyramid_down<6>;
-    using Features = dlib::array<dlib::array2d<float>>;
-    const auto& scanner = detector.get_scanner();
-    const auto& extractor = scanner.get_feature_extractor();
-    const int cell = int(scanner.get_cell_size());
-    const long windowWidth = long(scanner.get_fhog_window_width()), windowHeight = long(scanner.get_fhog_window_height());
-    const long padding = long(scanner.get_padding());
-    const dlib::cv_image<dlib::bgr_pixel> image(bgr);
-
-    // The pyramid's levels, counted as dlib counts them; the images are cheap to make in turn.
-    Pyramid pyramid;
-    unsigned long levels = 0;
-    for (dlib::rectangle r = dlib::get_rect(image);;) {
-        r = pyramid.rect_down(r);
-        ++levels;
-        if (!(r.width() >= scanner.get_min_pyramid_layer_width() && r.height() >= scanner.get_min_pyramid_layer_height() &&
-              levels < scanner.get_max_pyramid_levels()))
-            break;
-    }
-    std::vector<dlib::array2d<dlib::bgr_pixel>> smaller(levels - 1);  // levels 1..
-    for (unsigned long l = 1; l < levels; ++l) {
-        if (l == 1) pyramid(image, smaller[0]);
-        else pyramid(smaller[l - 2], smaller[l - 1]);
-    }
-    std::vector<Features> features(levels);
-    forEachTask(int(levels), [&](int l) {
-        if (l == 0) extractor(image, features[0], cell, windowHeight, windowWidth);
-        else extractor(smaller[std::size_t(l - 1)], features[std::size_t(l)], cell, windowHeight, windowWidth);
-    }, secondCoreFree);
-
-    // Each filter set on each level; a level's hits in dlib's scan order (row by row).
-    const unsigned long sets = detector.num_detectors();
-    const long boxWidth = windowWidth - 2 * padding, boxHeight = windowHeight - 2 * padding;
-    std::vector<std::vector<std::pair<double, dlib::rectangle>>> hits(sets * levels);
-    std::vector<double> thresholds(sets);
-    for (unsigned long d = 0; d < sets; ++d) thresholds[d] = detector.get_processed_w(d).w(scanner.get_num_dimensions());
-    // Level by level (the largest first), so the last items left are small ones.
-    forEachTask(int(sets * levels), [&](int task) {
-        const unsigned long l = static_cast<unsigned long>(task) / sets, d = static_cast<unsigned long>(task) % sets;
-        dlib::array2d<float> saliency;
-        const dlib::rectangle area =
-            dlib::impl::apply_filters_to_fhog(detector.get_processed_w(d).get_detect_argument(), features[l], saliency);
-        const double threshold = thresholds[d] + adjustThreshold;
-        auto& into = hits[std::size_t(d * levels + l)];
-        for (long r = area.top(); r <= area.bottom(); ++r)
-            for (long c = area.left(); c <= area.right(); ++c)
-                if (saliency[r][c] >= threshold) {
-                    const dlib::rectangle rect = extractor.feats_to_image(dlib::centered_rect(dlib::point(c, r), boxWidth, boxHeight),
-                                                                          cell, windowHeight, windowWidth);
-                    into.emplace_back(saliency[r][c], pyramid.rect_up(rect, l));
-                }
-    }, secondCoreFree);
-
-    // As object_detector::operator(): each set's hits over all levels, sorted by score as
-    // dlib sorts them; all sets' together, sorted again; then dlib's non-maximum suppression.
-    std::vector<dlib::rect_detection> all;
-    for (unsigned long d = 0; d < sets; ++d) {
-        std::vector<std::pair<double, dlib::rectangle>> set;
-        for (unsigned long l = 0; l < levels; ++l) {
-            const auto& h = hits[std::size_t(d * levels + l)];
-            set.insert(set.end(), h.begin(), h.end());
-        }
-        std::sort(set.rbegin(), set.rend(), dlib::impl::compare_pair_rect);
-        for (const auto& [score, rect] : set) {
-            dlib::rect_detection det;
-            det.detection_confidence = score - thresholds[d];
-            det.weight_index = d;
-            det.rect = rect;
-            all.push_back(det);
-        }
-    }
-    if (sets > 1) std::sort(all.rbegin(), all.rend());
-    std::vector<dlib::rect_detection> kept;
-    const dlib::test_box_overlap& overlaps = detector.get_overlap_tester();
-    for (const dlib::rect_detection& det : all) {
-        const bool suppressed =
-            std::any_of(kept.begin(), kept.end(), [&](const dlib::rect_detection& k) { return overlaps(k.rect, det.rect); });
-        if (!suppressed) kept.push_back(det);
-    }
-    return kept;
+    requireAvailable(kernel);
+    // The copy is a few thousand floats: cheaper than a cache keyed by detector.
+    const hog::Detector plain = kernelDetector(detector);
+    const hog::ForEach forEach = [&secondCoreFree](int count, const std::function<void(int)>& task) {
+        forEachTask(count, task, secondCoreFree);
+    };
+    std::vector<hog::Detection> found;
+#ifdef IDEU_HAVE_HOG_AVX2
+    if (kernel == HogKernel::Avx2) found = hog::scanAvx2(plain, bgr, adjustThreshold, forEach);
+    else
+#endif
+        found = hog::scanPortable(plain, bgr, adjustThreshold, forEach);
+    return toDlib(found);
 }
 
 }  // namespace ideu

@@ -5,7 +5,8 @@
 // filter sets over it on one thread. The levels' features and the (filter set, level) scans do
 // not depend on one another, so they run in parallel here; the detections are then gathered in
 // dlib's own order and suppressed by dlib's own rule, so the result is the same (test_face_detector
-// compares the two).
+// compares the two). The arithmetic runs in AVX2 where the CPU has it (hog_kernel.h), and then
+// gives what dlib built with AVX2 gives.
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <opencv2/core.hpp>
 
@@ -13,6 +14,15 @@
 #include <vector>
 
 namespace ideu {
+
+// Which build of the scan's arithmetic runs (hog_kernel.h).
+enum class HogKernel { Portable, Avx2 };
+// Whether this build has the kernel and this CPU can run it.
+bool hogKernelAvailable(HogKernel kernel);
+// The kernel scanHogPyramid uses: AVX2 where available (about a quarter quicker). Its HOG
+// features round differently from the portable one's in the last bits, as dlib's own 8-wide
+// code does: each gives the detections of dlib built the same way.
+HogKernel fastestHogKernel();
 
 // The detections of `detector` on a CV_8UC3 BGR image at `adjustThreshold`: what
 // `detector(dlib::cv_image<dlib::bgr_pixel>(bgr), detections, adjustThreshold)` returns.
@@ -23,6 +33,13 @@ namespace ideu {
 // of the two, detection grew by 30–74 % in one run: biden.jpg, jolie/img2.jpg, img7.jpg).
 std::vector<dlib::rect_detection> scanHogPyramid(const dlib::frontal_face_detector& detector, const cv::Mat& bgr,
                                                  double adjustThreshold,
+                                                 const std::function<bool()>& secondCoreFree = [] { return true; });
+// dlib's own detector (object_detector::operator(), one thread) built as `kernel` is: what
+// scanHogPyramid with that kernel must give to the bit (tests). An unavailable one throws.
+std::vector<dlib::rect_detection> dlibReferenceDetections(const cv::Mat& bgr, double adjustThreshold, HogKernel kernel);
+// The same with a given kernel (tests compare them); an unavailable one throws.
+std::vector<dlib::rect_detection> scanHogPyramid(const dlib::frontal_face_detector& detector, const cv::Mat& bgr,
+                                                 double adjustThreshold, HogKernel kernel,
                                                  const std::function<bool()>& secondCoreFree = [] { return true; });
 
 }  // namespace ideu
