@@ -19,7 +19,7 @@ namespace ideu {
 enum class HogKernel { Portable, Avx2 };
 // Whether this build has the kernel and this CPU can run it.
 bool hogKernelAvailable(HogKernel kernel);
-// The kernel scanHogPyramid uses: AVX2 where available (about a quarter quicker). Its HOG
+// The kernel scanHogPyramid uses: AVX2 where available (about a fifth quicker). Its HOG
 // features round differently from the portable one's in the last bits, as dlib's own 8-wide
 // code does: each gives the detections of dlib built the same way.
 HogKernel fastestHogKernel();
