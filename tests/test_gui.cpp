@@ -596,6 +596,30 @@ private slots:
         QVERIFY(std::abs(plot->faceresCurve()->data()->at(8)->value - pointAt(8).faceresDistance / kFaceResThreshold) < 1e-9);
     }
 
+    void thePlotsLegendCoversNeitherCurvesNorTheCurrentSetting() {
+        // The legend lies outside the axes, so the current setting's line and markers are
+        // never under it, and every entry is whole at the narrowest the dock allows.
+        PrivacyPlotWidget widget;
+        widget.resize(widget.minimumSizeHint().width(), 300);
+        widget.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&widget));
+        QCustomPlot* plot = widget.plot();
+        plot->replot();
+        const QRect axes = plot->axisRect()->outerRect();
+        int entries = 0;
+        for (int i = 0; i < plot->legend->itemCount(); ++i) {  // grid cells, empty ones included
+            QCPAbstractLegendItem* item = plot->legend->item(i);
+            if (!item) continue;
+            ++entries;
+            const QRect entry = item->outerRect();
+            const int needed = item->minimumOuterSizeHint().width();
+            QVERIFY2(!entry.intersects(axes), qPrintable(QString("entry %1").arg(i)));
+            QVERIFY2(entry.right() < plot->width() && entry.width() >= needed,
+                     qPrintable(QString("entry %1 cut: %2 of %3 px").arg(i).arg(entry.width()).arg(needed)));
+        }
+        QCOMPARE(entries, 3);  // the two recognisers and the match line
+    }
+
     void untickedFaceIsLeftAsItIs() {
         MainWindow w;
         w.show();

@@ -79,9 +79,18 @@ PrivacyPlotWidget::PrivacyPlotWidget(QWidget* parent) : QWidget(parent) {
     current_->setLayer(kCurrentLayer);
     dlibMarker_->setLayer(kCurrentLayer);
     faceresMarker_->setLayer(kCurrentLayer);
+    // The legend sits in a row of its own under the axes, in two columns: inside them it hid
+    // the current setting's line and markers wherever the two crossed.
     plot_->legend->setVisible(true);
     plot_->legend->setFont(QFont(font().family(), 8));
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    plot_->legend->setWrap(2);
+    plot_->legend->setFillOrder(QCPLayoutGrid::foRowsFirst, true);  // two rows; rearranges the entries
+    plot_->legend->setBorderPen(Qt::NoPen);
+    plot_->legend->setMargins(QMargins(4, 0, 4, 2));
+    plot_->axisRect()->insetLayout()->take(plot_->legend);
+    plot_->plotLayout()->addElement(1, 0, plot_->legend);
+    plot_->plotLayout()->setRowStretchFactor(1, 0.001);
+    plot_->plotLayout()->setRowSpacing(0);
     layout->addWidget(plot_, 1);
     note_ = new QLabel;
     note_->setStyleSheet("color: gray");
