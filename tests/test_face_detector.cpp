@@ -234,7 +234,7 @@ private slots:
         // does); and on a background thread (serial).
         cv::setNumThreads(2);
         dlib::frontal_face_detector dlibDetector = dlib::get_frontal_face_detector();
-        const dlib::frontal_face_detector& shared = dlibDetector;
+        const hog::Detector shared = hogDetectorOf(dlibDetector);
         auto same = [](const std::vector<dlib::rect_detection>& a, const std::vector<dlib::rect_detection>& b) {
             if (a.size() != b.size()) {
                 qInfo("%zu detections against %zu", a.size(), b.size());

@@ -79,7 +79,7 @@ PrivacyPlotWidget::PrivacyPlotWidget(QWidget* parent) : QWidget(parent) {
     current_->setLayer(kCurrentLayer);
     dlibMarker_->setLayer(kCurrentLayer);
     faceresMarker_->setLayer(kCurrentLayer);
-    // The legend sits in a row of its own under the axes, in two columns: inside them it hid
+    // The legend sits under the axes, in two rows: inside them it hid
     // the current setting's line and markers wherever the two crossed.
     plot_->legend->setVisible(true);
     plot_->legend->setFont(QFont(font().family(), 8));

@@ -23,8 +23,9 @@ namespace ideu {
 
 struct FaceDetector::Impl {
     dlib::shape_predictor predictor;  // const use is thread-safe
-    // Read only (scanHogPyramid keeps its scratch state to itself): shared by every thread.
-    const dlib::frontal_face_detector detector = dlib::get_frontal_face_detector();
+    // dlib's frontal detector in the HOG scan's plain types, copied once. Read only
+    // (scanHogPyramid keeps its scratch state to itself): shared by every thread.
+    const hog::Detector detector = hogDetectorOf(dlib::get_frontal_face_detector());
 };
 
 std::shared_ptr<const FaceDetector> FaceDetector::shared() {

@@ -34,8 +34,9 @@ void forEachTask(int count, const std::function<void(int)>& task, const std::fun
 
 std::vector<float> taps(const dlib::matrix<float, 0, 1>& m) { return std::vector<float>(m.begin(), m.end()); }
 
-// The detector's data in the kernel's plain types.
-hog::Detector kernelDetector(const dlib::frontal_face_detector& detector) {
+}  // namespace
+
+hog::Detector hogDetectorOf(const dlib::frontal_face_detector& detector) {
     const auto& scanner = detector.get_scanner();
     hog::Detector out;
     out.cellSize = long(scanner.get_cell_size());
@@ -66,8 +67,6 @@ hog::Detector kernelDetector(const dlib::frontal_face_detector& detector) {
     }
     return out;
 }
-
-}  // namespace
 
 bool hogKernelAvailable(HogKernel kernel) {
     if (kernel == HogKernel::Portable) return true;
@@ -114,27 +113,24 @@ std::vector<dlib::rect_detection> dlibReferenceDetections(const cv::Mat& bgr, do
     return found;
 }
 
-std::vector<dlib::rect_detection> scanHogPyramid(const dlib::frontal_face_detector& detector, const cv::Mat& bgr,
-                                                 double adjustThreshold, const std::function<bool()>& secondCoreFree) {
+std::vector<dlib::rect_detection> scanHogPyramid(const hog::Detector& detector, const cv::Mat& bgr, double adjustThreshold,
+                                                 const std::function<bool()>& secondCoreFree) {
     return scanHogPyramid(detector, bgr, adjustThreshold, fastestHogKernel(), secondCoreFree);
 }
 
-std::vector<dlib::rect_detection> scanHogPyramid(const dlib::frontal_face_detector& detector, const cv::Mat& bgr,
-                                                 double adjustThreshold, HogKernel kernel,
-                                                 const std::function<bool()>& secondCoreFree) {
+std::vector<dlib::rect_detection> scanHogPyramid(const hog::Detector& detector, const cv::Mat& bgr, double adjustThreshold,
+                                                 HogKernel kernel, const std::function<bool()>& secondCoreFree) {
     CV_Assert(bgr.type() == CV_8UC3);
     requireAvailable(kernel);
-    // The copy is a few thousand floats: cheaper than a cache keyed by detector.
-    const hog::Detector plain = kernelDetector(detector);
     const hog::ForEach forEach = [&secondCoreFree](int count, const std::function<void(int)>& task) {
         forEachTask(count, task, secondCoreFree);
     };
     std::vector<hog::Detection> found;
 #ifdef IDEU_HAVE_HOG_AVX2
-    if (kernel == HogKernel::Avx2) found = hog::scanAvx2(plain, bgr, adjustThreshold, forEach);
+    if (kernel == HogKernel::Avx2) found = hog::scanAvx2(detector, bgr, adjustThreshold, forEach);
     else
 #endif
-        found = hog::scanPortable(plain, bgr, adjustThreshold, forEach);
+        found = hog::scanPortable(detector, bgr, adjustThreshold, forEach);
     return toDlib(found);
 }
 
